@@ -1,0 +1,14 @@
+from django.shortcuts import render
+
+from rallypoint.accounts.permissions import organizer_required
+from rallypoint.mission.queries import live_campaigns
+from rallypoint.people.queries import people_stats
+
+
+def home(request):
+    return render(request, "core/home.html", {"campaigns": live_campaigns()[:6]})
+
+
+@organizer_required
+def organize(request):
+    return render(request, "core/organize.html", {"stats": people_stats()})

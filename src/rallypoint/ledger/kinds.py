@@ -1,0 +1,41 @@
+"""Activity kinds: what a person can do, with default points (the "activity index")."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    label: str  # for feeds: "Ana from Denver {label} 2 minutes ago"
+    points: int
+    noun: str  # for goals: "1,204 {noun}"
+
+
+KINDS: dict[str, Kind] = {
+    k.code: k
+    for k in [
+        Kind("join", "joined", 1, "people joined"),
+        Kind("sign", "signed the petition", 1, "signatures"),
+        Kind("pledge", "made a pledge", 1, "pledges"),
+        Kind("submit", "signed up", 1, "sign-ups"),
+        Kind("share", "shared", 1, "shares"),
+        Kind("recruit", "brought someone in", 5, "people recruited"),
+        Kind("rsvp", "RSVP'd to an event", 2, "RSVPs"),
+        Kind("attend", "showed up at an event", 3, "attendees"),
+        Kind("host", "hosted an event", 10, "events hosted"),
+        Kind("group_join", "joined a local group", 2, "group members"),
+        Kind("group_start", "started a local group", 10, "groups started"),
+        Kind("donate", "chipped in", 3, "dollars raised"),
+        Kind("call", "made a call", 1, "calls"),
+        Kind("door", "knocked a door", 1, "doors knocked"),
+        Kind("story", "wrote a story", 3, "stories"),
+    ]
+}
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    return [(k.code, k.noun.capitalize()) for k in KINDS.values()]
+
+
+def default_points(kind: str) -> int:
+    return KINDS[kind].points if kind in KINDS else 1

@@ -1,0 +1,60 @@
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    FACEBOOK = "facebook", "Facebook"
+    X = "x", "X"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    BLUESKY = "bluesky", "Bluesky"
+    MASTODON = "mastodon", "Mastodon"
+    DIRECT = "direct", "Direct link"
+    OTHER = "other", "Other"
+
+
+class Activity(models.Model):
+    """One act by one person. Progress, leaderboards, feeds and spread analytics read this."""
+
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=30)
+    campaign = models.ForeignKey(
+        "mission.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    target_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_id = models.CharField(max_length=64, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    points = models.IntegerField(default=0)
+    # Amount for money-like kinds (cents for donations); 1 for everything else. Goals sum it.
+    quantity = models.BigIntegerField(default=1)
+    referrer = models.ForeignKey(
+        "people.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referred_activities",
+    )
+    channel = models.CharField(max_length=20, blank=True, choices=Channel.choices)
+    created_at = models.DateTimeField(db_index=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["campaign", "kind", "created_at"]),
+            models.Index(fields=["person", "-created_at"]),
+            models.Index(fields=["referrer", "campaign"]),
+            models.Index(fields=["target_type", "target_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.kind} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,61 @@
+"""Clean and validate contact details at the edge, with messages a supporter can act on."""
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from email_validator import EmailNotValidError, validate_email
+
+MAX_EMAIL_LENGTH = 254
+
+PHONE_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE: "mobile",
+    phonenumbers.PhoneNumberType.FIXED_LINE: "landline",
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "mobile",
+    phonenumbers.PhoneNumberType.VOIP: "voip",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "toll-free",
+}
+
+
+def clean_email(raw: str) -> str:
+    """The address as entered (trimmed), after checking its syntax; raises ValidationError."""
+    address = (raw or "").strip()
+    if not address:
+        raise ValidationError("Enter an email address.", code="required")
+    if len(address) > MAX_EMAIL_LENGTH:
+        raise ValidationError("That email address is too long.", code="too_long")
+    try:
+        validate_email(address, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise ValidationError(f"That email address doesn't look right: {exc}", code="invalid")
+    return address
+
+
+def email_key(address: str) -> str:
+    """Matching key: trimmed and case-folded. Dots and +tags are kept (they can be real)."""
+    return (address or "").strip().lower()
+
+
+def clean_phone(raw: str, region: str = "US") -> tuple[str, str]:
+    """(E.164 number, number type) for a possible number; raises ValidationError otherwise."""
+    text = (raw or "").strip()
+    if not text:
+        raise ValidationError("Enter a phone number.", code="required")
+    if len(text) > 40:
+        raise ValidationError("That phone number is too long.", code="too_long")
+    try:
+        parsed = phonenumbers.parse(text, region or "US")
+    except phonenumbers.NumberParseException:
+        raise ValidationError("That doesn't look like a phone number.", code="invalid")
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValidationError("That phone number isn't a real, dialable number.", code="invalid")
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return e164, PHONE_TYPES.get(phonenumbers.number_type(parsed), "")
+
+
+def display_phone(e164: str) -> str:
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if parsed.country_code == 1:
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,0 +1,388 @@
+"""Writes to the people layer. Every entry point (join page, actions, import, API) matches here."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from rallypoint.core.audit import log_action
+from rallypoint.core.geo import lookup_postal_code
+
+from .models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress, Tag, Tagging
+from .normalize import clean_email, clean_phone, email_key
+
+NAME_FIELDS = (
+    "given_name",
+    "family_name",
+    "additional_name",
+    "honorific_prefix",
+    "honorific_suffix",
+)
+FIELD_LIMITS = {name: Person._meta.get_field(name).max_length for name in (*NAME_FIELDS, "source")}
+
+
+@dataclass
+class PersonData:
+    """What an entry point knows about someone. Blank means "not given", never "erase"."""
+
+    email: str = ""
+    phone: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    additional_name: str = ""
+    honorific_prefix: str = ""
+    honorific_suffix: str = ""
+    address_lines: list[str] = field(default_factory=list)
+    locality: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = "US"
+    latitude: float | None = None
+    longitude: float | None = None
+    # None: leave consent as it is. True: the person ticked "text me". False: explicit opt-out.
+    sms_consent: bool | None = None
+    # None: a new address is subscribed, an existing one keeps its status.
+    # "subscribed"/"unsubscribed": an explicit choice by the person.
+    email_status: str | None = None
+    tags: list[str] = field(default_factory=list)
+    custom_fields: dict[str, str] = field(default_factory=dict)
+    languages_spoken: list[str] = field(default_factory=list)
+    source: str = ""
+    identifiers: list[str] = field(default_factory=list)
+
+    def validated(self) -> "PersonData":
+        """A copy with email/phone cleaned; raises ValidationError keyed by field."""
+        errors: dict[str, list[str]] = {}
+        email = phone = ""
+        if self.email.strip():
+            try:
+                email = clean_email(self.email)
+            except ValidationError as exc:
+                errors["email"] = exc.messages
+        if self.phone.strip():
+            try:
+                phone = clean_phone(self.phone, self.country or "US")[0]
+            except ValidationError as exc:
+                errors["phone"] = exc.messages
+        if not self.email.strip() and not self.phone.strip():
+            errors["email"] = ["Enter an email address or a phone number."]
+        for name, limit in FIELD_LIMITS.items():
+            if len(getattr(self, name) or "") > limit:
+                errors[name] = [f"Keep this under {limit} characters."]
+        if len(self.postal_code) > 20:
+            errors["postal_code"] = ["That postal code is too long."]
+        if self.email_status and self.email_status not in EmailStatus.values:
+            errors["email_status"] = [f"Unknown email status {self.email_status!r}."]
+        if errors:
+            raise ValidationError(errors)
+        data = PersonData(**{**self.__dict__})
+        data.email, data.phone = email, phone
+        data.tags = [t.strip()[:100] for t in self.tags if t and t.strip()]
+        return data
+
+
+def find_person(*, email: str = "", phone: str = "") -> Person | None:
+    """Email first (case-insensitive, trimmed), then phone (E.164)."""
+    if email:
+        hit = (
+            EmailAddress.objects.filter(address_normalized=email_key(email))
+            .select_related("person")
+            .first()
+        )
+        if hit:
+            return hit.person
+    if phone:
+        hit = (
+            PhoneNumber.objects.filter(number=phone)
+            .select_related("person")
+            .order_by("-person__modified_at")
+            .first()
+        )
+        if hit:
+            return hit.person
+    return None
+
+
+def person_match_or_create(data: PersonData, *, overwrite: bool = True) -> tuple[Person, bool]:
+    """Find the person `data` describes (email, then phone) or create them; merge what's new.
+
+    `overwrite=False` only fills blank fields of an existing person (imports choose this).
+    Returns (person, created). Raises ValidationError for bad email/phone.
+    """
+    data = data.validated()
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                person = find_person(email=data.email, phone=data.phone)
+                created = person is None
+                if created:
+                    person = Person.objects.create(source=data.source[:200])
+                _apply(person, data, created=created, overwrite=overwrite)
+                return person, created
+        except IntegrityError:
+            # A concurrent submission created the same address first: match again.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _apply(person: Person, data: PersonData, *, created: bool, overwrite: bool) -> None:
+    changed: set[str] = set()
+    for name in NAME_FIELDS:
+        value = (getattr(data, name) or "").strip()
+        if value and getattr(person, name) != value and (overwrite or not getattr(person, name)):
+            setattr(person, name, value)
+            changed.add(name)
+    if data.source and not person.source:
+        person.source = data.source[:200]
+        changed.add("source")
+    for key, value in data.custom_fields.items():
+        key, value = str(key).strip()[:100], str(value).strip()
+        current = person.custom_fields.get(key)
+        if key and value and current != value and (overwrite or not current):
+            person.custom_fields = {**person.custom_fields, key: value}
+            changed.add("custom_fields")
+    for language in data.languages_spoken:
+        if language and language not in person.languages_spoken:
+            person.languages_spoken = [*person.languages_spoken, language]
+            changed.add("languages_spoken")
+    for identifier in data.identifiers:
+        if identifier and identifier not in person.foreign_identifiers:
+            person.foreign_identifiers = [*person.foreign_identifiers, identifier]
+            changed.add("foreign_identifiers")
+    if data.email:
+        _merge_email(person, data.email, data.email_status, created=created)
+    if data.phone:
+        _merge_phone(person, data.phone, data.sms_consent)
+    if data.postal_code or data.address_lines or data.locality:
+        _merge_address(person, data, overwrite=overwrite)
+    for name in data.tags:
+        tag_add(person=person, name=name)
+    # Always bump modified_at: the record was touched by a new act.
+    person.save(update_fields=[*changed, "modified_at"])
+
+
+def _merge_email(person: Person, address: str, status: str | None, *, created: bool) -> None:
+    existing = EmailAddress.objects.filter(address_normalized=email_key(address)).first()
+    if existing is None:
+        EmailAddress.objects.create(
+            person=person,
+            address=address,
+            address_normalized=email_key(address),
+            primary=not person.email_addresses.exists(),
+            status=status or EmailStatus.SUBSCRIBED,
+        )
+    elif status in {EmailStatus.SUBSCRIBED, EmailStatus.UNSUBSCRIBED} and existing.status != status:
+        # Only an explicit choice changes a known address's status.
+        existing.status = status
+        existing.save(update_fields=["status", "modified_at"])
+
+
+def _merge_phone(person: Person, number: str, sms_consent: bool | None) -> None:
+    phone = person.phone_numbers.filter(number=number).first()
+    if phone is None:
+        e164, number_type = clean_phone(number)
+        phone = PhoneNumber(
+            person=person,
+            number=e164,
+            number_type=number_type,
+            sms_capable=number_type in {"mobile", "voip"},
+            primary=not person.phone_numbers.exists(),
+        )
+    if sms_consent is not None and phone.sms_consent != sms_consent:
+        phone.sms_consent = sms_consent
+        phone.sms_consent_at = timezone.now()
+        if sms_consent:
+            phone.sms_capable = True
+    phone.save()
+
+
+def _merge_address(person: Person, data: PersonData, *, overwrite: bool) -> None:
+    country = (data.country or "US").upper()[:2]
+    postal_code = data.postal_code.strip()
+    place = lookup_postal_code(postal_code, country) if postal_code else None
+    latitude = data.latitude if data.latitude is not None else (place and place.latitude)
+    longitude = data.longitude if data.longitude is not None else (place and place.longitude)
+    values = {
+        "address_lines": [line.strip() for line in data.address_lines if line.strip()],
+        "locality": data.locality.strip() or (place.locality if place else ""),
+        "region": data.region.strip() or (place.region if place else ""),
+        "postal_code": postal_code,
+        "country": country,
+        "latitude": latitude,
+        "longitude": longitude,
+        "accuracy": "rooftop" if data.latitude is not None else ("approximate" if place else ""),
+    }
+    addresses = list(person.postal_addresses.all())
+    same = next(
+        (
+            a
+            for a in addresses
+            if a.postal_code == postal_code
+            and (not values["address_lines"] or a.address_lines in ([], values["address_lines"]))
+        ),
+        None,
+    )
+    if same is not None:
+        for key, value in values.items():
+            if value not in ("", None, []) and (overwrite or getattr(same, key) in ("", None, [])):
+                setattr(same, key, value)
+        same.save()
+        return
+    if addresses and not overwrite:
+        return  # a known address is kept; imports that only fill blanks add nothing here
+    if overwrite:
+        person.postal_addresses.filter(primary=True).update(primary=False)
+    PostalAddress.objects.create(person=person, primary=True, **values)
+
+
+def tag_get_or_create(name: str) -> Tag:
+    name = name.strip()[:100]
+    if not name:
+        raise ValidationError("A tag needs a name.")
+    tag = Tag.objects.filter(name__iexact=name).first()
+    if tag is None:
+        try:
+            with transaction.atomic():
+                tag = Tag.objects.create(name=name)
+        except IntegrityError:
+            tag = Tag.objects.get(name__iexact=name)
+    return tag
+
+
+def tag_add(*, person: Person, name: str, actor: Any = None) -> Tagging:
+    tag = tag_get_or_create(name)
+    tagging, created = Tagging.objects.get_or_create(person=person, tag=tag)
+    if created and actor is not None:
+        log_action("person.tag.added", obj=person, actor=actor, data={"tag": tag.name})
+    return tagging
+
+
+def tag_remove(*, person: Person, tag: Tag, actor: Any = None) -> bool:
+    deleted, _ = Tagging.objects.filter(person=person, tag=tag).delete()
+    if deleted and actor is not None:
+        log_action("person.tag.removed", obj=person, actor=actor, data={"tag": tag.name})
+    return bool(deleted)
+
+
+EDITABLE_FIELDS = (*NAME_FIELDS, "source", "public_display")
+
+
+def person_update(*, person: Person, actor: Any, **values: Any) -> Person:
+    """An organizer's edit of a person's own fields, audited with before/after."""
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+    before = {k: getattr(person, k) for k in values}
+    changed = {k: v for k, v in values.items() if before[k] != v}
+    if not changed:
+        return person
+    with transaction.atomic():
+        for key, value in changed.items():
+            setattr(person, key, value)
+        person.save(update_fields=[*changed, "modified_at"])
+        log_action(
+            "person.updated",
+            obj=person,
+            actor=actor,
+            data={"before": {k: before[k] for k in changed}, "after": changed},
+        )
+    return person
+
+
+def person_snapshot(person: Person) -> dict[str, Any]:
+    return {
+        "id": person.pk,
+        "uuid": str(person.uuid),
+        "name": person.full_name,
+        "emails": list(person.email_addresses.values_list("address", flat=True)),
+        "phones": list(person.phone_numbers.values_list("number", flat=True)),
+        "tags": list(person.taggings.values_list("tag__name", flat=True)),
+    }
+
+
+def person_merge(*, keep: Person, other: Person, actor: Any) -> Person:
+    """Fold `other` into `keep`: contact details, tags, history and every other reference move
+    to `keep`; `keep`'s known values win, `other` fills its blanks. Audited; `other` is deleted."""
+    if keep.pk == other.pk:
+        raise ValidationError("Choose two different people to merge.")
+    with transaction.atomic():
+        keep = Person.objects.select_for_update().get(pk=keep.pk)
+        other = Person.objects.select_for_update().get(pk=other.pk)
+        snapshot = {"kept": person_snapshot(keep), "merged": person_snapshot(other)}
+        for name in (*NAME_FIELDS, "source"):
+            if not getattr(keep, name) and getattr(other, name):
+                setattr(keep, name, getattr(other, name))
+        keep.custom_fields = {**other.custom_fields, **keep.custom_fields}
+        keep.languages_spoken = list(
+            dict.fromkeys([*keep.languages_spoken, *other.languages_spoken])
+        )
+        keep.foreign_identifiers = list(
+            dict.fromkeys(
+                [*keep.foreign_identifiers, *other.foreign_identifiers, f"rallypoint:{other.uuid}"]
+            )
+        )
+        keep.public_display = keep.public_display and other.public_display
+        has_primary_email = keep.email_addresses.filter(primary=True).exists()
+        other.email_addresses.update(
+            person=keep, primary=False if has_primary_email else models.F("primary")
+        )
+        known_numbers = set(keep.phone_numbers.values_list("number", flat=True))
+        for phone in other.phone_numbers.all():
+            if phone.number in known_numbers:
+                mine = keep.phone_numbers.get(number=phone.number)
+                if phone.sms_consent and not mine.sms_consent:
+                    mine.sms_consent, mine.sms_consent_at = True, phone.sms_consent_at
+                mine.do_not_call = mine.do_not_call or phone.do_not_call
+                mine.save()
+                phone.delete()
+            else:
+                phone.person, phone.primary = keep, phone.primary and not known_numbers
+                phone.save()
+        has_primary_address = keep.postal_addresses.filter(primary=True).exists()
+        other.postal_addresses.update(
+            person=keep, primary=False if has_primary_address else models.F("primary")
+        )
+        known_tags = set(keep.taggings.values_list("tag_id", flat=True))
+        other.taggings.exclude(tag_id__in=known_tags).update(person=keep)
+        moved = _move_references(keep=keep, other=other)
+        account = getattr(other, "account", None)
+        if account is not None and getattr(keep, "account", None) is None:
+            account.person = keep
+            account.save(update_fields=["person"])
+        keep.save()
+        log_action("person.merged", obj=keep, actor=actor, data={**snapshot, "moved": moved})
+        other.delete()
+    return keep
+
+
+def _move_references(*, keep: Person, other: Person) -> dict[str, int]:
+    """Re-point every other foreign key to `other` (ledger, signatures, RSVPs, …) at `keep`.
+    A row that would break a uniqueness rule (both signed the same petition) stays with `other`
+    and is deleted with it; the ledger keeps the record of the act."""
+    handled = {"email_addresses", "phone_numbers", "postal_addresses", "taggings", "account"}
+    moved: dict[str, int] = {}
+    for relation in Person._meta.related_objects:
+        if relation.get_accessor_name() in handled or relation.many_to_many:
+            continue
+        if relation.one_to_one:
+            continue
+        model, fk_name = relation.related_model, relation.field.name
+        rows = model._base_manager.filter(**{fk_name: other})
+        try:
+            with transaction.atomic():
+                count = rows.update(**{fk_name: keep})
+        except IntegrityError:
+            count = 0
+            for row in rows:
+                try:
+                    with transaction.atomic():
+                        model._base_manager.filter(pk=row.pk).update(**{fk_name: keep})
+                        count += 1
+                except IntegrityError:
+                    continue
+        if count:
+            moved[f"{model._meta.label_lower}.{fk_name}"] = count
+    return moved

@@ -1,0 +1,62 @@
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+from tests.factories import OrganizerFactory, UserFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def pytest_report_header(config):
+    if not CHROMIUM.exists():
+        return "BROWSER TESTS SKIPPED: no Chromium at /usr/bin/chromium (apt-get install chromium)"
+    return f"browser tests: Chromium at {CHROMIUM}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason="browser tests need Chromium at /usr/bin/chromium")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def organizer(db):
+    return OrganizerFactory()
+
+
+@pytest.fixture
+def supporter(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def organizer_client(client, organizer):
+    client.force_login(organizer)
+    return client
+
+
+@pytest.fixture
+def supporter_client(client, supporter):
+    client.force_login(supporter)
+    return client

@@ -34,3 +34,27 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class OutboundEmail(models.Model):
+    """An email the platform decided to send. The send task takes its id and marks it sent, so a
+    task that runs twice (worker restart, retry) never sends twice. `dedupe_key` stops a service
+    from queueing the same message twice (e.g. "rsvp-reminder:42:24h")."""
+
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    # [{"filename": "event.ics", "content": "...", "mimetype": "text/calendar"}]
+    attachments = models.JSONField(default=list, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"

@@ -20,6 +20,7 @@ install: $(BIN)/rallypoint
 run: install
 	@mkdir -p var
 	$(BIN)/rallypoint migrate --no-input -v0
+	$(BIN)/rallypoint collectstatic --no-input -v0
 	$(BIN)/rallypoint demo --if-empty
 	@echo ""
 	@echo "  Rallypoint: http://$(HOST):$(PORT)/"

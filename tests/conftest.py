@@ -1,3 +1,4 @@
+import uuid
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,17 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
-    yield
-    cache.clear()
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        # Redis is shared by parallel test processes: isolate each test by key prefix instead
+        # of flushing the database under the others' feet.
+        settings.CACHES = {
+            "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        }
+        yield
+    else:
+        cache.clear()
+        yield
+        cache.clear()
 
 
 @pytest.fixture

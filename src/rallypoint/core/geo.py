@@ -20,6 +20,13 @@ class Place:
     longitude: float
 
 
+@lru_cache(maxsize=1)
+def _zip_index() -> dict[str, dict]:
+    # zipcodes.matching() scans all ~42,000 codes per call; an import of a national list would
+    # spend most of its time there. One dict, built once per process (~0.2 s), answers directly.
+    return {row["zip_code"]: row for row in zipcodes.list_all()}
+
+
 @lru_cache(maxsize=65536)
 def lookup_postal_code(postal_code: str, country: str = "US") -> Place | None:
     """The centre of a US ZIP code, or None when the code is unknown or not a US code."""
@@ -29,13 +36,9 @@ def lookup_postal_code(postal_code: str, country: str = "US") -> Place | None:
     code = code[:5]
     if not code.isdigit():
         return None
-    try:
-        matches = zipcodes.matching(code)
-    except (ValueError, TypeError):
+    row = _zip_index().get(code)
+    if row is None:
         return None
-    if not matches:
-        return None
-    row = matches[0]
     try:
         lat, lng = float(row["lat"]), float(row["long"])
     except (KeyError, TypeError, ValueError):

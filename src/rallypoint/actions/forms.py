@@ -1,0 +1,312 @@
+"""Forms of the actions tool: the supporter's form (built from the action) and the organizer's."""
+
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from rallypoint.mission.models import Campaign
+from rallypoint.people.normalize import clean_email, clean_phone
+from rallypoint.people.services import PersonData
+
+from .models import Action, ActionKind, ActionStatus, Question, QuestionKind
+from .services import MAX_COMMENT, MAX_TEXT_ANSWER, RESERVED_SLUGS, targets_from_text
+
+HONEYPOT_FIELD = "hp_website"
+US_ZIP_RE = re.compile(r"^\d{5}(-?\d{4})?$")
+
+
+class SubmissionForm(forms.Form):
+    """Name, contact details, the action's questions, and a honeypot. Works without JavaScript."""
+
+    given_name = forms.CharField(
+        label="First name",
+        max_length=100,
+        error_messages={"required": "Enter your first name."},
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    family_name = forms.CharField(
+        label="Last name",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    email = forms.CharField(
+        label="Email",
+        max_length=254,
+        error_messages={"required": "Enter your email address."},
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+    )
+    postal_code = forms.CharField(
+        label="ZIP / postal code",
+        max_length=12,
+        error_messages={"required": "Enter your ZIP or postal code."},
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "size": 10}),
+    )
+    phone = forms.CharField(
+        label="Mobile phone (optional)",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel", "inputmode": "tel"}),
+    )
+    sms_consent = forms.BooleanField(
+        label="Text me updates. Message and data rates may apply; reply STOP to opt out.",
+        required=False,
+    )
+    comment = forms.CharField(
+        label="Why are you signing? (optional)",
+        max_length=MAX_COMMENT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # Real people never see this field (hidden off-screen, skipped by keyboard and readers).
+    hp_website = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, action: Action, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.action = action
+        if action.kind == ActionKind.PETITION:
+            self.fields["family_name"].required = True
+            self.fields["family_name"].error_messages["required"] = "Enter your last name."
+        else:
+            del self.fields["comment"]
+        self.questions: list[Question] = (
+            list(action.questions.all()) if action.kind == ActionKind.FORM else []
+        )
+        for question in self.questions:
+            self.fields[question.field_name] = _question_field(question)
+
+    @property
+    def honeypot_tripped(self) -> bool:
+        return bool((self.data.get(HONEYPOT_FIELD) or "").strip())
+
+    def visible_person_fields(self):
+        return [self[name] for name in ("given_name", "family_name", "email", "postal_code")]
+
+    def question_fields(self):
+        return [self[q.field_name] for q in self.questions]
+
+    def clean_email(self) -> str:
+        return clean_email(self.cleaned_data["email"])
+
+    def clean_phone(self) -> str:
+        raw = self.cleaned_data.get("phone", "")
+        return clean_phone(raw)[0] if raw.strip() else ""
+
+    def clean_postal_code(self) -> str:
+        code = self.cleaned_data["postal_code"].strip().upper()
+        if re.fullmatch(r"[\d\- ]+", code) and not US_ZIP_RE.match(code.replace(" ", "")):
+            raise ValidationError("Enter a 5-digit ZIP code, like 80202.")
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("sms_consent") and not data.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", "Enter your mobile number to get texts, or untick the box.")
+        return data
+
+    def person_data(self, *, source: str) -> PersonData:
+        data = self.cleaned_data
+        return PersonData(
+            email=data["email"],
+            phone=data.get("phone", ""),
+            given_name=data["given_name"].strip(),
+            family_name=data.get("family_name", "").strip(),
+            postal_code=data["postal_code"],
+            sms_consent=True if data.get("sms_consent") and data.get("phone") else None,
+            source=source,
+        )
+
+    def answers(self) -> dict[str, Any]:
+        return {str(q.pk): self.cleaned_data.get(q.field_name) for q in self.questions}
+
+    def apply_errors(self, exc: ValidationError) -> None:
+        """Show a service's ValidationError on the matching fields."""
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+            return
+        for field, messages in exc.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)
+
+
+def _question_field(question: Question) -> forms.Field:
+    common = {
+        "label": question.label,
+        "required": question.required,
+        "help_text": question.help_text,
+    }
+    if question.kind == QuestionKind.TEXT:
+        return forms.CharField(
+            max_length=MAX_TEXT_ANSWER,
+            widget=forms.TextInput,
+            error_messages={"required": "Please answer this question."},
+            **common,
+        )
+    if question.kind == QuestionKind.CHOICE:
+        return forms.ChoiceField(
+            choices=[(c, c) for c in question.choices],
+            widget=forms.RadioSelect,
+            error_messages={
+                "required": "Please pick one.",
+                "invalid_choice": "Pick one of the choices listed.",
+            },
+            **common,
+        )
+    if question.choices:
+        return forms.MultipleChoiceField(
+            choices=[(c, c) for c in question.choices],
+            widget=forms.CheckboxSelectMultiple,
+            error_messages={
+                "required": "Please tick at least one.",
+                "invalid_choice": "Pick from the choices listed.",
+            },
+            **common,
+        )
+    return forms.BooleanField(
+        error_messages={"required": "Please tick this box to continue."}, **common
+    )
+
+
+class ActionForm(forms.ModelForm):
+    targets_text = forms.CharField(
+        label="Petition targets",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Who the petition is addressed to, one per line (e.g. “Governor Ana Ruiz”).",
+    )
+
+    class Meta:
+        model = Action
+        fields = [
+            "kind",
+            "campaign",
+            "title",
+            "slug",
+            "summary",
+            "description",
+            "petition_text",
+            "pledge_headline",
+            "goal",
+            "button_label",
+            "thank_you_message",
+            "share_text",
+            "status",
+        ]
+        labels = {
+            "slug": "Web address",
+            "summary": "One-line summary",
+            "description": "Description",
+            "petition_text": "Petition text",
+            "pledge_headline": "The pledge",
+            "goal": "Goal",
+            "button_label": "Button label",
+            "share_text": "Share message",
+        }
+        help_texts = {
+            "slug": "The end of the link: /act/<this>/. Leave blank to make one from the title.",
+            "description": "Basic formatting (paragraphs, bold, links, lists) is kept.",
+            "pledge_headline": "Pledges only: the promise, e.g. “I will vote on November 4”.",
+            "goal": "Shown as a progress bar. Leave blank for automatic milestones.",
+            "button_label": "Leave blank for “Add your name”, “I pledge” or “Sign up”.",
+            "thank_you_message": "Shown after someone acts, and in their thank-you email.",
+            "share_text": "The message people share with friends (a link is added).",
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 6}),
+            "petition_text": forms.Textarea(attrs={"rows": 4}),
+            "thank_you_message": forms.Textarea(attrs={"rows": 3}),
+            "share_text": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["campaign"].queryset = Campaign.objects.order_by("name")
+        self.fields["campaign"].empty_label = "— no campaign —"
+        self.fields["status"].choices = ActionStatus.choices
+        if self.instance.pk:
+            self.fields["targets_text"].initial = "\n".join(
+                t.get("name", "") for t in self.instance.targets
+            )
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data.get("slug", "")
+        if slug in RESERVED_SLUGS:
+            raise ValidationError("That web address is reserved. Choose another.")
+        return slug
+
+    def service_values(self) -> dict[str, Any]:
+        values = {name: self.cleaned_data.get(name) for name in self.Meta.fields}
+        values["targets"] = targets_from_text(self.cleaned_data.get("targets_text", ""))
+        for name in ("slug", "summary", "description", "petition_text", "pledge_headline"):
+            values[name] = values[name] or ""
+        for name in ("button_label", "thank_you_message", "share_text"):
+            values[name] = values[name] or ""
+        return values
+
+    def apply_errors(self, exc: ValidationError) -> None:
+        for field, messages in exc.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)
+
+
+class QuestionForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    label = forms.CharField(label="Question", max_length=200, required=False)
+    kind = forms.ChoiceField(label="Answer", choices=QuestionKind.choices)
+    required = forms.BooleanField(label="Required", required=False)
+    help_text = forms.CharField(label="Hint", max_length=300, required=False)
+    choices_text = forms.CharField(
+        label="Choices (one per line)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        choices = [c.strip() for c in (data.get("choices_text") or "").splitlines() if c.strip()]
+        data["choices"] = choices
+        if data.get("label") and data.get("kind") == QuestionKind.CHOICE and len(choices) < 2:
+            self.add_error("choices_text", "A pick-one question needs at least two choices.")
+        return data
+
+
+QuestionFormSet = forms.formset_factory(QuestionForm, extra=2, can_delete=True, max_num=50)
+
+
+def question_initial(questions: list[Question]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": q.pk,
+            "label": q.label,
+            "kind": q.kind,
+            "required": q.required,
+            "help_text": q.help_text,
+            "choices_text": "\n".join(q.choices),
+        }
+        for q in questions
+    ]
+
+
+def questions_from_formset(formset: Any) -> list[dict[str, Any]]:
+    """The rows an organizer kept: blank extra rows and ticked "delete" rows are left out."""
+    rows = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if not data or data.get("DELETE") or not (data.get("label") or "").strip():
+            continue
+        rows.append(
+            {
+                "id": data.get("id"),
+                "label": data["label"],
+                "kind": data["kind"],
+                "required": data.get("required", False),
+                "help_text": data.get("help_text", ""),
+                "choices": data.get("choices", []),
+            }
+        )
+    return rows

@@ -1,0 +1,404 @@
+"""Writes of the actions tool: organizers shape actions, supporters put their names to them.
+
+`submission_record` is the one path for a signature, pledge or form sign-up, used by the public
+page, the embedded widget, the demo and the API alike."""
+
+from datetime import datetime
+from typing import Any
+
+import nh3
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from rallypoint.core.audit import log_action
+from rallypoint.core.mail import email_queue
+from rallypoint.ledger.services import activity_record, resolve_referrer
+from rallypoint.people.models import Person
+from rallypoint.people.services import PersonData, person_match_or_create
+from rallypoint.sharing.referral import Referral
+
+from .links import action_share_url, dashboard_url
+from .models import Action, ActionKind, ActionStatus, Question, QuestionKind, Submission
+
+ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "a", "ul", "ol", "li", "h2", "h3"}
+ALLOWED_TAGS |= {"blockquote"}
+RESERVED_SLUGS = {"organize", "embed", "new"}
+MAX_COMMENT = 2000
+MAX_TEXT_ANSWER = 2000
+
+ACTION_FIELDS = (
+    "kind",
+    "campaign",
+    "title",
+    "slug",
+    "summary",
+    "description",
+    "targets",
+    "petition_text",
+    "pledge_headline",
+    "status",
+    "goal",
+    "thank_you_message",
+    "share_text",
+    "button_label",
+)
+
+
+def html_clean(text: str) -> str:
+    """Organizer rich text, with only harmless formatting and links kept."""
+    return nh3.clean(text or "", tags=ALLOWED_TAGS, link_rel="noopener nofollow").strip()
+
+
+def targets_from_text(text: str) -> list[dict[str, str]]:
+    """One target per line ("Governor Ana Ruiz") in OSDI's target[{name}] shape."""
+    names = [line.strip()[:200] for line in (text or "").splitlines()]
+    return [{"name": name} for name in dict.fromkeys(n for n in names if n)]
+
+
+def slug_available(slug: str, *, exclude_pk: int | None = None) -> bool:
+    if slug in RESERVED_SLUGS:
+        return False
+    qs = Action.objects.filter(slug=slug)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return not qs.exists()
+
+
+def slug_suggest(title: str) -> str:
+    base = slugify(title)[:90] or "action"
+    slug, n = base, 2
+    while not slug_available(slug):
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _validate_action(values: dict[str, Any], *, pk: int | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if not (values.get("title") or "").strip():
+        errors["title"] = ["Give the action a title."]
+    slug = values.get("slug") or ""
+    if slug and not slug_available(slug, exclude_pk=pk):
+        errors["slug"] = ["That web address is taken. Choose another."]
+    if values.get("kind") not in ActionKind.values:
+        errors["kind"] = ["Choose petition, pledge or sign-up form."]
+    if values.get("status") not in ActionStatus.values:
+        errors["status"] = ["Choose draft, live or closed."]
+    if (
+        values.get("kind") == ActionKind.PLEDGE
+        and not (values.get("pledge_headline") or "").strip()
+    ):
+        errors["pledge_headline"] = ["A pledge needs its promise, e.g. “I will vote on Nov 4”."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def action_create(
+    *, actor: Any, title: str, kind: str = ActionKind.PETITION, **values: Any
+) -> Action:
+    """A new action (a draft unless status says otherwise)."""
+    unknown = set(values) - set(ACTION_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown action fields: {', '.join(sorted(unknown))}")
+    values = {"status": ActionStatus.DRAFT, **values, "title": (title or "").strip(), "kind": kind}
+    values["description"] = html_clean(values.get("description", ""))
+    _validate_action(values, pk=None)
+    with transaction.atomic():
+        values["slug"] = values.get("slug") or slug_suggest(values["title"])
+        action = Action.objects.create(**values)
+        log_action("action.created", obj=action, actor=actor, data={"title": action.title})
+    return action
+
+
+def action_update(*, action: Action, actor: Any, **values: Any) -> Action:
+    unknown = set(values) - set(ACTION_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown action fields: {', '.join(sorted(unknown))}")
+    if "description" in values:
+        values["description"] = html_clean(values["description"])
+    merged = {name: getattr(action, name) for name in ACTION_FIELDS if name != "campaign"}
+    merged.update({k: v for k, v in values.items() if k != "campaign"})
+    _validate_action(merged, pk=action.pk)
+    changed = {k: v for k, v in values.items() if getattr(action, k) != v}
+    if not changed:
+        return action
+    with transaction.atomic():
+        before = {k: _plain(getattr(action, k)) for k in changed}
+        for key, value in changed.items():
+            setattr(action, key, value)
+        if "status" in changed:
+            action.closed_at = timezone.now() if action.status == ActionStatus.CLOSED else None
+            changed["closed_at"] = action.closed_at
+        action.save(update_fields=[*changed, "modified_at"])
+        log_action(
+            "action.updated",
+            obj=action,
+            actor=actor,
+            data={"before": before, "after": {k: _plain(v) for k, v in changed.items()}},
+        )
+    return action
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def action_close(*, action: Action, actor: Any) -> Action:
+    """Stop taking names. The page stays up with its count and says it is closed."""
+    return action_update(action=action, actor=actor, status=ActionStatus.CLOSED)
+
+
+def action_publish(*, action: Action, actor: Any) -> Action:
+    return action_update(action=action, actor=actor, status=ActionStatus.LIVE)
+
+
+def questions_set(*, action: Action, questions: list[dict[str, Any]], actor: Any) -> list[Question]:
+    """Replace the form's questions with `questions` (dicts of label, kind, required, help_text,
+    choices and, for an existing question, id). Answers already given stay with the submissions."""
+    errors: dict[str, list[str]] = {}
+    for i, q in enumerate(questions):
+        if not (q.get("label") or "").strip():
+            errors[f"questions-{i}"] = ["A question needs its text."]
+        elif q.get("kind") not in QuestionKind.values:
+            errors[f"questions-{i}"] = ["Choose what kind of answer the question takes."]
+        elif q["kind"] == QuestionKind.CHOICE and len(q.get("choices") or []) < 2:
+            errors[f"questions-{i}"] = ["A pick-one question needs at least two choices."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        existing = {q.pk: q for q in action.questions.all()}
+        kept: list[Question] = []
+        for position, data in enumerate(questions):
+            question = existing.pop(data.get("id"), None) or Question(action=action)
+            question.position = position
+            question.label = data["label"].strip()[:200]
+            question.kind = data["kind"]
+            question.required = bool(data.get("required"))
+            question.help_text = (data.get("help_text") or "").strip()[:300]
+            choices = [str(c).strip()[:200] for c in data.get("choices") or [] if str(c).strip()]
+            question.choices = list(dict.fromkeys(choices))
+            question.save()
+            kept.append(question)
+        for question in existing.values():
+            question.delete()
+        log_action(
+            "action.questions.set",
+            obj=action,
+            actor=actor,
+            data={"questions": [q.label for q in kept]},
+        )
+    return kept
+
+
+def answers_clean(questions: list[Question], raw: dict[Any, Any] | None) -> dict[str, Any]:
+    """Answers keyed by question id, checked against the questions; raises ValidationError keyed
+    by the form field name ("q_<id>") with a message for each bad answer. Accepts keys
+    "q_12", "12" or 12."""
+    raw = {str(k).removeprefix("q_"): v for k, v in (raw or {}).items()}
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for question in questions:
+        key = str(question.pk)
+        value = raw.get(key)
+        try:
+            answer = _answer_clean(question, value)
+        except ValidationError as exc:
+            errors[question.field_name] = exc.messages
+            continue
+        if answer not in (None, "", [], False):
+            cleaned[key] = answer
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _answer_clean(question: Question, value: Any) -> Any:
+    if question.kind == QuestionKind.TEXT:
+        text = "" if value is None else str(value).strip()
+        if len(text) > MAX_TEXT_ANSWER:
+            raise ValidationError(f"Keep this under {MAX_TEXT_ANSWER} characters.")
+        if question.required and not text:
+            raise ValidationError("Please answer this question.")
+        return text
+    if question.kind == QuestionKind.CHOICE:
+        text = "" if value is None else str(value).strip()
+        if not text:
+            if question.required:
+                raise ValidationError("Please pick one.")
+            return ""
+        if text not in question.choices:
+            raise ValidationError("Pick one of the choices listed.")
+        return text
+    # Checkboxes: a list of choices, or one yes/no box when the question has no choices.
+    if not question.choices:
+        ticked = value in (True, "on", "true", "True", "1", 1, "yes")
+        if question.required and not ticked:
+            raise ValidationError("Please tick this box to continue.")
+        return ticked
+    values = value if isinstance(value, list | tuple) else ([value] if value else [])
+    values = [str(v).strip() for v in values if str(v).strip()]
+    unknown = [v for v in values if v not in question.choices]
+    if unknown:
+        raise ValidationError("Pick from the choices listed.")
+    if question.required and not values:
+        raise ValidationError("Please tick at least one.")
+    return [c for c in question.choices if c in values]
+
+
+def submission_record(
+    *,
+    action: Action,
+    person_data: PersonData,
+    answers: dict[Any, Any] | None = None,
+    comment: str = "",
+    referral: Referral | None = None,
+    source: str = "page",
+    at: datetime | None = None,
+    send_email: bool = True,
+) -> Submission:
+    """Put a person's name to an action.
+
+    Matches or creates the person, stores the submission, writes the ledger act (with referrer,
+    channel and recruitment edge) and queues the thank-you email after commit. Returns the
+    submission with two extra attributes: `created` (False when this person had already signed
+    a petition or pledge: nothing new was written, no second act) and `person_created`.
+    Raises ValidationError (keyed by field) for a closed action or bad input.
+    """
+    if action.status != ActionStatus.LIVE:
+        raise ValidationError(
+            {"__all__": [f"This {action.get_kind_display().lower()} is closed to new names."]}
+        )
+    errors: dict[str, list[str]] = {}
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        errors["comment"] = [f"Keep your comment under {MAX_COMMENT} characters."]
+    questions = list(action.questions.all()) if action.kind == ActionKind.FORM else []
+    try:
+        cleaned_answers = answers_clean(questions, answers)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        person_data = person_data.validated()
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    at = at or timezone.now()
+    with transaction.atomic():
+        person, person_created = person_match_or_create(person_data)
+        submission = _submission_create(
+            action=action,
+            person=person,
+            person_created=person_created,
+            answers=cleaned_answers,
+            comment=comment,
+            referral=referral,
+            source=source,
+            at=at,
+        )
+        submission.person_created = person_created
+        if submission.created and submission.counted:
+            activity_record(
+                person=person,
+                kind=action.ledger_kind,
+                campaign=action.campaign,
+                target=submission,
+                referral=referral,
+                person_created=person_created,
+                details={"action": action.pk},
+                at=at,
+            )
+            if send_email and person_data.email:
+                _thank_you_queue(submission=submission, person=person, to=person_data.email)
+    return submission
+
+
+def _submission_create(
+    *,
+    action: Action,
+    person: Person,
+    person_created: bool,
+    answers: dict[str, Any],
+    comment: str,
+    referral: Referral | None,
+    source: str,
+    at: datetime,
+) -> Submission:
+    referrer = resolve_referrer(referral, person)
+    channel = (referral.channel if referral else "") or ""
+    values = {
+        "action": action,
+        "person": person,
+        "answers": answers,
+        "comment": comment,
+        "referrer": referrer,
+        "channel": channel if referrer or channel != "direct" else "",
+        "source": source[:20],
+        "created_at": at,
+    }
+    if person_created:
+        # Nobody else can have signed as a person who did not exist a moment ago.
+        submission = Submission.objects.create(**values, counted=True)
+        submission.created = True
+        return submission
+    existing = Submission.objects.filter(action=action, person=person, counted=True).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                submission = Submission.objects.create(**values, counted=True)
+        except IntegrityError:
+            # The same person's second click landed at the same moment: theirs is in.
+            existing = Submission.objects.get(action=action, person=person, counted=True)
+        else:
+            submission.created = True
+            return submission
+    if action.once_per_person:
+        existing.created = False
+        return existing
+    # A sign-up form sent again: keep the new answers, count the person once.
+    submission = Submission.objects.create(**values, counted=False)
+    submission.created = True
+    return submission
+
+
+def _thank_you_queue(*, submission: Submission, person: Person, to: str) -> None:
+    action = submission.action
+    email_queue(
+        to=to,
+        template="actions/email/thank_you",
+        context={
+            "action": action,
+            "given_name": person.given_name,
+            "thank_you_message": action.thank_you_message,
+            "share_url": action_share_url(action, person, channel="email"),
+            "dashboard_url": dashboard_url(person),
+        },
+        dedupe_key=f"action-thanks:{submission.pk}",
+    )
+
+
+def thank_you_resend(*, submission: Submission) -> bool:
+    """Send the thank-you email (with the share and dashboard links) once more, on request from
+    the thank-you page. Limited to one resend per submission."""
+    address = submission.person.email_addresses.order_by("-primary", "id").first()
+    if address is None:
+        return False
+    with transaction.atomic():
+        message = email_queue(
+            to=address.address,
+            template="actions/email/thank_you",
+            context={
+                "action": submission.action,
+                "given_name": submission.person.given_name,
+                "thank_you_message": submission.action.thank_you_message,
+                "share_url": action_share_url(submission.action, submission.person, "email"),
+                "dashboard_url": dashboard_url(submission.person),
+            },
+            dedupe_key=f"action-thanks-again:{submission.pk}",
+        )
+    return message is not None

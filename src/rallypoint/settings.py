@@ -223,3 +223,8 @@ TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 # Referral attribution: "first" touch within REFERRAL_COOKIE_DAYS wins, or the "last" one.
 REFERRAL_ATTRIBUTION = os.environ.get("REFERRAL_ATTRIBUTION", "first")
 REFERRAL_COOKIE_DAYS = int(os.environ.get("REFERRAL_COOKIE_DAYS", "30"))
+
+# Public action forms: submissions per client IP per window ("count/seconds"; "0/1" = no limit),
+# and how long an embedded form's signed token stays valid.
+ACTION_RATE_LIMIT = os.environ.get("ACTION_RATE_LIMIT", "30/3600")
+ACTION_EMBED_TOKEN_MAX_AGE = int(os.environ.get("ACTION_EMBED_TOKEN_MAX_AGE", str(2 * 3600)))

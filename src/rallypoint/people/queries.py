@@ -2,10 +2,13 @@
 
 from datetime import timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress, Tagging
+from rallypoint.core.audit import audit_entries_for
+from rallypoint.ledger.models import Activity
+
+from .models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress, Tag, Tagging
 
 
 def people_with_contacts() -> QuerySet[Person]:
@@ -53,3 +56,37 @@ def people_stats() -> dict[str, int]:
         "joined_7d": Person.objects.filter(created_at__gte=week_ago).count(),
         "subscribed": EmailAddress.objects.filter(status=EmailStatus.SUBSCRIBED).count(),
     }
+
+
+def person_for_page(pk: int) -> Person | None:
+    """One person with everything the person page shows (contacts, tags, their account)."""
+    return people_with_contacts().select_related("account").filter(pk=pk).first()
+
+
+def person_timeline(person: Person, *, limit: int = 50) -> QuerySet:
+    """Their acts in the ledger, newest first, with the campaign and referrer already joined."""
+    return (
+        Activity.objects.filter(person=person)
+        .select_related("campaign", "referrer")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def person_history(person: Person, *, limit: int = 100) -> QuerySet:
+    """The audit log of changes to this person, newest first, with who made each one."""
+    return audit_entries_for(person)[:limit]
+
+
+def tag_names(*, limit: int = 500) -> list[str]:
+    """Known tag names, most used first (for suggestions when tagging)."""
+    return list(
+        Tag.objects.annotate(uses=Count("taggings"))
+        .order_by("-uses", "name")
+        .values_list("name", flat=True)[:limit]
+    )
+
+
+def merge_candidates(person: Person, q: str, *, limit: int = 10) -> QuerySet[Person]:
+    if not (q or "").strip():
+        return Person.objects.none()
+    return people_search(q).exclude(pk=person.pk)[:limit]

@@ -9,6 +9,9 @@ from django.utils import timezone
 
 from rallypoint.core.audit import log_action
 from rallypoint.core.geo import lookup_postal_code
+from rallypoint.core.mail import email_queue
+from rallypoint.ledger.models import Activity
+from rallypoint.ledger.services import activity_record
 
 from .models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress, Tag, Tagging
 from .normalize import clean_email, clean_phone, email_key
@@ -386,3 +389,103 @@ def _move_references(*, keep: Person, other: Person) -> dict[str, int]:
         if count:
             moved[f"{model._meta.label_lower}.{fk_name}"] = count
     return moved
+
+
+def person_join(
+    *, data: PersonData, referral: Any = None, campaign: Any = None
+) -> tuple[Person, bool]:
+    """Someone joins (the public Join page, a sign-up form): match or create them, record the
+    "join" act once per person (a double submit counts once) with its referral, and queue one
+    confirmation email. Returns (person, created)."""
+    with transaction.atomic():
+        person, created = person_match_or_create(data)
+        already_joined = Activity.objects.filter(
+            person=person, kind="join", campaign=campaign
+        ).exists()
+        if not already_joined:
+            activity_record(
+                person=person,
+                kind="join",
+                campaign=campaign,
+                referral=referral,
+                person_created=created,
+                details={"source": data.source} if data.source else None,
+            )
+        key = email_key(data.email)
+        address = person.email_addresses.filter(address_normalized=key).first() if key else None
+        if address is not None and address.status == EmailStatus.SUBSCRIBED:
+            email_queue(
+                to=address.address,
+                template="people/email/join_confirmation",
+                context={"person": person},
+                dedupe_key=f"people.join:{person.pk}",
+            )
+    return person, created
+
+
+def person_contact_add(
+    *,
+    person: Person,
+    actor: Any,
+    email: str = "",
+    phone: str = "",
+    sms_consent: bool | None = None,
+    postal_code: str = "",
+    country: str = "US",
+) -> Person:
+    """An organizer adds contact details to a person. An email or phone already on someone
+    else stays theirs: the organizer is told to merge the two instead. Audited."""
+    data = PersonData(
+        email=email, phone=phone, sms_consent=sms_consent, postal_code=postal_code, country=country
+    )
+    if email or phone:
+        data = data.validated()
+    errors: dict[str, str] = {}
+    if data.email:
+        owner = find_person(email=data.email)
+        if owner is not None and owner.pk != person.pk:
+            errors["email"] = f"That address belongs to {owner} (#{owner.pk}): merge them instead."
+    if data.phone:
+        owners = PhoneNumber.objects.filter(number=data.phone).exclude(person=person)
+        if owners.exists():
+            errors["phone"] = "That number is on another person's record: merge them instead."
+    if errors:
+        raise ValidationError(errors)
+    added = {k: v for k, v in {"email": data.email, "phone": data.phone}.items() if v}
+    if postal_code:
+        added.update(postal_code=postal_code, country=country)
+    if sms_consent is not None and data.phone:
+        added["sms_consent"] = sms_consent
+    with transaction.atomic():
+        if data.email:
+            _merge_email(person, data.email, None, created=False)
+        if data.phone:
+            _merge_phone(person, data.phone, sms_consent)
+        if postal_code:
+            _merge_address(person, data, overwrite=True)
+        person.save(update_fields=["modified_at"])
+        log_action("person.contact.added", obj=person, actor=actor, data={"after": added})
+    return person
+
+
+def email_status_set(*, email: EmailAddress, status: str, actor: Any) -> EmailAddress:
+    """Change one address's status (the person asked to be unsubscribed, or to come back)."""
+    if status not in EmailStatus.values:
+        raise ValidationError(f"Unknown email status {status!r}.")
+    if email.status == status:
+        return email
+    before = email.status
+    with transaction.atomic():
+        email.status = status
+        email.save(update_fields=["status", "modified_at"])
+        log_action(
+            "person.email.status",
+            obj=email.person,
+            actor=actor,
+            data={
+                "email": email.address,
+                "before": {"status": before},
+                "after": {"status": status},
+            },
+        )
+    return email

@@ -1,0 +1,42 @@
+from django import template
+
+from rallypoint.ledger.kinds import KINDS
+
+from ..normalize import display_phone
+
+register = template.Library()
+
+AUDIT_LABELS = {
+    "person.updated": "edited the record",
+    "person.tag.added": "added a tag",
+    "person.tag.removed": "removed a tag",
+    "person.merged": "merged another record into this one",
+    "person.contact.added": "added contact details",
+    "person.email.status": "changed an email status",
+}
+
+
+@register.filter
+def phone(value: str) -> str:
+    return display_phone(value or "")
+
+
+@register.filter
+def activity_label(kind: str) -> str:
+    found = KINDS.get(kind)
+    return found.label if found else kind.replace("_", " ")
+
+
+@register.filter
+def audit_label(action: str) -> str:
+    return AUDIT_LABELS.get(action, action)
+
+
+@register.filter
+def changes(data: dict) -> list[tuple[str, object, object]]:
+    """(field, before, after) rows from an audit entry's data, for a small before/after table."""
+    before, after = (data or {}).get("before") or {}, (data or {}).get("after") or {}
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return []
+    keys = list(dict.fromkeys([*before, *after]))
+    return [(key.replace("_", " "), before.get(key, ""), after.get(key, "")) for key in keys]

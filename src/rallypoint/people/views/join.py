@@ -1,0 +1,60 @@
+"""The public Join page: the first step from the home page."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from rallypoint.core.ratelimit import client_ip, hit
+
+from ..forms import JoinForm
+from ..models import Person
+from ..services import person_join
+
+SESSION_KEY = "people.joined_person"
+
+
+def _rate(request) -> tuple[bool, int]:
+    limit, window = getattr(settings, "JOIN_RATE_LIMIT", (30, 600))
+    return hit(f"join:{client_ip(request)}", limit=limit, window=window)
+
+
+def join(request):
+    form = JoinForm(request.POST or None)
+    if request.method == "POST":
+        allowed, retry_after = _rate(request)
+        if not allowed:
+            minutes = max(1, round(retry_after / 60))
+            form.is_valid()  # keep what they typed, with field errors if any
+            form.add_error(
+                None,
+                "Lots of people have joined from your network in the last few minutes. "
+                f"Please try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            )
+            return render(request, "people/join.html", {"form": form}, status=429)
+        if form.is_bot:
+            # Same answer as a real join, so the bot learns nothing; nothing is stored.
+            return redirect("people:join_done")
+        if form.is_valid():
+            try:
+                person, _ = person_join(
+                    data=form.person_data(), referral=getattr(request, "referral", None)
+                )
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, messages)
+            else:
+                request.session[SESSION_KEY] = person.pk
+                return redirect("people:join_done")
+    return render(request, "people/join.html", {"form": form})
+
+
+def join_done(request):
+    person_id = request.session.get(SESSION_KEY)
+    person = Person.objects.filter(pk=person_id).first() if person_id else None
+    share_url = (
+        f"{request.build_absolute_uri(reverse('people:join'))}?ref={person.share_code}"
+        if person
+        else ""
+    )
+    return render(request, "people/join_done.html", {"person": person, "share_url": share_url})

@@ -1,0 +1,284 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from rallypoint.accounts.models import Role, User
+from rallypoint.core.models import AuditEntry, OutboundEmail
+from rallypoint.ledger.models import Activity
+from rallypoint.people.models import EmailStatus, Person
+from rallypoint.people.services import PersonData, person_match_or_create
+from tests.factories import OrganizerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct horse battery"
+
+
+def test_login_email_is_case_insensitive(client):
+    UserFactory(email="ana@example.org")
+    response = client.post(
+        reverse("accounts:login"), {"username": "  ANA@Example.org ", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:after_login")
+    assert client.get(reverse("accounts:account")).status_code == 200
+
+
+def test_login_wrong_password_shows_message(client):
+    UserFactory(email="ana@example.org")
+    response = client.post(
+        reverse("accounts:login"), {"username": "ana@example.org", "password": "nope"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "That email and password don't match an account. Check them, or reset your password."
+    ]
+    assert b'value="ana@example.org"' in response.content
+
+
+def test_login_rate_limited(client, settings):
+    settings.LOGIN_RATE_LIMIT = (2, 300)
+    UserFactory(email="ana@example.org")
+    for _ in range(2):
+        client.post(reverse("accounts:login"), {"username": "ana@example.org", "password": "x"})
+    response = client.post(
+        reverse("accounts:login"), {"username": "ana@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()[0].startswith("Too many login attempts.")
+    assert "_auth_user_id" not in client.session
+
+
+def test_after_login_sends_organizer_to_organize_and_supporter_to_account(client):
+    client.force_login(OrganizerFactory())
+    assert client.get(reverse("accounts:after_login"))["Location"] == reverse("core:organize")
+    client.force_login(UserFactory())
+    assert client.get(reverse("accounts:after_login"))["Location"] == reverse("accounts:account")
+
+
+def test_logout_is_a_post(client, supporter):
+    client.force_login(supporter)
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_signup_links_to_existing_person_never_a_second(client):
+    person, _ = person_match_or_create(PersonData(email="Rosa@example.org", given_name="Rosa"))
+    response = client.post(
+        reverse("accounts:signup"),
+        {"email": "rosa@EXAMPLE.org", "password": "a long new password 9", "given_name": ""},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:account")
+    user = User.objects.get()
+    assert user.person_id == person.pk
+    assert user.role == Role.SUPPORTER
+    assert Person.objects.count() == 1
+    person.refresh_from_db()
+    assert person.given_name == "Rosa"
+    assert int(client.session["_auth_user_id"]) == user.pk
+
+
+def test_signup_new_person_counts_as_join(client):
+    client.post(
+        reverse("accounts:signup"),
+        {"email": "new@example.org", "password": "a long new password 9", "given_name": "Nia"},
+    )
+    person = Person.objects.get()
+    assert (person.given_name, person.source) == ("Nia", "account")
+    assert list(Activity.objects.values_list("person_id", "kind")) == [(person.pk, "join")]
+
+
+def test_signup_existing_account_is_a_form_error(client):
+    UserFactory(email="ana@example.org")
+    response = client.post(
+        reverse("accounts:signup"), {"email": "ANA@example.org", "password": "a long new pw 9!"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"] == [
+        "There is already an account for this email. Log in, or reset the password."
+    ]
+    assert User.objects.count() == 1
+
+
+def test_signup_second_email_of_person_with_account_is_refused(client):
+    person, _ = person_match_or_create(PersonData(email="a@example.org", phone="2025550180"))
+    person_match_or_create(PersonData(email="b@example.org", phone="2025550180"))
+    UserFactory(email="a@example.org", person=person)
+    response = client.post(
+        reverse("accounts:signup"), {"email": "b@example.org", "password": "a long new pw 9!"}
+    )
+    assert response.status_code == 200
+    assert (
+        response.context["form"]
+        .errors["email"][0]
+        .startswith("This person already has an account under another email address.")
+    )
+    assert User.objects.count() == 1
+    assert Activity.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"email": "nope", "password": "a long new pw 9!"}, "email"),
+        ({"email": "a@example.org", "password": "123"}, "password"),
+        ({"email": "a@example.org", "password": "password"}, "password"),
+        ({"email": "a@example.org", "password": "x" * 10_000}, "password"),
+        (
+            {"email": "a@example.org", "password": "a long pw 9!", "given_name": "n" * 10_000},
+            "given_name",
+        ),
+    ],
+)
+def test_signup_bad_input_is_a_form_error(client, data, field):
+    response = client.post(reverse("accounts:signup"), data)
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert User.objects.count() == 0
+    assert Person.objects.count() == 0
+
+
+def test_password_reset_sends_working_link(client, django_capture_on_commit_callbacks, mailoutbox):
+    UserFactory(email="ana@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:password_reset"), {"email": "ANA@example.org"})
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    message = OutboundEmail.objects.get()
+    assert message.to == "ana@example.org"
+    assert message.subject == "Reset your Rallypoint password"
+    assert len(mailoutbox) == 1
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", message.body_text).group(1)
+    form_page = client.get(link, follow=True)
+    assert form_page.context["validlink"] is True
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "brand new secret 42", "new_password2": "brand new secret 42"},
+    )
+    assert done["Location"] == reverse("accounts:password_reset_complete")
+    assert User.objects.get().check_password("brand new secret 42")
+
+
+def test_password_reset_unknown_email_sends_nothing_but_looks_the_same(client):
+    response = client.post(reverse("accounts:password_reset"), {"email": "who@example.org"})
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    assert OutboundEmail.objects.count() == 0
+
+
+def test_password_reset_bad_link_says_expired(client):
+    response = client.get("/accounts/reset/MQ/bad-token/", follow=True)
+    assert response.status_code == 200
+    assert b"This link has expired" in response.content
+
+
+def test_account_page_links_person_and_shows_details(client):
+    person, _ = person_match_or_create(
+        PersonData(email="ana@example.org", given_name="Ana", postal_code="80202")
+    )
+    user = UserFactory(email="ana@example.org")
+    client.force_login(user)
+    response = client.get(reverse("accounts:account"))
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.person_id == person.pk
+    assert b"Hi, Ana" in response.content
+    assert b"Denver, CO, 80202" in response.content
+
+
+def test_account_unsubscribe_and_explicit_resubscribe(client):
+    person, _ = person_match_or_create(PersonData(email="ana@example.org"))
+    client.force_login(UserFactory(email="ana@example.org", person=person))
+    client.post(reverse("accounts:subscription"), {"status": "unsubscribed"})
+    assert person.email_addresses.get().status == EmailStatus.UNSUBSCRIBED
+    client.post(reverse("accounts:subscription"), {"status": "subscribed"})
+    assert person.email_addresses.get().status == EmailStatus.SUBSCRIBED
+    client.post(reverse("accounts:subscription"), {"status": "bouncing"})
+    assert person.email_addresses.get().status == EmailStatus.SUBSCRIBED
+
+
+def test_account_anonymous_goes_to_login(client):
+    response = client.get(reverse("accounts:account"))
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def _admin():
+    return UserFactory(email="admin@example.org", role=Role.ADMIN)
+
+
+def _team_queries(client, django_assert_num_queries, count):
+    admin = _admin()
+    client.force_login(admin)
+    for _ in range(count - 1):
+        person = Person.objects.create()
+        UserFactory(person=person)
+    # session, user, count, page (with person joined)
+    with django_assert_num_queries(4):
+        response = client.get(reverse("accounts:team"))
+    assert len(response.context["page"].object_list) == count
+
+
+def test_team_list_queries_with_one_account(client, django_assert_num_queries):
+    _team_queries(client, django_assert_num_queries, 1)
+
+
+def test_team_list_queries_with_three_accounts(client, django_assert_num_queries):
+    _team_queries(client, django_assert_num_queries, 3)
+
+
+def test_admin_changes_role_audited(client):
+    admin = _admin()
+    user = UserFactory(email="vol@example.org")
+    client.force_login(admin)
+    response = client.post(reverse("accounts:team_role", args=[user.pk]), {"role": "organizer"})
+    assert response["Location"] == reverse("accounts:team")
+    user.refresh_from_db()
+    assert user.role == Role.ORGANIZER
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.actor_id, entry.object_id) == (
+        "user.role.changed",
+        admin.pk,
+        str(user.pk),
+    )
+    assert entry.data["before"] == {"role": "supporter"}
+    assert entry.data["after"] == {"role": "organizer"}
+
+
+def test_admin_cannot_demote_self(client):
+    admin = _admin()
+    client.force_login(admin)
+    client.post(reverse("accounts:team_role", args=[admin.pk]), {"role": "supporter"})
+    admin.refresh_from_db()
+    assert admin.role == Role.ADMIN
+    assert AuditEntry.objects.count() == 0
+
+
+def test_admin_bad_role_changes_nothing(client):
+    admin = _admin()
+    user = UserFactory()
+    client.force_login(admin)
+    client.post(reverse("accounts:team_role", args=[user.pk]), {"role": "superhero"})
+    user.refresh_from_db()
+    assert user.role == Role.SUPPORTER
+    assert AuditEntry.objects.count() == 0
+
+
+@pytest.mark.parametrize("factory", [UserFactory, OrganizerFactory])
+def test_team_forbidden_for_non_admin_and_nothing_changes(client, factory):
+    user = factory()
+    role_before = user.role
+    target = UserFactory(email="target@example.org")
+    client.force_login(user)
+    assert client.get(reverse("accounts:team")).status_code == 403
+    response = client.post(reverse("accounts:team_role", args=[target.pk]), {"role": "admin"})
+    assert response.status_code == 403
+    assert b"This page is for admins" in response.content
+    target.refresh_from_db()
+    user.refresh_from_db()
+    assert (target.role, user.role) == (Role.SUPPORTER, role_before)
+    assert AuditEntry.objects.count() == 0
+
+
+def test_team_anonymous_goes_to_login(client):
+    response = client.post(reverse("accounts:team_role", args=[1]), {"role": "admin"})
+    assert response["Location"].startswith("/accounts/login/")

@@ -6,7 +6,7 @@ urlpatterns = [
     path("people/", include("rallypoint.people.urls")),
     path("segments/", include("rallypoint.segments.urls")),
     path("imports/", include("rallypoint.imports.urls")),
-    path("ledger/", include("rallypoint.ledger.urls")),
+    path("me/", include("rallypoint.ledger.urls")),
     path("share/", include("rallypoint.sharing.urls")),
     path("campaigns/", include("rallypoint.mission.urls")),
     path("act/", include("rallypoint.actions.urls")),

@@ -9,6 +9,8 @@ class Kind:
     label: str  # for feeds: "Ana from Denver {label} 2 minutes ago"
     points: int
     noun: str  # for goals: "1,204 {noun}"
+    # Ledger quantity per displayed unit: donations are recorded in cents, goals count dollars.
+    per_unit: int = 1
 
 
 KINDS: dict[str, Kind] = {
@@ -25,7 +27,7 @@ KINDS: dict[str, Kind] = {
         Kind("host", "hosted an event", 10, "events hosted"),
         Kind("group_join", "joined a local group", 2, "group members"),
         Kind("group_start", "started a local group", 10, "groups started"),
-        Kind("donate", "chipped in", 3, "dollars raised"),
+        Kind("donate", "chipped in", 3, "dollars raised", per_unit=100),
         Kind("call", "made a call", 1, "calls"),
         Kind("door", "knocked a door", 1, "doors knocked"),
         Kind("story", "wrote a story", 3, "stories"),
@@ -34,8 +36,20 @@ KINDS: dict[str, Kind] = {
 
 
 def kind_choices() -> list[tuple[str, str]]:
-    return [(k.code, k.noun.capitalize()) for k in KINDS.values()]
+    return [(k.code, k.noun[:1].upper() + k.noun[1:]) for k in KINDS.values()]
 
 
 def default_points(kind: str) -> int:
     return KINDS[kind].points if kind in KINDS else 1
+
+
+def kind_label(kind: str) -> str:
+    return KINDS[kind].label if kind in KINDS else "took action"
+
+
+def kind_noun(kind: str) -> str:
+    return KINDS[kind].noun if kind in KINDS else "actions"
+
+
+def per_unit(kind: str) -> int:
+    return KINDS[kind].per_unit if kind in KINDS else 1

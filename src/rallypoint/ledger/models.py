@@ -58,3 +58,9 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.kind} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def kind_label(self) -> str:
+        from .kinds import kind_label
+
+        return kind_label(self.kind)

@@ -43,16 +43,20 @@ def activity_record(
     quantity: int = 1,
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
+    channel: str | None = None,
 ) -> Activity:
     """Write one act. Call inside the tool's transaction.
 
     The referral (from request.referral or API referrer_data) sets referrer and channel; when
     the actor is new (`person_created`) or has never been recruited for this campaign, the
     recruitment edge is stored (first touch wins) and the recruiter earns a "recruit" act.
+    `channel` names the channel of the act itself when it has no referral (a share on X).
     """
     at = at or timezone.now()
     referrer = resolve_referrer(referral, person)
-    channel = (referral.channel if referral else "") or ""
+    explicit_channel = channel is not None
+    if channel is None:
+        channel = (referral.channel if referral else "") or ""
     activity = Activity.objects.create(
         person=person,
         kind=kind,
@@ -62,7 +66,8 @@ def activity_record(
         points=points_for(kind, campaign) if points is None else points,
         quantity=quantity,
         referrer=referrer,
-        channel=channel if referrer else (channel if channel != "direct" else ""),
+        # "direct" only means something when someone's link was followed.
+        channel=channel if referrer or explicit_channel or channel != "direct" else "",
         created_at=at,
         details=details or {},
     )

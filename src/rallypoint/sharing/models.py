@@ -43,3 +43,9 @@ class Recruitment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recruiter_id}→{self.recruit_id} ({self.channel})"
+
+    @property
+    def channel_label(self) -> str:
+        from rallypoint.ledger.models import Channel
+
+        return dict(Channel.choices).get(self.channel, self.channel)

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "sharing"
-urlpatterns: list = []
+urlpatterns = [
+    path("go/<slug:channel>/", views.go, name="go"),
+]

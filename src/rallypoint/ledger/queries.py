@@ -1,0 +1,249 @@
+"""Reads of the ledger: goal progress, activity feeds, timelines, points and leaderboards.
+
+Progress is aggregated from indexed ledger rows and cached for a few seconds, so a busy mission
+page never turns one counter row into the thing every request fights over.
+"""
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from rallypoint.mission.models import Campaign
+from rallypoint.people.models import Person, PostalAddress
+from rallypoint.sharing.models import Recruitment
+from rallypoint.sharing.queries import reach, recruits_of
+
+from .kinds import kind_label
+from .models import Activity
+
+PROGRESS_CACHE_SECONDS = 5
+FEED_CACHE_SECONDS = 5
+LEADERBOARD_CACHE_SECONDS = 30
+
+
+def _goal_filter(goal: Any) -> Q:
+    condition = Q(campaign_id=goal.campaign_id, kind=goal.kind)
+    if goal.region:
+        # Exists, not a join: a join on addresses would count an act once per address.
+        in_region = PostalAddress.objects.filter(
+            person=OuterRef("person"), primary=True, region__iexact=goal.region
+        )
+        condition &= Q(Exists(in_region))
+    return condition
+
+
+def _goals_key(goals: list[Any]) -> str:
+    spec = "|".join(f"{g.pk}:{g.campaign_id}:{g.kind}:{g.region.lower()}" for g in goals)
+    return f"ledger:progress:{hashlib.md5(spec.encode()).hexdigest()}"  # noqa: S324
+
+
+def goals_progress_counts(goals: Iterable[Any], *, use_cache: bool = True) -> dict[int, int]:
+    """{goal id: amount so far in display units} for any goals (of one or many campaigns), in
+    one aggregate query over the ledger's (campaign, kind, created_at) index."""
+    goals = list(goals)
+    if not goals:
+        return {}
+    key = _goals_key(goals)
+    if use_cache:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    aggregates = {
+        f"g{goal.pk}": Coalesce(Sum("quantity", filter=_goal_filter(goal)), 0) for goal in goals
+    }
+    row = Activity.objects.filter(
+        campaign_id__in={goal.campaign_id for goal in goals},
+        kind__in={goal.kind for goal in goals},
+    ).aggregate(**aggregates)
+    progress = {goal.pk: int(row[f"g{goal.pk}"]) // goal.per_unit for goal in goals}
+    if use_cache:
+        cache.set(key, progress, PROGRESS_CACHE_SECONDS)
+    return progress
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    name: str
+    place: str
+    label: str
+    kind: str
+    at: datetime
+
+    @property
+    def sentence(self) -> str:
+        where = f" from {self.place}" if self.place else ""
+        return f"{self.name}{where} {self.label}"
+
+
+FEED_HIDDEN_KINDS = {"share"}  # one share per channel per day would crowd out everything else
+
+
+def _locality() -> Subquery:
+    return Subquery(
+        PostalAddress.objects.filter(person=OuterRef("person"), primary=True).values("locality")[:1]
+    )
+
+
+def campaign_feed(campaign: Any, *, limit: int = 8, use_cache: bool = True) -> list[FeedItem]:
+    """Recent acts for the mission page: "Ana G. from Denver signed the petition". People who
+    chose not to be shown publicly appear as "Someone", without a place."""
+    key = f"ledger:feed:{campaign.pk}:{limit}"
+    if use_cache:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    rows = (
+        Activity.objects.filter(campaign=campaign)
+        .exclude(kind__in=FEED_HIDDEN_KINDS)
+        .select_related("person")
+        .annotate(locality=_locality())
+        .order_by("-created_at", "-id")[:limit]
+    )
+    items = [
+        FeedItem(
+            name=row.person.public_name,
+            place=(row.locality or "") if row.person.public_display else "",
+            label=kind_label(row.kind),
+            kind=row.kind,
+            at=row.created_at,
+        )
+        for row in rows
+    ]
+    if use_cache:
+        cache.set(key, items, FEED_CACHE_SECONDS)
+    return items
+
+
+def person_timeline(person: Person, *, limit: int = 100):
+    """A person's acts, newest first, with campaign, referrer and the object acted on loaded."""
+    return (
+        Activity.objects.filter(person=person)
+        .select_related("campaign", "referrer", "target_type")
+        .prefetch_related("target")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def person_points(person: Person, campaign: Any = None) -> int:
+    acts = Activity.objects.filter(person=person)
+    if campaign is not None:
+        acts = acts.filter(campaign=campaign)
+    return int(acts.aggregate(total=Coalesce(Sum("points"), 0))["total"])
+
+
+def person_campaign_points(person: Person) -> list[dict[str, Any]]:
+    """[{campaign_id, campaign__name, campaign__slug, points, acts}] for a person, best first."""
+    return list(
+        Activity.objects.filter(person=person, campaign__isnull=False)
+        .values("campaign_id", "campaign__name", "campaign__slug", "campaign__status")
+        .annotate(points=Sum("points"), acts=Count("id"))
+        .order_by("-points", "campaign_id")
+    )
+
+
+def person_kind_counts(person: Person) -> dict[str, int]:
+    rows = Activity.objects.filter(person=person).values("kind").annotate(n=Count("id"))
+    return {row["kind"]: row["n"] for row in rows}
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    rank: int
+    person_id: int
+    name: str
+    place: str
+    points: int
+    acts: int
+
+
+def leaderboard(campaign: Any, *, limit: int = 10, use_cache: bool = True) -> list[LeaderboardRow]:
+    """The campaign's activity index: people by points, without those who opted out of public
+    display. Ties share a rank."""
+    key = f"ledger:leaderboard:{campaign.pk}:{limit}"
+    if use_cache:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    rows = (
+        Activity.objects.filter(campaign=campaign, person__public_display=True)
+        .values("person_id", "person__given_name", "person__family_name")
+        .annotate(points=Sum("points"), acts=Count("id"), locality=_locality())
+        .filter(points__gt=0)
+        .order_by("-points", "person_id")[:limit]
+    )
+    board: list[LeaderboardRow] = []
+    for index, row in enumerate(rows):
+        rank = board[-1].rank if board and board[-1].points == row["points"] else index + 1
+        name = Person(
+            given_name=row["person__given_name"], family_name=row["person__family_name"]
+        ).public_name
+        board.append(
+            LeaderboardRow(
+                rank=rank,
+                person_id=row["person_id"],
+                name=name,
+                place=row["locality"] or "",
+                points=int(row["points"]),
+                acts=row["acts"],
+            )
+        )
+    if use_cache:
+        cache.set(key, board, LEADERBOARD_CACHE_SECONDS)
+    return board
+
+
+def person_rank(person: Person, campaign: Any) -> int | None:
+    """Where `person` stands on the campaign's board (None without points or when hidden)."""
+    mine = person_points(person, campaign)
+    if mine <= 0 or not person.public_display:
+        return None
+    better = (
+        Activity.objects.filter(campaign=campaign, person__public_display=True)
+        .values("person_id")
+        .annotate(points=Sum("points"))
+        .filter(points__gt=mine)
+        .count()
+    )
+    return better + 1
+
+
+def campaign_participants(campaign: Any) -> int:
+    """How many different people have acted for the campaign."""
+    return Activity.objects.filter(campaign=campaign).values("person_id").distinct().count()
+
+
+def person_points_outside_campaigns(person: Person) -> int:
+    acts = Activity.objects.filter(person=person, campaign__isnull=True)
+    return int(acts.aggregate(total=Coalesce(Sum("points"), 0))["total"])
+
+
+def supporter_dashboard(person: Person) -> dict[str, Any]:
+    """Everything "My Rallypoint" shows for one person, in a fixed number of queries however
+    many acts, campaigns or recruits they have."""
+    campaign_rows = person_campaign_points(person)
+    campaigns = Campaign.objects.in_bulk([row["campaign_id"] for row in campaign_rows])
+    return {
+        "person": person,
+        "points": sum(row["points"] for row in campaign_rows)
+        + person_points_outside_campaigns(person),
+        "campaigns": [
+            {**row, "campaign": campaigns[row["campaign_id"]]}
+            for row in campaign_rows
+            if row["campaign_id"] in campaigns
+        ],
+        "recruits": list(recruits_of(person)[:50]),
+        "recruit_count": Recruitment.objects.filter(recruiter=person)
+        .values("recruit_id")
+        .distinct()
+        .count(),
+        "reach": reach(person),
+        "timeline": list(person_timeline(person, limit=30)),
+        "has_account": get_user_model().objects.filter(person=person).exists(),
+    }

@@ -1,0 +1,76 @@
+"""Extension points other apps plug into without mission importing them.
+
+"Ways to help": each tool app names a callable on its AppConfig,
+
+    class ActionsConfig(AppConfig):
+        ways_to_help = "rallypoint.actions.queries.ways_to_help"
+
+and that callable takes a campaign and returns a list of plain dicts, one per live thing a
+visitor can do for it:
+
+    {"title": "Sign: Fund our schools", "url": "/act/fund-our-schools/", "kind": "sign",
+     "blurb": "Tell the board ...", "count": 1204}
+
+(`kind` is a ledger.kinds code; `count` may be None). The mission page lists them all, cached
+briefly, so a tool's function may run a query or two.
+"""
+
+import logging
+from typing import Any, TypedDict
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+WAYS_CACHE_SECONDS = 5
+
+
+class WayToHelp(TypedDict):
+    title: str
+    url: str
+    kind: str
+    blurb: str
+    count: int | None
+
+
+def ways_to_help_providers() -> list[tuple[str, Any]]:
+    providers = []
+    for config in apps.get_app_configs():
+        path = getattr(config, "ways_to_help", None)
+        if path:
+            providers.append((config.label, import_string(path)))
+    return providers
+
+
+def ways_to_help(campaign: Any, *, use_cache: bool = True) -> list[WayToHelp]:
+    """Every live way to help `campaign`, from every tool, in app order."""
+    key = f"mission:ways:{campaign.pk}"
+    if use_cache:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    ways: list[WayToHelp] = []
+    for label, provider in ways_to_help_providers():
+        try:
+            items = provider(campaign)
+        except Exception:
+            # One broken tool must not take the campaign's front page down with it.
+            if settings.DEBUG:
+                raise
+            logger.exception("ways_to_help of %s failed for campaign %s", label, campaign.pk)
+            continue
+        for item in items or ():
+            ways.append(
+                WayToHelp(
+                    title=str(item["title"]),
+                    url=str(item["url"]),
+                    kind=str(item.get("kind", "")),
+                    blurb=str(item.get("blurb", "") or ""),
+                    count=item.get("count"),
+                )
+            )
+    if use_cache:
+        cache.set(key, ways, WAYS_CACHE_SECONDS)
+    return ways

@@ -1,0 +1,55 @@
+"""Writes of the sharing layer: a share click becomes one "share" act in the ledger."""
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+
+from rallypoint.ledger.models import Activity, Channel
+from rallypoint.ledger.services import activity_record
+from rallypoint.people.models import Person
+
+
+def share_page_key(url: str) -> str:
+    """What "the same page" means for de-duplication: the path, without host or query."""
+    return urlsplit(url).path or "/"
+
+
+def share_record(
+    *,
+    person: Person,
+    channel: str,
+    url: str,
+    campaign: Any = None,
+    at: datetime | None = None,
+) -> Activity | None:
+    """Record that `person` shared `url` on `channel`: once per person, page, channel and day.
+
+    Returns the new act, or None when this share was already counted today."""
+    if channel not in Channel.values:
+        raise ValueError(f"Unknown channel {channel!r}")
+    at = at or timezone.now()
+    page = share_page_key(url)
+    local_day = timezone.localtime(at).date()
+    day_start = timezone.make_aware(datetime.combine(local_day, time.min))
+    with transaction.atomic():
+        already = Activity.objects.filter(
+            person=person,
+            kind="share",
+            channel=channel,
+            created_at__gte=day_start,
+            created_at__lt=day_start + timedelta(days=1),
+            details__page=page,
+        ).exists()
+        if already:
+            return None
+        return activity_record(
+            person=person,
+            kind="share",
+            campaign=campaign,
+            channel=channel,
+            details={"page": page},
+            at=at,
+        )

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class GroupsConfig(AppConfig):
     name = "rallypoint.groups"
     label = "groups"
+    verbose_name = "Local groups"
+    organizer_nav = [("groups:organize", "Groups")]
+    ways_to_help = "rallypoint.groups.queries.ways_to_help"

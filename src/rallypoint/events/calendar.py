@@ -1,0 +1,70 @@
+"""iCalendar output: one event as .ics, and subscribable feeds for groups and campaigns."""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import icalendar
+from django.conf import settings
+from django.urls import reverse
+
+from .models import Event, EventStatus
+
+ICS_STATUS = {
+    EventStatus.CONFIRMED: "CONFIRMED",
+    EventStatus.TENTATIVE: "TENTATIVE",
+    EventStatus.CANCELLED: "CANCELLED",
+}
+
+
+def event_url(event: Event) -> str:
+    return settings.SITE_URL + reverse("events:detail", args=[event.uuid])
+
+
+def event_vevent(event: Event, *, with_join_url: bool = False) -> icalendar.Event:
+    vevent = icalendar.Event()
+    host = urlsplit(settings.SITE_URL).hostname or "rallypoint"
+    vevent.add("uid", f"{event.uuid}@{host}")
+    vevent.add("dtstamp", datetime.now(UTC))
+    vevent.add("dtstart", event.local_start)
+    vevent.add("dtend", event.local_end)
+    vevent.add("summary", event.title)
+    vevent.add("sequence", event.revision)
+    vevent.add("status", ICS_STATUS.get(event.status, "CONFIRMED"))
+    vevent.add("url", event_url(event))
+    lines = [event.description.strip()] if event.description.strip() else []
+    if with_join_url and event.join_url:
+        lines.append(f"Join online: {event.join_url}")
+    lines.append(f"Details and RSVP: {event_url(event)}")
+    vevent.add("description", "\n\n".join(lines))
+    location = event.place_line if event.is_in_person else ""
+    if with_join_url and event.is_virtual and event.join_url:
+        location = f"{location} / {event.join_url}" if location else event.join_url
+    if location:
+        vevent.add("location", location)
+    if event.latitude is not None and event.longitude is not None and event.is_in_person:
+        vevent.add("geo", (event.latitude, event.longitude))
+    if event.contact_email:
+        organizer = icalendar.vCalAddress(f"mailto:{event.contact_email}")
+        if event.contact_name:
+            organizer.params["cn"] = icalendar.vText(event.contact_name)
+        vevent.add("organizer", organizer)
+    return vevent
+
+
+def calendar_bytes(events: Iterable[Event], *, name: str, with_join_url: bool = False) -> bytes:
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Rallypoint//Events//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    for event in events:
+        cal.add_component(event_vevent(event, with_join_url=with_join_url))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def ics_attachment(event: Event) -> dict[str, str]:
+    content = calendar_bytes([event], name=event.title, with_join_url=True).decode()
+    return {"filename": "event.ics", "content": content, "mimetype": "text/calendar"}

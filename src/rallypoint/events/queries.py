@@ -1,0 +1,263 @@
+"""Reads for events, with their joins built in. The website, the API and the feeds use these."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import zipcodes
+from django.conf import settings
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from rallypoint.core.geo import Place, bounding_box, lookup_postal_code
+from rallypoint.people.models import EmailAddress, Person, PhoneNumber
+
+from .geoquery import distance_km, within_radius
+from .models import (
+    Approval,
+    Event,
+    EventHost,
+    EventStatus,
+    LocationMode,
+    Rsvp,
+    RsvpStatus,
+    Visibility,
+)
+
+
+def listed_events() -> QuerySet[Event]:
+    """Events anyone may find: public, approved, not cancelled."""
+    return (
+        Event.objects.filter(visibility=Visibility.PUBLIC, approval=Approval.APPROVED)
+        .exclude(status=EventStatus.CANCELLED)
+        .select_related("campaign", "group")
+    )
+
+
+@dataclass
+class EventSearch:
+    postal_code: str = ""
+    radius: float = 25
+    unit: str = "mi"  # "mi" or "km"
+    date_from: date | None = None
+    date_to: date | None = None
+    event_type: str = ""
+    campaign: object | None = None
+    group: object | None = None
+    mode: str = "all"  # all | in_person | virtual
+    sort: str = ""  # distance | date (default: distance when a place is given)
+
+    @property
+    def radius_km(self) -> float:
+        return self.radius * 1.609344 if self.unit == "mi" else self.radius
+
+
+def _zone_of(place: Place | None) -> ZoneInfo:
+    if place is not None:
+        match = zipcodes.matching(place.postal_code)
+        if match and match[0].get("timezone"):
+            return ZoneInfo(match[0]["timezone"])
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def event_search(
+    search: EventSearch, *, now: datetime | None = None
+) -> tuple[QuerySet[Event], Place | None]:
+    """Upcoming listed events matching `search`, with `distance_km` when a place is given.
+
+    In-person events are found through the bounding box of the radius on the indexed
+    latitude/longitude, then by exact distance; online events match wherever you are."""
+    now = now or timezone.now()
+    place = lookup_postal_code(search.postal_code) if search.postal_code else None
+    zone = _zone_of(place)
+    qs = listed_events()
+    start = now
+    if search.date_from:
+        start = max(now, datetime.combine(search.date_from, time.min, zone))
+    qs = qs.filter(ends_at__gte=start) if start == now else qs.filter(starts_at__gte=start)
+    if search.date_to:
+        qs = qs.filter(
+            starts_at__lt=datetime.combine(search.date_to + timedelta(days=1), time.min, zone)
+        )
+    if search.event_type:
+        qs = qs.filter(event_type=search.event_type)
+    if search.campaign is not None:
+        qs = qs.filter(campaign=search.campaign)
+    if search.group is not None:
+        qs = qs.filter(group=search.group)
+    online = Q(location_mode__in=[LocationMode.VIRTUAL, LocationMode.HYBRID])
+    if search.mode == "virtual":
+        qs = qs.filter(online)
+    elif search.mode == "in_person":
+        qs = qs.filter(location_mode__in=[LocationMode.IN_PERSON, LocationMode.HYBRID])
+    if place is not None and search.mode != "virtual":
+        if search.mode == "in_person":
+            qs = within_radius(qs, place.latitude, place.longitude, search.radius_km)
+        else:
+            # Near me, or online from anywhere.
+            min_lat, max_lat, min_lng, max_lng = bounding_box(
+                place.latitude, place.longitude, search.radius_km
+            )
+            near = Q(
+                latitude__gte=min_lat,
+                latitude__lte=max_lat,
+                longitude__gte=min_lng,
+                longitude__lte=max_lng,
+                distance_km__lte=search.radius_km,
+            )
+            qs = qs.annotate(distance_km=distance_km(place.latitude, place.longitude)).filter(
+                near | Q(location_mode=LocationMode.VIRTUAL)
+            )
+    sort = search.sort or ("distance" if place is not None and search.mode != "virtual" else "date")
+    if sort == "distance" and place is not None and search.mode != "virtual":
+        qs = qs.order_by(F("distance_km").asc(nulls_last=True), "starts_at", "id")
+    else:
+        qs = qs.order_by("starts_at", "id")
+    return qs, place
+
+
+def event_by_uuid(uuid) -> Event | None:
+    return (
+        Event.objects.select_related("campaign", "group")
+        .prefetch_related(
+            Prefetch(
+                "hosts", queryset=EventHost.objects.select_related("person").order_by("role", "id")
+            )
+        )
+        .filter(uuid=uuid)
+        .first()
+    )
+
+
+def rsvp_by_uuid(uuid) -> Rsvp | None:
+    return (
+        Rsvp.objects.select_related("event", "person", "event__campaign").filter(uuid=uuid).first()
+    )
+
+
+def rsvp_of(event: Event, person: Person | None) -> Rsvp | None:
+    if person is None:
+        return None
+    return (
+        Rsvp.objects.filter(event=event, person=person).exclude(status=RsvpStatus.CANCELLED).first()
+    )
+
+
+def attendees(event: Event, *, q: str = "", statuses: list[str] | None = None) -> QuerySet[Rsvp]:
+    """RSVPs with the contact details hosts see, ordered for a check-in table."""
+    statuses = statuses or [RsvpStatus.ACCEPTED, RsvpStatus.WAITLISTED]
+    qs = (
+        Rsvp.objects.filter(event=event, status__in=statuses)
+        .select_related("person")
+        .prefetch_related(
+            Prefetch(
+                "person__email_addresses", queryset=EmailAddress.objects.order_by("-primary", "id")
+            ),
+            Prefetch(
+                "person__phone_numbers", queryset=PhoneNumber.objects.order_by("-primary", "id")
+            ),
+        )
+    )
+    q = (q or "").strip()
+    if q:
+        cond = (
+            Q(person__given_name__icontains=q)
+            | Q(person__family_name__icontains=q)
+            | Q(person__email_addresses__address_normalized__icontains=q.lower())
+        )
+        parts = q.split()
+        if len(parts) >= 2:
+            cond |= Q(
+                person__given_name__icontains=parts[0], person__family_name__icontains=parts[-1]
+            )
+        qs = qs.filter(cond).distinct()
+    return qs.order_by("status", "person__given_name", "person__family_name", "id")
+
+
+def rsvp_counts(event: Event) -> dict[str, int]:
+    rows = (
+        Rsvp.objects.filter(event=event)
+        .values("status")
+        .annotate(people=Count("id"), attended=Count("id", filter=Q(attended=True)))
+    )
+    counts = {"accepted": 0, "waitlisted": 0, "cancelled": 0, "attended": 0}
+    for row in rows:
+        counts[row["status"]] = row["people"]
+        counts["attended"] += row["attended"]
+    return counts
+
+
+def events_hosted_by(person: Person | None) -> QuerySet[Event]:
+    if person is None:
+        return Event.objects.none()
+    return (
+        Event.objects.filter(hosts__person=person)
+        .select_related("campaign", "group")
+        .order_by("-starts_at")
+    )
+
+
+def rsvps_of_person(person: Person | None) -> QuerySet[Rsvp]:
+    if person is None:
+        return Rsvp.objects.none()
+    return (
+        Rsvp.objects.filter(person=person)
+        .exclude(status=RsvpStatus.CANCELLED)
+        .select_related("event")
+        .order_by("-event__starts_at")
+    )
+
+
+def organizer_events(*, approval: str = "", q: str = "", upcoming: bool = True) -> QuerySet[Event]:
+    qs = Event.objects.select_related("campaign", "group").prefetch_related(
+        Prefetch("hosts", queryset=EventHost.objects.select_related("person"))
+    )
+    if approval:
+        qs = qs.filter(approval=approval)
+    if upcoming:
+        qs = qs.filter(ends_at__gte=timezone.now())
+    if q:
+        qs = qs.filter(
+            Q(title__icontains=q) | Q(postal_code__startswith=q) | Q(locality__icontains=q)
+        )
+    return qs.order_by("starts_at", "id")
+
+
+def feed_events(*, campaign=None, group=None) -> QuerySet[Event]:
+    """Calendar feeds: listed events from 30 days ago on (cancelled ones stay, marked so)."""
+    qs = Event.objects.filter(
+        visibility=Visibility.PUBLIC,
+        approval=Approval.APPROVED,
+        ends_at__gte=timezone.now() - timedelta(days=30),
+    )
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    if group is not None:
+        qs = qs.filter(group=group)
+    return qs.order_by("starts_at")[:500]
+
+
+def ways_to_help(campaign) -> list[dict]:
+    """For the mission page: find an event, or host one."""
+    upcoming = listed_events().filter(ends_at__gte=timezone.now())
+    query = ""
+    if campaign is not None:
+        upcoming = upcoming.filter(campaign=campaign)
+        query = f"?campaign={campaign.slug}"
+    return [
+        {
+            "title": "Go to an event near you",
+            "url": reverse("events:list") + query,
+            "kind": "events",
+            "blurb": "House parties, canvasses, phone banks and rallies, hosted by supporters.",
+            "count": upcoming.count(),
+        },
+        {
+            "title": "Host an event",
+            "url": reverse("events:create") + query,
+            "kind": "host",
+            "blurb": "Invite your neighbours over. We'll handle the RSVPs and reminders.",
+            "count": None,
+        },
+    ]

@@ -1,0 +1,323 @@
+"""Propose, edit, approve, cancel and duplicate events."""
+
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import zipcodes
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from rallypoint.core.audit import log_action
+from rallypoint.core.geo import lookup_postal_code
+from rallypoint.people.models import Person
+from rallypoint.people.normalize import clean_email
+
+from ..models import (
+    Approval,
+    CampaignEventSettings,
+    Event,
+    EventHost,
+    EventStatus,
+    EventType,
+    HostRole,
+    LocationMode,
+    Rsvp,
+    RsvpStatus,
+    Visibility,
+)
+from ..permissions import is_organizer, require_manager
+from . import notify, schedule
+
+MAX_DURATION = timedelta(days=14)
+MIN_REMINDER, MAX_REMINDER = 5, 7 * 24 * 60
+# Changing any of these tells attendees and re-sends the calendar entry.
+TIME_FIELDS = ("starts_at", "ends_at", "timezone")
+PLACE_FIELDS = ("location_mode", "venue", "address_line", "locality", "postal_code", "join_url")
+
+
+@dataclass
+class EventData:
+    """What a host tells us about an event. Times are aware datetimes."""
+
+    title: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    timezone: str = ""  # blank: take it from the postal code
+    event_type: str = EventType.OTHER
+    description: str = ""
+    location_mode: str = LocationMode.IN_PERSON
+    venue: str = ""
+    address_line: str = ""
+    locality: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = "US"
+    latitude: float | None = None
+    longitude: float | None = None
+    join_url: str = ""
+    capacity: int | None = None
+    waitlist_enabled: bool = True
+    visibility: str = Visibility.PUBLIC
+    status: str = EventStatus.CONFIRMED
+    contact_name: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
+    instructions: str = ""
+    campaign: Any = None
+    group: Any = None
+    reminder_minutes: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_event(cls, event: Event) -> "EventData":
+        return cls(**{f.name: getattr(event, f.name) for f in fields(cls)})
+
+
+def _zone_for(data: EventData) -> str:
+    if data.timezone:
+        return data.timezone
+    code = (data.postal_code or "").strip()[:5]
+    if code.isdigit() and len(code) == 5:
+        match = zipcodes.matching(code)
+        if match and match[0].get("timezone"):
+            return match[0]["timezone"]
+    return ""
+
+
+def event_data_clean(data: EventData, *, event: Event | None = None) -> EventData:
+    """A checked copy of `data` with place and zone filled in; ValidationError keyed by field."""
+    errors: dict[str, list[str]] = {}
+    now = timezone.now()
+    clean = replace(data)
+    clean.title = (data.title or "").strip()
+    if not clean.title:
+        errors["title"] = ["Give the event a name."]
+    elif len(clean.title) > 200:
+        errors["title"] = ["Keep the name under 200 characters."]
+    if data.event_type not in EventType.values:
+        errors["event_type"] = ["Choose a type of event."]
+    if data.location_mode not in LocationMode.values:
+        errors["location_mode"] = ["Choose in person, online, or both."]
+    if data.visibility not in Visibility.values:
+        errors["visibility"] = ["Choose who can see the event."]
+    if data.status not in (EventStatus.CONFIRMED, EventStatus.TENTATIVE):
+        errors["status"] = ["Choose confirmed or tentative (cancel the event to cancel it)."]
+
+    clean.timezone = _zone_for(data)
+    try:
+        ZoneInfo(clean.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["timezone"] = ["Choose the time zone the event happens in."]
+
+    start, end = data.starts_at, data.ends_at
+    if start is None:
+        errors["starts_at"] = ["When does it start?"]
+    if end is None:
+        errors["ends_at"] = ["When does it end?"]
+    if start is not None and end is not None:
+        start_changed = event is None or start != event.starts_at
+        if start_changed and start <= now:
+            errors["starts_at"] = ["That time has already passed. Pick a time in the future."]
+        if end <= start:
+            errors["ends_at"] = ["The end has to be after the start."]
+        elif end - start > MAX_DURATION:
+            errors["ends_at"] = ["An event can last at most 14 days."]
+
+    in_person = data.location_mode in (LocationMode.IN_PERSON, LocationMode.HYBRID)
+    clean.postal_code = (data.postal_code or "").strip()
+    if in_person:
+        precise = data.latitude is not None and data.longitude is not None
+        if precise and not (-90 <= data.latitude <= 90 and -180 <= data.longitude <= 180):
+            errors["latitude"] = ["Latitude is between -90 and 90, longitude between -180 and 180."]
+        if not clean.postal_code:
+            errors["postal_code"] = ["Enter the postal code where it happens."]
+        else:
+            place = lookup_postal_code(clean.postal_code, data.country or "US")
+            if place is None and not precise:
+                errors["postal_code"] = [
+                    f"We don't know the postal code “{clean.postal_code}”. Check it, or give "
+                    "the exact latitude and longitude."
+                ]
+            elif place is not None:
+                clean.locality = (data.locality or "").strip() or place.locality
+                clean.region = (data.region or "").strip() or place.region
+                if not precise:
+                    clean.latitude, clean.longitude = place.latitude, place.longitude
+    else:
+        clean.latitude = clean.longitude = None
+        clean.venue = clean.address_line = ""
+    if not data.join_url and data.location_mode == LocationMode.VIRTUAL:
+        errors["join_url"] = ["Add the link people use to join online."]
+    if data.capacity is not None:
+        if data.capacity < 1:
+            errors["capacity"] = ["Capacity is at least 1, or leave it empty for no limit."]
+        elif event is not None and data.capacity < event.seats_taken:
+            errors["capacity"] = [
+                f"{event.seats_taken} people (with guests) are already going, so capacity "
+                f"can't be lower than {event.seats_taken}."
+            ]
+    if data.contact_email:
+        try:
+            clean.contact_email = clean_email(data.contact_email)
+        except ValidationError as exc:
+            errors["contact_email"] = exc.messages
+    minutes = sorted({int(m) for m in (data.reminder_minutes or [])}, reverse=True)
+    if len(minutes) > 5 or any(m < MIN_REMINDER or m > MAX_REMINDER for m in minutes):
+        errors["reminder_minutes"] = [
+            "Up to 5 reminders, each between 5 minutes and 7 days before the start."
+        ]
+    clean.reminder_minutes = minutes
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def approval_for(*, actor: Any, campaign: Any, group: Any) -> str:
+    """Organizers' and group leaders' events are live at once; others' when the campaign (or
+    the site, EVENTS_REQUIRE_APPROVAL) asks for review."""
+    if is_organizer(actor) or group is not None:
+        return Approval.APPROVED
+    needs = bool(getattr(settings, "EVENTS_REQUIRE_APPROVAL", False))
+    if campaign is not None:
+        prefs = CampaignEventSettings.objects.filter(campaign=campaign).first()
+        if prefs is not None:
+            needs = prefs.require_approval
+    return Approval.PENDING if needs else Approval.APPROVED
+
+
+def event_create(*, data: EventData, host: Person, actor: Any = None) -> Event:
+    """Propose an event with `host` as its host. Raises ValidationError / PermissionDenied."""
+    clean = event_data_clean(data)
+    if clean.group is not None:
+        from rallypoint.groups.permissions import is_leader
+
+        if not (is_leader(host, clean.group) or is_organizer(actor)):
+            raise PermissionDenied("Only the group's leaders can create events for it.")
+        if not clean.group.is_active:
+            raise ValidationError({"group": ["The group isn't active yet."]})
+    values = {f.name: getattr(clean, f.name) for f in fields(EventData)}
+    with transaction.atomic():
+        event = Event.objects.create(
+            **values,
+            approval=approval_for(actor=actor, campaign=clean.campaign, group=clean.group),
+        )
+        EventHost.objects.create(event=event, person=host, role=HostRole.HOST)
+        log_action("event.created", obj=event, actor=actor, data={"approval": event.approval})
+        transaction.on_commit(lambda: schedule.event_schedule(event.pk))
+    return event
+
+
+def event_update(*, event: Event, data: EventData, actor: Any) -> Event:
+    """Edit an event. Attendees are told when its time or place changes."""
+    require_manager(actor, event)
+    if event.is_cancelled:
+        raise ValidationError("This event was cancelled; it can't be edited.")
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        clean = event_data_clean(data, event=event)
+        if clean.group is not None and clean.group != event.group and not is_organizer(actor):
+            raise PermissionDenied("Only organizers can move an event to another group.")
+        before = EventData.from_event(event)
+        changed = [
+            f.name for f in fields(EventData) if getattr(before, f.name) != getattr(clean, f.name)
+        ]
+        if not changed:
+            return event
+        for name in changed:
+            setattr(event, name, getattr(clean, name))
+        moved = [name for name in changed if name in TIME_FIELDS + PLACE_FIELDS]
+        if moved:
+            event.revision += 1
+        event.save()
+        log_action(
+            "event.updated",
+            obj=event,
+            actor=actor,
+            data={"changed": changed, "before": {k: str(getattr(before, k)) for k in changed}},
+        )
+        if "capacity" in changed or "waitlist_enabled" in changed:
+            from .rsvps import waitlist_promote
+
+            waitlist_promote(event)
+        if moved:
+            event_id, revision = event.pk, event.revision
+            transaction.on_commit(lambda: notify.event_changed(event_id, revision, moved))
+            transaction.on_commit(lambda: schedule.event_schedule(event_id))
+    return event
+
+
+def event_cancel(*, event: Event, actor: Any, reason: str = "") -> Event:
+    """Cancel and tell everyone who was going or waiting."""
+    require_manager(actor, event)
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        if event.is_cancelled:
+            return event
+        event.status = EventStatus.CANCELLED
+        event.cancelled_reason = (reason or "").strip()[:2000]
+        event.save(update_fields=["status", "cancelled_reason", "modified_at"])
+        log_action("event.cancelled", obj=event, actor=actor, data={"reason": reason})
+        event_id = event.pk
+        transaction.on_commit(lambda: notify.event_cancelled(event_id))
+    return event
+
+
+def event_duplicate(*, event: Event, actor: Any, starts_at: datetime, host: Person) -> Event:
+    """A copy of `event` at a new start (same length, no RSVPs), hosted by `host`."""
+    require_manager(actor, event)
+    data = EventData.from_event(event)
+    data.ends_at = starts_at + (event.ends_at - event.starts_at)
+    data.starts_at = starts_at
+    if data.status not in (EventStatus.CONFIRMED, EventStatus.TENTATIVE):
+        data.status = EventStatus.CONFIRMED
+    copy = event_create(data=data, host=host, actor=actor)
+    cohosts = event.hosts.exclude(person=host).values_list("person_id", flat=True)
+    EventHost.objects.bulk_create(
+        [EventHost(event=copy, person_id=pid, role=HostRole.COHOST) for pid in cohosts]
+    )
+    return copy
+
+
+def event_approve(*, event: Event, actor: Any, approve: bool = True) -> Event:
+    if not is_organizer(actor):
+        raise PermissionDenied("Only organizers approve events.")
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        event.approval = Approval.APPROVED if approve else Approval.REJECTED
+        event.save(update_fields=["approval", "modified_at"])
+        log_action("event.approved" if approve else "event.rejected", obj=event, actor=actor)
+        event_id = event.pk
+        transaction.on_commit(lambda: notify.event_reviewed(event_id))
+    return event
+
+
+def event_cohost_add(*, event: Event, person: Person, actor: Any) -> EventHost:
+    require_manager(actor, event)
+    host, _ = EventHost.objects.get_or_create(
+        event=event, person=person, defaults={"role": HostRole.COHOST}
+    )
+    return host
+
+
+def event_settings_update(*, campaign: Any, require_approval: bool, actor: Any):
+    if not is_organizer(actor):
+        raise PermissionDenied("Only organizers change campaign settings.")
+    prefs, _ = CampaignEventSettings.objects.update_or_create(
+        campaign=campaign, defaults={"require_approval": require_approval}
+    )
+    log_action(
+        "event.settings.updated",
+        obj=campaign,
+        actor=actor,
+        data={"require_approval": require_approval},
+    )
+    return prefs
+
+
+def active_rsvps(event: Event):
+    return Rsvp.objects.filter(
+        event=event, status__in=[RsvpStatus.ACCEPTED, RsvpStatus.WAITLISTED]
+    ).select_related("person")

@@ -1,0 +1,119 @@
+"""Emails about an event. Each takes ids, runs after commit, and is safe to run twice
+(dedupe keys per message and recipient)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+
+from rallypoint.core.mail import email_queue
+
+from ..calendar import event_url, ics_attachment
+from ..channels import person_email
+from ..models import Event, EventHost, Rsvp, RsvpStatus
+
+
+def event_context(event: Event, rsvp: Rsvp | None = None) -> dict[str, Any]:
+    context: dict[str, Any] = {"event": event, "event_url": event_url(event)}
+    if rsvp is not None:
+        context["rsvp"] = rsvp
+        context["person"] = rsvp.person
+        context["share_url"] = f"{context['event_url']}?ref={rsvp.person.share_code}"
+        context["rsvp_url"] = settings.SITE_URL + reverse("events:rsvp_done", args=[rsvp.uuid])
+        context["cancel_url"] = settings.SITE_URL + reverse("events:rsvp_cancel", args=[rsvp.uuid])
+    return context
+
+
+def _rsvp(rsvp_id: int) -> Rsvp | None:
+    return (
+        Rsvp.objects.select_related("event", "person")
+        .prefetch_related("person__email_addresses")
+        .filter(pk=rsvp_id)
+        .first()
+    )
+
+
+def _send(rsvp: Rsvp, template: str, key: str, *, ics: bool = False, **extra: Any) -> bool:
+    to = person_email(rsvp.person)
+    if to is None:
+        return False
+    message = email_queue(
+        to=to,
+        template=template,
+        context={**event_context(rsvp.event, rsvp), **extra},
+        dedupe_key=key,
+        attachments=[ics_attachment(rsvp.event)] if ics else None,
+    )
+    return message is not None
+
+
+def rsvp_confirmed(rsvp_id: int, stamp: str) -> bool:
+    rsvp = _rsvp(rsvp_id)
+    if rsvp is None or rsvp.status != RsvpStatus.ACCEPTED:
+        return False
+    return _send(rsvp, "events/email/rsvp_confirmed", f"rsvp-confirmed:{rsvp_id}:{stamp}", ics=True)
+
+
+def rsvp_waitlisted(rsvp_id: int, stamp: str) -> bool:
+    rsvp = _rsvp(rsvp_id)
+    if rsvp is None or rsvp.status != RsvpStatus.WAITLISTED:
+        return False
+    return _send(rsvp, "events/email/rsvp_waitlisted", f"rsvp-waitlisted:{rsvp_id}:{stamp}")
+
+
+def rsvp_promoted(rsvp_id: int, stamp: str) -> bool:
+    rsvp = _rsvp(rsvp_id)
+    if rsvp is None or rsvp.status != RsvpStatus.ACCEPTED:
+        return False
+    return _send(rsvp, "events/email/rsvp_promoted", f"rsvp-promoted:{rsvp_id}:{stamp}", ics=True)
+
+
+def _audience(event_id: int):
+    return (
+        Rsvp.objects.filter(
+            event_id=event_id, status__in=[RsvpStatus.ACCEPTED, RsvpStatus.WAITLISTED]
+        )
+        .select_related("event", "person")
+        .prefetch_related("person__email_addresses")
+    )
+
+
+def event_changed(event_id: int, revision: int, changed: list[str]) -> int:
+    sent = 0
+    for rsvp in _audience(event_id):
+        key = f"event-changed:{event_id}:{revision}:{rsvp.pk}"
+        sent += _send(
+            rsvp,
+            "events/email/event_changed",
+            key,
+            ics=rsvp.status == RsvpStatus.ACCEPTED,
+            changed=changed,
+        )
+    return sent
+
+
+def event_cancelled(event_id: int) -> int:
+    sent = 0
+    for rsvp in _audience(event_id):
+        sent += _send(
+            rsvp, "events/email/event_cancelled", f"event-cancelled:{event_id}:{rsvp.pk}", ics=True
+        )
+    return sent
+
+
+def event_reviewed(event_id: int) -> int:
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None:
+        return 0
+    sent = 0
+    hosts = EventHost.objects.filter(event=event).select_related("person")
+    for host in hosts.prefetch_related("person__email_addresses"):
+        to = person_email(host.person)
+        if to and email_queue(
+            to=to,
+            template="events/email/event_reviewed",
+            context={**event_context(event), "person": host.person},
+            dedupe_key=f"event-reviewed:{event_id}:{event.approval}:{host.person_id}",
+        ):
+            sent += 1
+    return sent

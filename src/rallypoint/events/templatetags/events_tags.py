@@ -1,0 +1,72 @@
+"""Event times in the event's own zone (server side), marked up so the viewer's browser can add
+its own local time (static/events/localtime.js), and a share block for events."""
+
+from urllib.parse import quote
+
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+def _clock(value) -> str:
+    text = value.strftime("%I:%M %p").lstrip("0")
+    return text.replace(":00 ", " ")
+
+
+def when_text(event) -> str:
+    """“Sat, Dec 5, 2026, 6 PM – 8 PM MST” in the event's time zone."""
+    start, end = event.local_start, event.local_end
+    day = f"{start:%a, %b} {start.day}, {start.year}"
+    if start.date() == end.date():
+        return f"{day}, {_clock(start)} – {_clock(end)} {end.tzname()}"
+    end_day = f"{end:%a, %b} {end.day}"
+    return f"{day}, {_clock(start)} – {end_day}, {_clock(end)} {end.tzname()}"
+
+
+@register.simple_tag
+def event_when(event):
+    return format_html(
+        '<time datetime="{}" data-localtime data-zone="{}">{}</time>',
+        event.starts_at.isoformat(),
+        event.timezone,
+        when_text(event),
+    )
+
+
+@register.filter
+def when(event) -> str:
+    return when_text(event)
+
+
+@register.filter
+def hours_before(minutes: int) -> str:
+    minutes = int(minutes)
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return "tomorrow" if days == 1 else f"in {days} days"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "in 1 hour" if hours == 1 else f"in {hours} hours"
+    return f"in {minutes} minutes"
+
+
+@register.inclusion_tag("events/_share.html")
+def event_share(url: str, title: str):
+    """Share links with the person's referral code already in `url`."""
+    text = f"I'm going to {title}. Come with me!"
+
+    def tagged(channel: str) -> str:
+        joiner = "&" if "?" in url else "?"
+        return quote(f"{url}{joiner}ch={channel}", safe="")
+
+    return {
+        "url": url,
+        "links": [
+            ("WhatsApp", f"https://wa.me/?text={quote(text)}%20{tagged('whatsapp')}"),
+            ("Facebook", f"https://www.facebook.com/sharer/sharer.php?u={tagged('facebook')}"),
+            ("X", f"https://x.com/intent/tweet?text={quote(text)}&url={tagged('x')}"),
+            ("Email", f"mailto:?subject={quote(title)}&body={quote(text)}%20{tagged('email')}"),
+            ("Text", f"sms:?&body={quote(text)}%20{tagged('sms')}"),
+        ],
+    }

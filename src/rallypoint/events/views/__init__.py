@@ -1,0 +1,1 @@
+"""Event pages: public (find, RSVP, calendars), hosts (create, dashboard, check-in), organizers."""

@@ -1,0 +1,256 @@
+"""Hosting: propose an event, run it from the dashboard, check people in on the day."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from rallypoint.groups.models import Group
+from rallypoint.people.services import PersonData, find_person
+
+from .. import queries
+from ..forms import CancelForm, DuplicateForm, EventForm, MessageForm, WalkInForm
+from ..models import Approval, Rsvp, RsvpStatus
+from ..permissions import person_for, require_manager
+from ..services import (
+    event_cancel,
+    event_create,
+    event_duplicate,
+    event_message_attendees,
+    event_update,
+    rsvp_check_in,
+    rsvp_create,
+)
+from ..services.events import event_cohost_add
+
+
+def _managed(request, uuid):
+    event = queries.event_by_uuid(uuid)
+    if event is None:
+        raise Http404("No such event.")
+    require_manager(request.user, event)
+    return event
+
+
+def _group_for(request):
+    slug = request.GET.get("group") or request.POST.get("group")
+    if not slug:
+        return None
+    return Group.objects.filter(slug=slug).first()
+
+
+@login_required
+def event_create_view(request):
+    person = person_for(request.user)
+    group = _group_for(request)
+    campaign = request.GET.get("campaign", "")
+    form = EventForm(request.POST or None, initial={"campaign": campaign or None})
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = event_create(data=form.to_data(group=group), host=person, actor=request.user)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            if event.approval == Approval.PENDING:
+                messages.success(
+                    request,
+                    "Thanks! Your event is waiting for an organizer's approval. "
+                    "We'll email you when it's live.",
+                )
+            else:
+                messages.success(request, "Your event is live. Share it to get people there.")
+            return redirect("events:manage", event.uuid)
+    return render(
+        request,
+        "events/form.html",
+        {"form": form, "group": group, "creating": True},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+def event_edit(request, uuid):
+    event = _managed(request, uuid)
+    form = EventForm(request.POST or None, initial=EventForm.initial_for(event))
+    if request.method == "POST" and form.is_valid():
+        try:
+            event_update(event=event, data=form.to_data(group=event.group), actor=request.user)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, "Saved. If the time or place changed, attendees were told.")
+            return redirect("events:manage", event.uuid)
+    return render(
+        request,
+        "events/form.html",
+        {"form": form, "event": event, "group": event.group},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+def event_manage(request, uuid):
+    event = _managed(request, uuid)
+    rsvps = list(queries.attendees(event))
+    return render(
+        request,
+        "events/manage.html",
+        {
+            "event": event,
+            "going": [r for r in rsvps if r.status == RsvpStatus.ACCEPTED],
+            "waiting": [r for r in rsvps if r.status == RsvpStatus.WAITLISTED],
+            "counts": queries.rsvp_counts(event),
+            "hosts": list(event.hosts.all()),
+            "share_url": request.build_absolute_uri(event.get_absolute_url()),
+        },
+    )
+
+
+@login_required
+@require_POST
+def event_cohost(request, uuid):
+    event = _managed(request, uuid)
+    email = request.POST.get("email", "").strip()
+    person = find_person(email=email) if email else None
+    if person is None:
+        messages.error(request, f"Nobody with the email “{email}” has an account or RSVP yet.")
+    else:
+        event_cohost_add(event=event, person=person, actor=request.user)
+        messages.success(request, f"{person.full_name or email} is now a co-host.")
+    return redirect("events:manage", event.uuid)
+
+
+@login_required
+def event_message(request, uuid):
+    event = _managed(request, uuid)
+    form = MessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sent = event_message_attendees(event=event, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name, errors)
+        else:
+            messages.success(request, f"Message queued for {sent.recipients} people.")
+            return redirect("events:manage", event.uuid)
+    return render(request, "events/message.html", {"event": event, "form": form})
+
+
+@login_required
+def event_checkin(request, uuid):
+    event = _managed(request, uuid)
+    q = request.GET.get("q", "")
+    rsvps = queries.attendees(event, q=q, statuses=[RsvpStatus.ACCEPTED])
+    context = {
+        "event": event,
+        "rsvps": rsvps,
+        "q": q,
+        "walk_in_form": WalkInForm(),
+        "counts": queries.rsvp_counts(event),
+    }
+    if request.htmx and request.GET.get("partial"):
+        return render(request, "events/_checkin_rows.html", context)
+    return render(request, "events/checkin.html", context)
+
+
+@login_required
+@require_POST
+def event_checkin_toggle(request, uuid, rsvp_uuid):
+    event = _managed(request, uuid)
+    found = (
+        Rsvp.objects.select_related("event", "person").filter(uuid=rsvp_uuid, event=event).first()
+    )
+    if found is None:
+        raise Http404("No such RSVP for this event.")
+    attended = request.POST.get("attended", "1") == "1"
+    try:
+        found = rsvp_check_in(rsvp=found, actor=request.user, attended=attended)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    if request.htmx:
+        found = queries.attendees(event, statuses=[found.status]).get(pk=found.pk)
+        return render(request, "events/_checkin_row.html", {"event": event, "rsvp": found})
+    return redirect(f"{event.get_absolute_url()}checkin/?q={request.POST.get('q', '')}")
+
+
+@login_required
+@require_POST
+def event_walk_in(request, uuid):
+    event = _managed(request, uuid)
+    form = WalkInForm(request.POST)
+    if form.is_valid():
+        c = form.cleaned_data
+        try:
+            rsvp_create(
+                event=event,
+                person_data=PersonData(
+                    given_name=c["given_name"],
+                    family_name=c.get("family_name", ""),
+                    email=c.get("email", ""),
+                    phone=c.get("phone", ""),
+                    source="walk-in",
+                ),
+                walk_in=True,
+                attended=True,
+                source="walk-in",
+            )
+        except ValidationError as exc:
+            for name, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, f"{c['given_name']} is checked in.")
+            return redirect("events:checkin", event.uuid)
+    context = {
+        "event": event,
+        "rsvps": queries.attendees(event, statuses=[RsvpStatus.ACCEPTED]),
+        "q": "",
+        "walk_in_form": form,
+        "counts": queries.rsvp_counts(event),
+    }
+    return render(request, "events/checkin.html", context, status=400)
+
+
+@login_required
+def event_duplicate_view(request, uuid):
+    event = _managed(request, uuid)
+    form = DuplicateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        starts = form.cleaned_data["starts_at"].replace(tzinfo=event.zone)
+        try:
+            copy = event_duplicate(
+                event=event, actor=request.user, starts_at=starts, host=person_for(request.user)
+            )
+        except ValidationError as exc:
+            messages_list = (
+                exc.message_dict.get("starts_at") if hasattr(exc, "error_dict") else None
+            )
+            form.add_error("starts_at", messages_list or exc.messages)
+        else:
+            messages.success(request, "Here's the copy. Check the details and share it.")
+            return redirect("events:manage", copy.uuid)
+    return render(request, "events/duplicate.html", {"event": event, "form": form})
+
+
+@login_required
+def event_cancel_view(request, uuid):
+    event = _managed(request, uuid)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        event_cancel(event=event, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, "The event is cancelled and everyone who RSVP'd was told.")
+        return redirect("events:manage", event.uuid)
+    return render(request, "events/cancel.html", {"event": event, "form": form})
+
+
+@login_required
+def my_events(request):
+    person = person_for(request.user)
+    return render(
+        request,
+        "events/mine.html",
+        {"hosting": queries.events_hosted_by(person), "rsvps": queries.rsvps_of_person(person)},
+    )

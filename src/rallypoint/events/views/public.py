@@ -1,0 +1,212 @@
+"""Finding events, RSVPing, confirmations and calendar files. Works without JavaScript."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from rallypoint.core.ratelimit import client_ip, hit
+from rallypoint.mission.models import Campaign
+from rallypoint.people.services import PersonData
+
+from .. import queries
+from ..calendar import calendar_bytes
+from ..forms import RsvpForm, SearchForm
+from ..models import RsvpStatus
+from ..permissions import can_manage, can_view, person_for
+from ..services import rsvp_cancel, rsvp_create
+
+PAGE_SIZE = 20
+
+
+def event_list(request):
+    form = SearchForm(request.GET or None)
+    search = queries.EventSearch()
+    campaign = None
+    if form.is_bound and form.is_valid():
+        c = form.cleaned_data
+        if c.get("campaign"):
+            campaign = Campaign.objects.filter(slug=c["campaign"]).first()
+        search = queries.EventSearch(
+            postal_code=(c.get("postal_code") or "").strip(),
+            radius=c.get("radius") or 25,
+            unit=c.get("unit") or "mi",
+            date_from=c.get("date_from"),
+            date_to=c.get("date_to"),
+            event_type=c.get("event_type") or "",
+            campaign=campaign,
+            mode=c.get("mode") or "all",
+            sort=c.get("sort") or "",
+        )
+    elif not form.is_bound:
+        person = person_for(request.user)
+        home = person.postal_addresses.filter(primary=True).first() if person else None
+        if home and home.postal_code:
+            search.postal_code = home.postal_code
+            form = SearchForm(initial={"postal_code": home.postal_code, "radius": 25})
+    results, place = queries.event_search(search)
+    error = ""
+    if search.postal_code and place is None:
+        error = (
+            f"We don't know the postal code “{search.postal_code}”. Check it, or search "
+            "without one to see all events."
+        )
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    events = list(page.object_list)
+    for event in events:
+        distance = getattr(event, "distance_km", None)
+        event.distance_display = (
+            None if distance is None else (distance / 1.609344 if search.unit == "mi" else distance)
+        )
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "events": events,
+        "place": place,
+        "search": search,
+        "campaign": campaign,
+        "error": error,
+        "unit": "miles" if search.unit == "mi" else "km",
+        "query": params.urlencode(),
+        "tile_url": getattr(settings, "EVENT_MAP_TILE_URL", ""),
+        "tile_attribution": getattr(settings, "EVENT_MAP_TILE_ATTRIBUTION", ""),
+        "map_points": [
+            {"lat": e.latitude, "lng": e.longitude, "title": e.title, "url": e.get_absolute_url()}
+            for e in events
+            if e.latitude is not None and e.is_in_person
+        ],
+    }
+    template = "events/_results.html" if request.htmx else "events/list.html"
+    return render(request, template, context)
+
+
+def _viewable(request, uuid):
+    event = queries.event_by_uuid(uuid)
+    if event is None or not can_view(request.user, event):
+        raise Http404("No such event.")
+    return event
+
+
+def event_detail(request, uuid, form=None):
+    event = _viewable(request, uuid)
+    person = person_for(request.user) if request.user.is_authenticated else None
+    rsvp = queries.rsvp_of(event, person)
+    if form is None:
+        initial = {"guests": 0}
+        if person is not None:
+            email = person.email_addresses.order_by("-primary", "id").first()
+            phone = person.phone_numbers.order_by("-primary", "id").first()
+            initial.update(
+                given_name=person.given_name,
+                family_name=person.family_name,
+                email=email.address if email else request.user.email,
+                phone=phone.number if phone else "",
+            )
+        form = RsvpForm(initial=initial)
+    return render(
+        request,
+        "events/detail.html",
+        {
+            "event": event,
+            "form": form,
+            "rsvp": rsvp,
+            "can_manage": can_manage(request.user, event),
+            "hosts": list(event.hosts.all()),
+            "share_url": request.build_absolute_uri(event.get_absolute_url()),
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_POST
+def rsvp(request, uuid):
+    event = _viewable(request, uuid)
+    allowed, retry = hit(f"rsvp:{client_ip(request)}", limit=30, window=600)
+    if not allowed:
+        messages.error(
+            request, f"Too many RSVPs from here. Try again in {retry // 60 + 1} minutes."
+        )
+        return redirect(event)
+    form = RsvpForm(request.POST)
+    if not form.is_valid():
+        return event_detail(request, uuid, form=form)
+    c = form.cleaned_data
+    if c.get("website"):
+        return redirect(event)  # a bot: say nothing, store nothing
+    data = PersonData(
+        email=c["email"],
+        phone=c.get("phone") or "",
+        given_name=c["given_name"],
+        family_name=c.get("family_name") or "",
+        postal_code=c.get("postal_code") or "",
+    )
+    try:
+        result = rsvp_create(
+            event=event,
+            person_data=data,
+            guests=c.get("guests") or 0,
+            comment=c.get("comment") or "",
+            referral=getattr(request, "referral", None),
+            source="web",
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            form.add_error(None, exc)
+        return event_detail(request, uuid, form=form)
+    return redirect("events:rsvp_done", result.uuid)
+
+
+def rsvp_done(request, rsvp_uuid):
+    """Confirmation: what's next, instructions, join link, share kit, "bring a friend"."""
+    found = queries.rsvp_by_uuid(rsvp_uuid)
+    if found is None:
+        raise Http404("No such RSVP.")
+    event = found.event
+    person = found.person
+    share_url = request.build_absolute_uri(event.get_absolute_url())
+    return render(
+        request,
+        "events/rsvp_done.html",
+        {
+            "rsvp": found,
+            "event": event,
+            "person": person,
+            "share_url": f"{share_url}?ref={person.share_code}",
+            "is_going": found.status == RsvpStatus.ACCEPTED,
+        },
+    )
+
+
+def rsvp_cancel_view(request, rsvp_uuid):
+    found = queries.rsvp_by_uuid(rsvp_uuid)
+    if found is None:
+        raise Http404("No such RSVP.")
+    if request.method == "POST":
+        rsvp_cancel(rsvp=found, by_attendee=True)
+        messages.success(request, "Your RSVP is cancelled. Thanks for letting the host know.")
+        return redirect(found.event)
+    return render(request, "events/rsvp_cancel.html", {"rsvp": found, "event": found.event})
+
+
+def event_ics(request, uuid):
+    event = _viewable(request, uuid)
+    person = person_for(request.user) if request.user.is_authenticated else None
+    going = queries.rsvp_of(event, person) is not None or can_manage(request.user, event)
+    body = calendar_bytes([event], name=event.title, with_join_url=going)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="event-{event.uuid}.ics"'
+    return response
+
+
+def campaign_feed(request, slug):
+    campaign = get_object_or_404(Campaign, slug=slug)
+    body = calendar_bytes(queries.feed_events(campaign=campaign), name=f"{campaign.name} events")
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")

@@ -1,0 +1,530 @@
+"""Batch matching for imports: the Join page's rules, thousands of rows at a time.
+
+`people_bulk_upsert(rows)` gives the same result as calling `person_match_or_create(data,
+overwrite=...)` on each row in order (email first, then phone; merged arrays; blanks never erase;
+unknown-to-known status changes only by explicit choice), but with a handful of queries per batch:
+one lookup per key type, one insert per table (COPY on PostgreSQL) and one update per table.
+Rows are validated by `PersonData.validated()` — the same function every entry point uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from rallypoint.core.geo import lookup_postal_code
+
+from ..models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress, Tagging
+from ..normalize import clean_phone, email_key
+from ..services import NAME_FIELDS, PersonData, tag_get_or_create
+from .sql import insert_rows, update_rows
+
+FIELD_LABELS = {
+    "email": "Email",
+    "phone": "Phone",
+    "given_name": "First name",
+    "family_name": "Last name",
+    "additional_name": "Middle name",
+    "honorific_prefix": "Title",
+    "honorific_suffix": "Suffix",
+    "source": "Source",
+    "postal_code": "Postal code",
+    "email_status": "Email status",
+}
+PERSON_MERGED_FIELDS = (
+    *NAME_FIELDS,
+    "source",
+    "custom_fields",
+    "languages_spoken",
+    "foreign_identifiers",
+)
+ADDRESS_VALUE_FIELDS = (
+    "address_lines",
+    "locality",
+    "region",
+    "postal_code",
+    "country",
+    "latitude",
+    "longitude",
+    "accuracy",
+)
+BLANK = ("", None, [])
+
+
+@dataclass
+class RowError:
+    line: int
+    reason: str
+
+
+@dataclass
+class BatchResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    # line number → id of the person the row was merged into (or created)
+    person_ids: dict[int, int] = field(default_factory=dict)
+
+
+def error_reason(exc: ValidationError) -> str:
+    """One readable sentence from a PersonData validation error."""
+    if not hasattr(exc, "error_dict"):
+        return " ".join(exc.messages)
+    parts = []
+    for name, messages in exc.message_dict.items():
+        text = " ".join(messages)
+        if name == "email" and text == "Enter an email address or a phone number.":
+            parts.append("No email address and no phone number.")
+        else:
+            parts.append(f"{FIELD_LABELS.get(name, name)}: {text}")
+    return " ".join(parts)
+
+
+# --- in-memory state of the people a batch touches ----------------------------------------------
+
+
+@dataclass
+class _Phone:
+    number: str
+    number_type: str
+    sms_capable: bool
+    sms_consent: bool
+    sms_consent_at: datetime | None
+    primary: bool
+    id: int | None = None
+    touched: bool = False
+
+
+@dataclass
+class _Address:
+    primary: bool
+    values: dict[str, Any]
+    id: int | None = None
+    touched: bool = False
+    order: int = 0  # creation order for addresses added in this batch
+
+
+@dataclass
+class _Email:
+    address: str
+    key: str
+    status: str
+    slot: _Slot
+    primary: bool = False
+    id: int | None = None
+    status_changed: bool = False
+
+
+@dataclass(eq=False)
+class _Slot:
+    """One person: existing (id set) or to be created by this batch."""
+
+    fields: dict[str, Any]
+    id: int | None = None
+    has_email: bool = False
+    phones: dict[str, _Phone] = field(default_factory=dict)
+    addresses: list[_Address] = field(default_factory=list)
+    tag_ids: set[int] = field(default_factory=set)
+    new_tag_ids: list[int] = field(default_factory=list)
+    modified_at: datetime | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.id is None
+
+
+def _new_slot(source: str) -> _Slot:
+    return _Slot(
+        fields={
+            **dict.fromkeys(NAME_FIELDS, ""),
+            "source": source[:200],
+            "custom_fields": {},
+            "languages_spoken": [],
+            "foreign_identifiers": [],
+        }
+    )
+
+
+# --- the batch --------------------------------------------------------------------------------
+
+
+def people_bulk_upsert(
+    rows: Sequence[tuple[int, PersonData]],
+    *,
+    overwrite: bool = False,
+    tags: Sequence[str] = (),
+    source: str = "",
+) -> BatchResult:
+    """Match or create the person each (line, data) row describes, in order, in one transaction.
+
+    `tags` are added to everyone in the batch and `source` is used where a row has none.
+    Bad rows are returned as errors (line + reason) and change nothing; the others are written.
+    """
+    result = BatchResult()
+    valid: list[tuple[int, PersonData]] = []
+    for line, data in rows:
+        if tags:
+            data.tags = [*data.tags, *tags]
+        if source and not data.source:
+            data.source = source
+        try:
+            valid.append((line, data.validated()))
+        except ValidationError as exc:
+            result.errors.append(RowError(line, error_reason(exc)))
+    if not valid:
+        return result
+    tag_ids = _tag_ids(name for _, data in valid for name in data.tags)
+    for attempt in range(3):
+        try:
+            with transaction.atomic(), connection.wrap_database_errors:
+                _Batch(valid, overwrite=overwrite, tag_ids=tag_ids).run(result)
+            return result
+        except IntegrityError:
+            # Someone else added one of these addresses in the meantime: look everything up again.
+            result.created = result.updated = 0
+            result.person_ids = {}
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _tag_ids(names: Iterable[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for name in names:
+        key = name.strip()[:100].lower()
+        if key and key not in ids:
+            ids[key] = tag_get_or_create(name).pk
+    return ids
+
+
+class _Batch:
+    def __init__(
+        self, rows: list[tuple[int, PersonData]], *, overwrite: bool, tag_ids: dict[str, int]
+    ):
+        self.rows = rows
+        self.overwrite = overwrite
+        self.tag_ids = tag_ids
+        self.now = timezone.now()
+        self.slots: dict[int, _Slot] = {}  # existing people by id
+        self.new_slots: list[_Slot] = []
+        self.emails: dict[str, _Email] = {}  # by key, for every address this batch mentions
+        self.new_emails: list[_Email] = []
+        self.phone_owner: dict[str, _Slot] = {}
+        self.address_seq = 0
+
+    # Lookups: one query per key type, then the people they point at.
+    def _load(self) -> None:
+        keys = {email_key(data.email) for _, data in self.rows if data.email}
+        numbers = {data.phone for _, data in self.rows if data.phone}
+        email_rows = list(
+            EmailAddress.objects.filter(address_normalized__in=keys).values_list(
+                "id", "address_normalized", "address", "status", "person_id"
+            )
+        )
+        best_phone: dict[str, tuple[datetime, int]] = {}
+        for number, person_id, modified in PhoneNumber.objects.filter(
+            number__in=numbers
+        ).values_list("number", "person_id", "person__modified_at"):
+            if number not in best_phone or (modified, person_id) > best_phone[number]:
+                best_phone[number] = (modified, person_id)
+        person_ids = {row[4] for row in email_rows} | {pid for _, pid in best_phone.values()}
+        for pk, *values in Person.objects.filter(pk__in=person_ids).values_list(
+            "pk", "modified_at", *PERSON_MERGED_FIELDS
+        ):
+            modified_at, *merged = values
+            slot = _Slot(fields=dict(zip(PERSON_MERGED_FIELDS, merged, strict=True)), id=pk)
+            slot.modified_at = modified_at
+            self.slots[pk] = slot
+        for email_id, key, address, status, person_id in email_rows:
+            slot = self.slots[person_id]
+            slot.has_email = True
+            self.emails[key] = _Email(address, key, status, slot, id=email_id)
+        for person_id in (
+            EmailAddress.objects.filter(person_id__in=set(self.slots) - {r[4] for r in email_rows})
+            .values_list("person_id", flat=True)
+            .distinct()
+        ):
+            self.slots[person_id].has_email = True
+        for row in PhoneNumber.objects.filter(person_id__in=self.slots).values_list(
+            "person_id",
+            "id",
+            "number",
+            "number_type",
+            "sms_capable",
+            "sms_consent",
+            "sms_consent_at",
+            "primary",
+        ):
+            person_id, pk, number, *rest = row
+            self.slots[person_id].phones[number] = _Phone(number, *rest, id=pk)
+        for number, (_, person_id) in best_phone.items():
+            self.phone_owner[number] = self.slots[person_id]
+        for row in (
+            PostalAddress.objects.filter(person_id__in=self.slots)
+            .order_by("-primary", "id")
+            .values_list("person_id", "id", "primary", *ADDRESS_VALUE_FIELDS)
+        ):
+            person_id, pk, primary, *values = row
+            self.slots[person_id].addresses.append(
+                _Address(primary, dict(zip(ADDRESS_VALUE_FIELDS, values, strict=True)), id=pk)
+            )
+        for person_id, tag_id in Tagging.objects.filter(
+            person_id__in=self.slots, tag_id__in=set(self.tag_ids.values())
+        ).values_list("person_id", "tag_id"):
+            self.slots[person_id].tag_ids.add(tag_id)
+
+    def run(self, result: BatchResult) -> None:
+        self._load()
+        line_slots: list[tuple[int, _Slot]] = []
+        for line, data in self.rows:
+            slot = None
+            if data.email:
+                known = self.emails.get(email_key(data.email))
+                slot = known.slot if known else None
+            if slot is None and data.phone:
+                slot = self.phone_owner.get(data.phone)
+            if slot is None:
+                slot = _new_slot(data.source)
+                self.new_slots.append(slot)
+                result.created += 1
+            else:
+                result.updated += 1
+            self._apply(slot, data)
+            line_slots.append((line, slot))
+        self._write()
+        for line, slot in line_slots:
+            result.person_ids[line] = slot.id
+
+    # The merge, row by row — mirrors people.services._apply.
+    def _apply(self, slot: _Slot, data: PersonData) -> None:
+        fields, overwrite = slot.fields, self.overwrite
+        for name in NAME_FIELDS:
+            value = (getattr(data, name) or "").strip()
+            if value and fields[name] != value and (overwrite or not fields[name]):
+                fields[name] = value
+        if data.source and not fields["source"]:
+            fields["source"] = data.source[:200]
+        for key, value in data.custom_fields.items():
+            key, value = str(key).strip()[:100], str(value).strip()
+            current = fields["custom_fields"].get(key)
+            if key and value and current != value and (overwrite or not current):
+                fields["custom_fields"] = {**fields["custom_fields"], key: value}
+        for language in data.languages_spoken:
+            if language and language not in fields["languages_spoken"]:
+                fields["languages_spoken"] = [*fields["languages_spoken"], language]
+        for identifier in data.identifiers:
+            if identifier and identifier not in fields["foreign_identifiers"]:
+                fields["foreign_identifiers"] = [*fields["foreign_identifiers"], identifier]
+        if data.email:
+            self._merge_email(slot, data.email, data.email_status)
+        if data.phone:
+            self._merge_phone(slot, data.phone, data.sms_consent)
+        if data.postal_code or data.address_lines or data.locality:
+            self._merge_address(slot, data)
+        for name in data.tags:
+            tag_id = self.tag_ids[name.strip()[:100].lower()]
+            if tag_id not in slot.tag_ids:
+                slot.tag_ids.add(tag_id)
+                slot.new_tag_ids.append(tag_id)
+        # The person was touched last: a later phone-only row finds them first (newest wins).
+        for number in slot.phones:
+            if number in self.phone_owner:
+                self.phone_owner[number] = slot
+
+    def _merge_email(self, slot: _Slot, address: str, status: str | None) -> None:
+        key = email_key(address)
+        existing = self.emails.get(key)
+        if existing is None:
+            email = _Email(
+                address,
+                key,
+                status or EmailStatus.SUBSCRIBED,
+                slot,
+                primary=not slot.has_email,
+            )
+            slot.has_email = True
+            self.emails[key] = email
+            self.new_emails.append(email)
+        elif status in {EmailStatus.SUBSCRIBED, EmailStatus.UNSUBSCRIBED} and (
+            existing.status != status
+        ):
+            existing.status = status
+            existing.status_changed = True
+
+    def _merge_phone(self, slot: _Slot, number: str, sms_consent: bool | None) -> None:
+        phone = slot.phones.get(number)
+        if phone is None:
+            e164, number_type = clean_phone(number)
+            phone = _Phone(
+                e164,
+                number_type,
+                sms_capable=number_type in {"mobile", "voip"},
+                sms_consent=False,
+                sms_consent_at=None,
+                primary=not slot.phones,
+            )
+            slot.phones[e164] = phone
+            self.phone_owner[e164] = slot
+        if sms_consent is not None and phone.sms_consent != sms_consent:
+            phone.sms_consent = sms_consent
+            phone.sms_consent_at = self.now
+            if sms_consent:
+                phone.sms_capable = True
+        phone.touched = True
+
+    def _merge_address(self, slot: _Slot, data: PersonData) -> None:
+        overwrite = self.overwrite
+        country = (data.country or "US").upper()[:2]
+        postal_code = data.postal_code.strip()
+        place = lookup_postal_code(postal_code, country) if postal_code else None
+        latitude = data.latitude if data.latitude is not None else (place and place.latitude)
+        longitude = data.longitude if data.longitude is not None else (place and place.longitude)
+        values = {
+            "address_lines": [line.strip() for line in data.address_lines if line.strip()],
+            "locality": data.locality.strip() or (place.locality if place else ""),
+            "region": data.region.strip() or (place.region if place else ""),
+            "postal_code": postal_code,
+            "country": country,
+            "latitude": latitude,
+            "longitude": longitude,
+            "accuracy": (
+                "rooftop" if data.latitude is not None else ("approximate" if place else "")
+            ),
+        }
+        addresses = sorted(
+            slot.addresses,
+            key=lambda a: (not a.primary, a.id if a.id is not None else 10**18 + a.order),
+        )
+        same = next(
+            (
+                a
+                for a in addresses
+                if a.values["postal_code"] == postal_code
+                and (
+                    not values["address_lines"]
+                    or a.values["address_lines"] in ([], values["address_lines"])
+                )
+            ),
+            None,
+        )
+        if same is not None:
+            for key, value in values.items():
+                if value not in BLANK and (overwrite or same.values[key] in BLANK):
+                    same.values[key] = value
+            same.touched = True
+            return
+        if addresses and not overwrite:
+            return
+        if overwrite:
+            for address in slot.addresses:
+                if address.primary:
+                    address.primary = False
+                    address.touched = True
+        self.address_seq += 1
+        slot.addresses.append(_Address(True, values, touched=True, order=self.address_seq))
+
+    # Writes: one statement per table.
+    def _write(self) -> None:
+        now = self.now
+        if self.new_slots:
+            columns = ["created_at", "modified_at", *PERSON_MERGED_FIELDS]
+            rows = [
+                (now, now, *(s.fields[f] for f in PERSON_MERGED_FIELDS)) for s in self.new_slots
+            ]
+            ids = insert_rows(Person, columns, rows, returning=True)
+            for slot, pk in zip(self.new_slots, ids, strict=True):
+                slot.id = pk
+        existing = list(self.slots.values())
+        update_rows(
+            Person,
+            ["modified_at", *PERSON_MERGED_FIELDS],
+            [(s.id, [now, *(s.fields[f] for f in PERSON_MERGED_FIELDS)]) for s in existing],
+        )
+        email_columns = [
+            "person_id",
+            "address",
+            "address_normalized",
+            "primary",
+            "status",
+            "created_at",
+            "modified_at",
+        ]
+        insert_rows(
+            EmailAddress,
+            email_columns,
+            [(e.slot.id, e.address, e.key, e.primary, e.status, now, now) for e in self.new_emails],
+        )
+        update_rows(
+            EmailAddress,
+            ["status", "modified_at"],
+            [(e.id, [e.status, now]) for e in self.emails.values() if e.status_changed],
+        )
+        phone_columns = [
+            "person_id",
+            "number",
+            "primary",
+            "number_type",
+            "sms_capable",
+            "sms_consent",
+            "sms_consent_at",
+            "created_at",
+            "modified_at",
+        ]
+        slots = [*existing, *self.new_slots]
+        new_phones, changed_phones = [], []
+        for slot in slots:
+            for p in slot.phones.values():
+                if p.id is None:
+                    new_phones.append(
+                        (
+                            slot.id,
+                            p.number,
+                            p.primary,
+                            p.number_type,
+                            p.sms_capable,
+                            p.sms_consent,
+                            p.sms_consent_at,
+                            now,
+                            now,
+                        )
+                    )
+                elif p.touched:
+                    changed_phones.append(
+                        (p.id, [p.sms_capable, p.sms_consent, p.sms_consent_at, now])
+                    )
+        insert_rows(PhoneNumber, phone_columns, new_phones)
+        update_rows(
+            PhoneNumber,
+            ["sms_capable", "sms_consent", "sms_consent_at", "modified_at"],
+            changed_phones,
+        )
+        new_addresses, changed_addresses = [], []
+        for slot in slots:
+            for a in slot.addresses:
+                if a.id is None:
+                    new_addresses.append(
+                        (slot.id, a.primary, *(a.values[f] for f in ADDRESS_VALUE_FIELDS), now, now)
+                    )
+                elif a.touched:
+                    changed_addresses.append(
+                        (a.id, [a.primary, *(a.values[f] for f in ADDRESS_VALUE_FIELDS), now])
+                    )
+        update_rows(
+            PostalAddress, ["primary", *ADDRESS_VALUE_FIELDS, "modified_at"], changed_addresses
+        )
+        insert_rows(
+            PostalAddress,
+            ["person_id", "primary", *ADDRESS_VALUE_FIELDS, "created_at", "modified_at"],
+            new_addresses,
+        )
+        insert_rows(
+            Tagging,
+            ["person_id", "tag_id", "created_at", "modified_at"],
+            [(s.id, tag_id, now, now) for s in slots for tag_id in s.new_tag_ids],
+        )

@@ -1,0 +1,197 @@
+"""people.bulk gives exactly what person_match_or_create gives row by row, with few queries."""
+
+import copy
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rallypoint.people.bulk import people_bulk_upsert
+from rallypoint.people.models import EmailAddress, EmailStatus, Person, PhoneNumber, Tagging
+from rallypoint.people.services import PersonData, person_match_or_create
+from tests.factories import (
+    EmailAddressFactory,
+    PersonFactory,
+    PhoneNumberFactory,
+    PostalAddressFactory,
+    TagFactory,
+    TaggingFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+EMAILS = ["ana@example.org", "ANA@example.org ", "ben@example.org", "cy@example.org", "bad@", ""]
+PHONES = ["+12025550101", "(202) 555-0102", "202-555-0103", "12345", ""]
+NAMES = ["", "Ana", "Anne", "Ben", "Cy"]
+ZIPS = ["", "80202", "10001", "99999"]
+
+
+def snapshot() -> list[tuple]:
+    """Every person as comparable values (no ids or timestamps), sorted."""
+    people = []
+    for person in Person.objects.order_by("id"):
+        people.append(
+            (
+                person.given_name,
+                person.family_name,
+                person.source,
+                sorted(person.custom_fields.items()),
+                person.languages_spoken,
+                sorted(
+                    person.email_addresses.values_list(
+                        "address", "address_normalized", "primary", "status"
+                    )
+                ),
+                sorted(
+                    person.phone_numbers.values_list(
+                        "number", "primary", "number_type", "sms_capable", "sms_consent"
+                    )
+                ),
+                sorted(
+                    (a.primary, a.postal_code, a.locality, a.region, a.latitude, a.address_lines)
+                    for a in person.postal_addresses.all()
+                ),
+                sorted(person.taggings.values_list("tag__name", flat=True)),
+            )
+        )
+    return sorted(people, key=repr)
+
+
+def sequential(rows, overwrite):
+    for data in rows:
+        try:
+            person_match_or_create(copy.deepcopy(data), overwrite=overwrite)
+        except Exception as exc:  # noqa: BLE001 - a bad row is skipped, as an import does
+            assert exc.__class__.__name__ == "ValidationError"
+
+
+def existing_people():
+    ana = PersonFactory(given_name="Ana", family_name="", source="")
+    EmailAddressFactory(person=ana, address="ana@example.org", status=EmailStatus.UNSUBSCRIBED)
+    PostalAddressFactory(person=ana, postal_code="80202")
+    TaggingFactory(person=ana, tag=TagFactory(name="donor"))
+    PhoneNumberFactory(person=ana, number="+12025550103")
+    ben = PersonFactory(given_name="", family_name="Berg")
+    PhoneNumberFactory(person=ben, number="+12025550102", sms_consent=False)
+    # Shares Ana's number and was touched after her: a phone-only row finds them, unless Ana
+    # was touched earlier in the same file.
+    other = PersonFactory(given_name="Old", family_name="Phone")
+    PhoneNumberFactory(person=other, number="+12025550103", primary=True)
+
+
+row_strategy = st.builds(
+    PersonData,
+    email=st.sampled_from(EMAILS),
+    phone=st.sampled_from(PHONES),
+    given_name=st.sampled_from(NAMES),
+    family_name=st.sampled_from(NAMES),
+    postal_code=st.sampled_from(ZIPS),
+    address_lines=st.sampled_from([[], ["1 Main St"], ["2 Elm St"]]),
+    sms_consent=st.sampled_from([None, True, False]),
+    email_status=st.sampled_from([None, "subscribed", "unsubscribed"]),
+    tags=st.lists(st.sampled_from(["donor", "Volunteer", "volunteer", "host"]), max_size=2),
+    custom_fields=st.dictionaries(st.sampled_from(["team", "shirt"]), st.sampled_from(["", "a"])),
+    source=st.sampled_from(["", "list A"]),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rows=st.lists(row_strategy, max_size=12), overwrite=st.booleans())
+def test_bulk_upsert_equals_row_by_row_matching(rows, overwrite):
+    with transaction.atomic():
+        existing_people()
+        sequential(rows, overwrite)
+        expected = snapshot()
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        existing_people()
+        people_bulk_upsert(
+            [(n, copy.deepcopy(d)) for n, d in enumerate(rows, 2)], overwrite=overwrite
+        )
+        assert snapshot() == expected
+        transaction.set_rollback(True)
+
+
+def test_bulk_upsert_collapses_in_file_duplicates():
+    result = people_bulk_upsert(
+        [
+            (2, PersonData(email="ana@example.org", given_name="Ana")),
+            (3, PersonData(email=" ANA@example.org", family_name="Diaz")),
+            (4, PersonData(phone="202-555-0199", email="ana@example.org")),
+            (5, PersonData(phone="(202) 555 0199", given_name="Someone")),
+        ]
+    )
+    assert (result.created, result.updated, result.errors) == (1, 3, [])
+    person = Person.objects.get()
+    assert (person.given_name, person.family_name) == ("Ana", "Diaz")
+    assert list(person.phone_numbers.values_list("number", flat=True)) == ["+12025550199"]
+    assert set(result.person_ids.values()) == {person.pk}
+
+
+def test_bulk_upsert_reports_each_bad_row_with_its_line():
+    result = people_bulk_upsert(
+        [
+            (2, PersonData(given_name="Nobody")),
+            (3, PersonData(email="not-an-email")),
+            (4, PersonData(phone="555")),
+            (5, PersonData(email="ok@example.org", given_name="x" * 101)),
+            (6, PersonData(email="fine@example.org")),
+        ]
+    )
+    reasons = {e.line: e.reason for e in result.errors}
+    assert sorted(reasons) == [2, 3, 4, 5]
+    assert reasons[2] == "No email address and no phone number."
+    assert reasons[3].startswith("Email: That email address doesn't look right")
+    assert reasons[4] == "Phone: That phone number isn't a real, dialable number."
+    assert reasons[5] == "First name: Keep this under 100 characters."
+    assert (result.created, result.updated) == (1, 0)
+    assert list(EmailAddress.objects.values_list("address", flat=True)) == ["fine@example.org"]
+
+
+def test_bulk_upsert_fill_blanks_only_keeps_known_values():
+    person = PersonFactory(given_name="Ana", family_name="")
+    EmailAddressFactory(person=person, address="ana@example.org", status=EmailStatus.UNSUBSCRIBED)
+    people_bulk_upsert(
+        [(2, PersonData(email="ana@example.org", given_name="Anna", family_name="Diaz"))],
+        overwrite=False,
+    )
+    person.refresh_from_db()
+    assert (person.given_name, person.family_name) == ("Ana", "Diaz")
+    assert EmailAddress.objects.get().status == EmailStatus.UNSUBSCRIBED
+
+
+def test_bulk_upsert_adds_job_tags_and_source_to_everyone():
+    people_bulk_upsert(
+        [(2, PersonData(email="a@example.org")), (3, PersonData(email="b@example.org"))],
+        tags=["Spring list"],
+        source="spring.csv",
+    )
+    assert sorted(Tagging.objects.values_list("person__source", "tag__name")) == [
+        ("spring.csv", "Spring list"),
+        ("spring.csv", "Spring list"),
+    ]
+
+
+def test_bulk_upsert_query_count_does_not_grow_with_rows(django_assert_max_num_queries):
+    TagFactory(name="volunteer")
+    existing = PersonFactory()
+    EmailAddressFactory(person=existing, address="known@example.org")
+
+    def rows(n):
+        return [
+            (i, PersonData(email=f"p{i}@example.org", phone=f"+1202555{i:04d}", postal_code="802"))
+            for i in range(n)
+        ] + [(n, PersonData(email="known@example.org", given_name="Known"))]
+
+    with django_assert_max_num_queries(18) as few:
+        people_bulk_upsert(rows(3), tags=["volunteer"])
+    with django_assert_max_num_queries(18) as many:
+        people_bulk_upsert(rows(300)[3:], tags=["volunteer"])
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert Person.objects.count() == 301
+    assert PhoneNumber.objects.count() == 300

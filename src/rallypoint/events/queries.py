@@ -249,7 +249,7 @@ def ways_to_help(campaign) -> list[dict]:
         {
             "title": "Go to an event near you",
             "url": reverse("events:list") + query,
-            "kind": "events",
+            "kind": "rsvp",
             "blurb": "House parties, canvasses, phone banks and rallies, hosted by supporters.",
             "count": upcoming.count(),
         },

@@ -117,7 +117,7 @@ def ways_to_help(campaign) -> list[dict]:
         {
             "title": "Join a local group",
             "url": reverse("groups:list"),
-            "kind": "groups",
+            "kind": "group_join",
             "blurb": "Find the team near you, meet your neighbours, and act together.",
             "count": groups.count(),
         }

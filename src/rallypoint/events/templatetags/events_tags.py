@@ -1,7 +1,5 @@
 """Event times in the event's own zone (server side), marked up so the viewer's browser can add
-its own local time (static/events/localtime.js), and a share block for events."""
-
-from urllib.parse import quote
+its own local time (static/events/localtime.js)."""
 
 from django import template
 from django.utils.html import format_html
@@ -49,24 +47,3 @@ def hours_before(minutes: int) -> str:
         hours = minutes // 60
         return "in 1 hour" if hours == 1 else f"in {hours} hours"
     return f"in {minutes} minutes"
-
-
-@register.inclusion_tag("events/_share.html")
-def event_share(url: str, title: str):
-    """Share links with the person's referral code already in `url`."""
-    text = f"I'm going to {title}. Come with me!"
-
-    def tagged(channel: str) -> str:
-        joiner = "&" if "?" in url else "?"
-        return quote(f"{url}{joiner}ch={channel}", safe="")
-
-    return {
-        "url": url,
-        "links": [
-            ("WhatsApp", f"https://wa.me/?text={quote(text)}%20{tagged('whatsapp')}"),
-            ("Facebook", f"https://www.facebook.com/sharer/sharer.php?u={tagged('facebook')}"),
-            ("X", f"https://x.com/intent/tweet?text={quote(text)}&url={tagged('x')}"),
-            ("Email", f"mailto:?subject={quote(title)}&body={quote(text)}%20{tagged('email')}"),
-            ("Text", f"sms:?&body={quote(text)}%20{tagged('sms')}"),
-        ],
-    }

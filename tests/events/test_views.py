@@ -1,0 +1,422 @@
+from datetime import timedelta
+
+import icalendar
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from rallypoint.events.models import Approval, Event, Rsvp
+from rallypoint.events.services import rsvp_create
+from rallypoint.ledger.models import Activity
+from rallypoint.mission.models import Campaign
+from rallypoint.people.models import Person
+from rallypoint.people.services import PersonData
+from tests.events.factories import EventFactory, EventHostFactory, person_with_email
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def local_input(days=5, hour=18):
+    return (timezone.now() + timedelta(days=days)).strftime(f"%Y-%m-%dT{hour:02d}:00")
+
+
+def host_client(client, **event_kwargs):
+    host = person_with_email()
+    user = UserFactory(person=host)
+    event = EventHostFactory(
+        person=host, **{f"event__{k}": v for k, v in event_kwargs.items()}
+    ).event
+    client.force_login(user)
+    return client, event, user
+
+
+def add_rsvps(event, n):
+    return [
+        rsvp_create(event=event, person_data=PersonData(email=f"r{event.pk}-{i}@example.org"))
+        for i in range(n)
+    ]
+
+
+def create_form(**overrides):
+    values = {
+        "title": "Backyard house party",
+        "event_type": "house_party",
+        "location_mode": "in_person",
+        "venue": "Maria's backyard",
+        "address_line": "12 Elm St",
+        "postal_code": "80202",
+        "starts_at": local_input(),
+        "ends_at": local_input(hour=20),
+        "timezone": "",
+        "capacity": "20",
+        "waitlist_enabled": "on",
+        "visibility": "public",
+        "status": "confirmed",
+        "reminder_hours": "24, 2",
+    }
+    values.update(overrides)
+    return values
+
+
+# --- finding -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_event_list_query_count_same_for_1_and_3(client, django_assert_num_queries, n):
+    for _ in range(n):
+        EventFactory()
+    with django_assert_num_queries(2):  # count and page; nothing per event
+        response = client.get("/events/?postal_code=80202&radius=25&unit=mi")
+    assert response.status_code == 200
+    assert len(response.context["events"]) == n
+
+
+def test_event_list_unknown_postal_code_says_so(client):
+    EventFactory()
+    response = client.get("/events/?postal_code=00000")
+    assert response.status_code == 200
+    assert "We don&#x27;t know the postal code “00000”" in response.content.decode()
+
+
+def test_event_list_bad_dates_says_so(client):
+    response = client.get("/events/?date_from=2031-05-02&date_to=2031-05-01")
+    assert response.status_code == 200
+    assert "The end date is before the start date." in response.content.decode()
+
+
+def test_event_list_shows_distance_in_miles(client):
+    EventFactory(title="Aurora canvass", latitude=39.7038, longitude=-104.8379)
+    response = client.get("/events/?postal_code=80202&radius=25&unit=mi")
+    assert "Aurora canvass" in response.content.decode()
+    assert "8.9 miles away" in response.content.decode()
+
+
+# --- event page and RSVP -------------------------------------------------------------------
+
+
+def test_event_detail_hides_join_url_until_rsvp(client):
+    event = EventFactory(location_mode="virtual", join_url="https://meet.example.org/secret")
+    assert "meet.example.org/secret" not in client.get(event.get_absolute_url()).content.decode()
+    person = person_with_email()
+    user = UserFactory(person=person)
+    rsvp_create(event=event, person=person)
+    client.force_login(user)
+    assert "meet.example.org/secret" in client.get(event.get_absolute_url()).content.decode()
+
+
+def test_event_detail_private_event_is_404_for_strangers(client):
+    event = EventFactory(visibility="private")
+    assert client.get(event.get_absolute_url()).status_code == 404
+    assert client.get(f"{event.get_absolute_url()}event.ics").status_code == 404
+
+
+def test_rsvp_post_creates_rsvp_and_shows_confirmation(client):
+    event = EventFactory(title="Canvass", instructions="Meet at the blue door.")
+    response = client.post(
+        f"{event.get_absolute_url()}rsvp/",
+        {"given_name": "Ana", "email": "ana@example.org", "guests": "1"},
+    )
+    rsvp = Rsvp.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/events/rsvp/{rsvp.uuid}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "You're going, Ana!" in page
+    assert "Meet at the blue door." in page
+    assert "Bring a friend" in page
+    assert f"ref={rsvp.person.share_code}" in page
+    assert mail.outbox[0].subject == "You're going: Canvass"
+
+
+def test_rsvp_post_bad_email_keeps_input_and_saves_nothing(client):
+    event = EventFactory()
+    response = client.post(
+        f"{event.get_absolute_url()}rsvp/",
+        {"given_name": "Ana", "email": "ana@", "comment": "see you"},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "That email address doesn&#x27;t look right" in body
+    assert 'value="Ana"' in body
+    assert Rsvp.objects.count() == 0
+    assert Person.objects.count() == 0
+
+
+def test_rsvp_post_to_full_event_without_waitlist_says_full(client):
+    event = EventFactory(capacity=1, waitlist_enabled=False)
+    add_rsvps(event, 1)
+    response = client.post(
+        f"{event.get_absolute_url()}rsvp/", {"given_name": "Late", "email": "late@example.org"}
+    )
+    assert response.status_code == 400
+    assert "Sorry, this event is full." in response.content.decode()
+    assert Rsvp.objects.count() == 1
+
+
+def test_rsvp_post_honeypot_stores_nothing(client):
+    event = EventFactory()
+    client.post(
+        f"{event.get_absolute_url()}rsvp/",
+        {"given_name": "Bot", "email": "bot@example.org", "website": "http://spam"},
+    )
+    assert Rsvp.objects.count() == 0
+
+
+def test_rsvp_cancel_link_cancels(client):
+    event = EventFactory()
+    rsvp = add_rsvps(event, 1)[0]
+    response = client.post(f"/events/rsvp/{rsvp.uuid}/cancel/")
+    assert response.status_code == 302
+    rsvp.refresh_from_db()
+    assert rsvp.status == "cancelled"
+
+
+def test_event_ics_download_parses(client):
+    event = EventFactory(title="Rally")
+    response = client.get(f"{event.get_absolute_url()}event.ics")
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    cal = icalendar.Calendar.from_ical(response.content)
+    assert [str(v["SUMMARY"]) for v in cal.walk("VEVENT")] == ["Rally"]
+
+
+def test_campaign_feed_lists_campaign_events_only(client):
+    campaign = Campaign.objects.create(name="Win", slug="win", status="live")
+    EventFactory(title="Ours", campaign=campaign)
+    EventFactory(title="Other")
+    cal = icalendar.Calendar.from_ical(client.get("/events/campaign/win.ics").content)
+    assert [str(v["SUMMARY"]) for v in cal.walk("VEVENT")] == ["Ours"]
+
+
+# --- hosting -------------------------------------------------------------------------------
+
+
+def test_event_create_anonymous_goes_to_login(client):
+    response = client.get("/events/new/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_event_create_by_supporter_makes_them_host(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post("/events/new/", create_form())
+    event = Event.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/events/{event.uuid}/manage/"
+    user.refresh_from_db()
+    assert list(event.hosts.values_list("person_id", flat=True)) == [user.person_id]
+    assert (event.timezone, event.local_start.hour, event.reminder_minutes) == (
+        "America/Denver",
+        18,
+        [1440, 120],
+    )
+
+
+def test_event_create_in_the_past_is_refused(client):
+    client.force_login(UserFactory())
+    yesterday = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post("/events/new/", create_form(starts_at=yesterday))
+    assert response.status_code == 400
+    assert "That time has already passed. Pick a time in the future." in response.content.decode()
+    assert Event.objects.count() == 0
+
+
+def test_event_create_end_before_start_is_refused(client):
+    client.force_login(UserFactory())
+    response = client.post("/events/new/", create_form(ends_at=local_input(hour=17)))
+    assert response.status_code == 400
+    assert "The end has to be after the start." in response.content.decode()
+    assert Event.objects.count() == 0
+
+
+def test_event_create_unknown_postal_code_is_refused(client):
+    client.force_login(UserFactory())
+    response = client.post(
+        "/events/new/", create_form(postal_code="00000", timezone="America/Denver")
+    )
+    assert response.status_code == 400
+    assert "We don&#x27;t know the postal code “00000”" in response.content.decode()
+    assert Event.objects.count() == 0
+
+
+def test_event_create_bad_reminder_hours_is_refused(client):
+    client.force_login(UserFactory())
+    response = client.post("/events/new/", create_form(reminder_hours="soon"))
+    assert response.status_code == 400
+    assert "“soon” isn&#x27;t a number of hours." in response.content.decode()
+    assert Event.objects.count() == 0
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_event_manage_query_count_same_for_1_and_3(client, django_assert_num_queries, n):
+    client, event, _ = host_client(client)
+    add_rsvps(event, n)
+    with django_assert_num_queries(10):
+        response = client.get(f"/events/{event.uuid}/manage/")
+    assert response.status_code == 200
+    assert len(response.context["going"]) == n
+
+
+def test_event_manage_shows_contact_details_to_host(client):
+    client, event, _ = host_client(client)
+    add_rsvps(event, 1)
+    body = client.get(f"/events/{event.uuid}/manage/").content.decode()
+    assert f"r{event.pk}-0@example.org" in body
+
+
+def test_event_manage_other_host_is_forbidden(client):
+    _, mine, _ = host_client(client)
+    other = EventHostFactory().event
+    add_rsvps(other, 1)
+    response = client.get(f"/events/{other.uuid}/manage/")
+    assert response.status_code == 403
+    assert f"r{other.pk}-0@example.org" not in response.content.decode()
+    assert client.get(f"/events/{mine.uuid}/manage/").status_code == 200
+
+
+def test_event_checkin_by_other_host_is_forbidden_and_unchanged(client):
+    host_client(client)
+    other = EventHostFactory().event
+    rsvp = add_rsvps(other, 1)[0]
+    response = client.post(f"/events/{other.uuid}/checkin/{rsvp.uuid}/", {"attended": "1"})
+    assert response.status_code == 403
+    rsvp.refresh_from_db()
+    assert rsvp.attended is False
+    assert Activity.objects.filter(kind="attend").count() == 0
+
+
+def test_event_checkin_marks_attended(client):
+    client, event, _ = host_client(client)
+    rsvp = add_rsvps(event, 1)[0]
+    response = client.post(f"/events/{event.uuid}/checkin/{rsvp.uuid}/", {"attended": "1"})
+    assert response.status_code == 302
+    rsvp.refresh_from_db()
+    assert rsvp.attended is True
+    assert Activity.objects.filter(kind="attend", person=rsvp.person).count() == 1
+
+
+def test_event_checkin_search_finds_by_name(client):
+    client, event, _ = host_client(client)
+    rsvp_create(event=event, person_data=PersonData(email="z@example.org", given_name="Zelda"))
+    rsvp_create(event=event, person_data=PersonData(email="y@example.org", given_name="Yusuf"))
+    response = client.get(f"/events/{event.uuid}/checkin/?q=zel")
+    assert [r.person.given_name for r in response.context["rsvps"]] == ["Zelda"]
+
+
+def test_event_walk_in_needs_contact(client):
+    client, event, _ = host_client(client)
+    response = client.post(f"/events/{event.uuid}/checkin/walk-in/", {"given_name": "Wally"})
+    assert response.status_code == 400
+    assert "Enter an email address or a phone number." in response.content.decode()
+    assert Rsvp.objects.count() == 0
+
+
+def test_event_walk_in_adds_and_checks_in(client):
+    client, event, _ = host_client(client)
+    response = client.post(
+        f"/events/{event.uuid}/checkin/walk-in/", {"given_name": "Wally", "email": "w@example.org"}
+    )
+    assert response.status_code == 302
+    rsvp = Rsvp.objects.get()
+    assert (rsvp.walk_in, rsvp.attended, rsvp.person.given_name) == (True, True, "Wally")
+
+
+def test_event_message_emails_attendees(client):
+    client, event, _ = host_client(client)
+    add_rsvps(event, 2)
+    mail.outbox.clear()
+    response = client.post(
+        f"/events/{event.uuid}/message/", {"subject": "Parking", "body": "Use the back lot."}
+    )
+    assert response.status_code == 302
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        f"r{event.pk}-0@example.org",
+        f"r{event.pk}-1@example.org",
+    ]
+    assert mail.outbox[0].subject == "Parking"
+
+
+def test_event_message_by_stranger_is_forbidden_and_sends_nothing(client):
+    client.force_login(UserFactory(person=person_with_email()))
+    event = EventHostFactory().event
+    add_rsvps(event, 1)
+    mail.outbox.clear()
+    response = client.post(f"/events/{event.uuid}/message/", {"subject": "Hi", "body": "Spam"})
+    assert response.status_code == 403
+    assert mail.outbox == []
+
+
+def test_event_edit_capacity_below_rsvps_is_refused_and_unchanged(client):
+    client, event, _ = host_client(client, capacity=10)
+    add_rsvps(event, 3)
+    event.refresh_from_db()
+    form = create_form(
+        title=event.title,
+        starts_at=event.local_start.strftime("%Y-%m-%dT%H:%M"),
+        ends_at=event.local_end.strftime("%Y-%m-%dT%H:%M"),
+        timezone=event.timezone,
+        capacity="2",
+    )
+    response = client.post(f"/events/{event.uuid}/edit/", form)
+    assert response.status_code == 400
+    assert "can&#x27;t be lower than 3" in response.content.decode()
+    event.refresh_from_db()
+    assert event.capacity == 10
+
+
+def test_event_cancel_view_cancels_and_tells_attendees(client):
+    client, event, _ = host_client(client)
+    add_rsvps(event, 1)
+    mail.outbox.clear()
+    response = client.post(f"/events/{event.uuid}/cancel/", {"reason": "Rain"})
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.status == "cancelled"
+    assert [m.subject for m in mail.outbox] == [f"Cancelled: {event.title}"]
+
+
+def test_event_duplicate_view_in_the_past_is_refused(client):
+    client, event, _ = host_client(client)
+    yesterday = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(f"/events/{event.uuid}/duplicate/", {"starts_at": yesterday})
+    assert response.status_code == 200
+    assert "That time has already passed." in response.content.decode()
+    assert Event.objects.count() == 1
+
+
+# --- organizers ----------------------------------------------------------------------------
+
+
+def test_organize_events_forbidden_for_supporter(supporter_client):
+    assert supporter_client.get("/events/organize/").status_code == 403
+
+
+def test_organize_review_approves(organizer_client):
+    event = EventHostFactory(event__approval=Approval.PENDING).event
+    response = organizer_client.post(
+        f"/events/organize/{event.uuid}/review/", {"decision": "approve"}
+    )
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.approval == "approved"
+
+
+def test_organize_review_by_supporter_is_forbidden_and_unchanged(supporter_client):
+    event = EventFactory(approval=Approval.PENDING)
+    response = supporter_client.post(
+        f"/events/organize/{event.uuid}/review/", {"decision": "approve"}
+    )
+    assert response.status_code == 403
+    event.refresh_from_db()
+    assert event.approval == "pending"
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_organize_events_query_count_same_for_1_and_3(
+    organizer_client, django_assert_num_queries, n
+):
+    for _ in range(n):
+        EventHostFactory()
+    with django_assert_num_queries(8):
+        response = organizer_client.get("/events/organize/")
+    assert response.status_code == 200

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "rallypoint.events",
     "rallypoint.groups",
     "rallypoint.api",
+    "rallypoint.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -228,3 +229,12 @@ REFERRAL_COOKIE_DAYS = int(os.environ.get("REFERRAL_COOKIE_DAYS", "30"))
 # and how long an embedded form's signed token stays valid.
 ACTION_RATE_LIMIT = os.environ.get("ACTION_RATE_LIMIT", "30/3600")
 ACTION_EMBED_TOKEN_MAX_AGE = int(os.environ.get("ACTION_EMBED_TOKEN_MAX_AGE", str(2 * 3600)))
+
+# --- OSDI API and webhooks (docs/api.md, docs/webhooks.md) ------------------------------------
+# Also list ids as "action_network:<uuid>": clients written for Action Network read ids from it.
+OSDI_ACTION_NETWORK_IDENTIFIERS = env_bool("OSDI_ACTION_NETWORK_IDENTIFIERS", True)
+API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "240"))  # requests per key per window
+API_RATE_WINDOW = int(os.environ.get("API_RATE_WINDOW", "60"))  # seconds
+API_HELPER_RATE_LIMIT = int(os.environ.get("API_HELPER_RATE_LIMIT", "30"))  # keyless, per IP
+WEBHOOK_BATCH_SECONDS = int(os.environ.get("WEBHOOK_BATCH_SECONDS", "1"))
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG)

@@ -12,5 +12,6 @@ urlpatterns = [
     path("act/", include("rallypoint.actions.urls")),
     path("events/", include("rallypoint.events.urls")),
     path("groups/", include("rallypoint.groups.urls")),
-    path("api/v1/", include("rallypoint.api.urls")),
+    path("api/", include("rallypoint.api.urls")),
+    path("webhooks/", include("rallypoint.webhooks.urls")),
 ]

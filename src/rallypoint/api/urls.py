@@ -1,4 +1,31 @@
-from django.urls import path  # noqa: F401
+"""/api/v1/… (the OSDI API; every path with or without a trailing slash, POST included) and
+/api/keys/ (organizers manage keys)."""
+
+import re
+
+from django.urls import path, re_path
+
+from .views import entry, keys, people, tags
 
 app_name = "api"
-urlpatterns: list = []
+
+
+def api(route: str, view, name: str):
+    """`people/<person_id>` → ^v1/people/(?P<person_id>[^/]+)/?$"""
+    pattern = re.sub(r"<(\w+)>", r"(?P<\1>[^/]+)", route)
+    return re_path(rf"^v1/{pattern}/?$", view, name=name)
+
+
+urlpatterns = [
+    path("keys/", keys.key_list, name="keys"),
+    path("keys/<int:pk>/revoke/", keys.key_revoke, name="key_revoke"),
+    re_path(r"^v1/?$", entry.entry_point, name="entry"),
+    re_path(r"^v1/openapi\.json$", entry.openapi_document, name="openapi"),
+    api("people", people.PeopleView.as_view(), "people"),
+    api("people/<person_id>", people.PersonView.as_view(), "person"),
+    api("people/<person_id>/taggings", people.PersonTaggingsView.as_view(), "person_taggings"),
+    api("tags", tags.TagsView.as_view(), "tags"),
+    api("tags/<tag_id>", tags.TagView.as_view(), "tag"),
+    api("tags/<tag_id>/taggings", tags.TaggingsView.as_view(), "taggings"),
+    api("tags/<tag_id>/taggings/<tagging_id>", tags.TaggingView.as_view(), "tagging"),
+]

@@ -1,0 +1,36 @@
+"""OSDI representations of records, by model: used by the API views and by webhooks (which
+render outside any request, with links under SITE_URL)."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models
+
+from ..hal import Links
+
+
+def _person(person, links: Links) -> dict[str, Any]:
+    from ..queries import api_people
+    from .people import person_repr
+
+    return person_repr(api_people().get(pk=person.pk), links)
+
+
+def _tag(tag, links: Links) -> dict[str, Any]:
+    from .tags import tag_repr
+
+    return tag_repr(tag, links)
+
+
+RENDERERS: dict[str, Callable[[Any, Links], dict[str, Any]]] = {
+    "people.person": _person,
+    "people.tag": _tag,
+}
+
+
+def render_record(obj: models.Model, links: Links | None = None) -> dict[str, Any]:
+    """The OSDI document for `obj` (a person, signature, attendance, …)."""
+    renderer = RENDERERS.get(obj._meta.label_lower)
+    if renderer is None:
+        raise LookupError(f"No OSDI representation for {obj._meta.label}")
+    return renderer(obj, links or Links.for_site())

@@ -1,0 +1,85 @@
+"""People: list, read, update, and the person signup helper (POST /people)."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from rallypoint.people.models import Tag
+from rallypoint.people.services import person_match_or_create, tag_remove
+
+from ..errors import BadRequest
+from ..hal import HalResponse
+from ..payload import form_fields, get_dict, get_object, get_str_list
+from ..queries import api_people, api_taggings
+from ..resources.people import (
+    OSDI_FIELD_NAMES,
+    PEOPLE_FILTERS,
+    person_data_from_form,
+    person_data_from_osdi,
+    person_repr,
+)
+from ..resources.tags import TAGGING_FILTERS, tagging_repr
+from .base import CollectionMixin, Endpoint
+
+
+class PeopleView(CollectionMixin, Endpoint):
+    plural = "people"
+    filters = PEOPLE_FILTERS
+    helper_methods = frozenset({"POST"})
+
+    def get(self, request):
+        return self.render_collection(
+            api_people(), lambda p: person_repr(p, self.links), path=("people",)
+        )
+
+    def post(self, request):
+        """The person signup helper: match by email, then phone; merge; add (and remove) tags.
+        Unknown tag names are created."""
+        body = self.body()
+        form = form_fields(body)
+        remove_tags: list[str] = []
+        if form is not None:
+            data, add_tags = person_data_from_form(form)
+        else:
+            document = get_dict(body, "person")
+            if document is None:
+                raise BadRequest(
+                    'Send the person as {"person": {"email_addresses": [{"address": "…"}]}}.',
+                    field="person",
+                )
+            data = person_data_from_osdi(document)
+            add_tags = get_str_list(body, "add_tags", max_length=100)
+            remove_tags = get_str_list(body, "remove_tags", max_length=100)
+        data.tags = add_tags
+        try:
+            with transaction.atomic():
+                person, created = person_match_or_create(data)
+                for name in remove_tags:
+                    tag = Tag.objects.filter(name__iexact=name).first()
+                    if tag is not None:
+                        tag_remove(person=person, tag=tag, actor=self.actor)
+        except ValidationError as exc:
+            raise BadRequest.from_validation(exc, OSDI_FIELD_NAMES)
+        if self.anonymous:
+            return self.helper_ok()
+        person = api_people().get(pk=person.pk)
+        status = 201 if created else 200
+        return HalResponse(person_repr(person, self.links, created=created), status=status)
+
+
+class PersonView(Endpoint):
+    def get(self, request, person_id):
+        person = get_object(api_people(), person_id, noun="person")
+        return HalResponse(person_repr(person, self.links))
+
+
+class PersonTaggingsView(CollectionMixin, Endpoint):
+    plural = "taggings"
+    filters = TAGGING_FILTERS
+
+    def get(self, request, person_id):
+        person = get_object(api_people(), person_id, noun="person")
+        return self.render_collection(
+            api_taggings(person=person),
+            lambda t: tagging_repr(t, self.links),
+            path=("people", person.uuid, "taggings"),
+        )

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "rallypoint.webhooks"
+    label = "webhooks"
+    organizer_nav = [("webhooks:list", "Webhooks")]

@@ -1,0 +1,474 @@
+"""Webhooks: other tools' services announce events with `webhook_emit`; events are batched per
+hook, signed, sent by the task queue and retried with backoff. Nothing here runs in the user's
+request beyond one small insert after commit.
+
+    webhook_emit("signature", signature)            # a model instance, rendered as OSDI JSON
+    webhook_emit("person.created", lambda: {...})   # or a builder called after commit
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models, transaction
+from django.utils import timezone
+
+from rallypoint.core.audit import log_action
+from rallypoint.core.mail import email_queue
+
+from .models import EVENT_KEYS, Delivery, DeliveryStatus, EventType, Hook, PendingEvent, new_secret
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_HOOKS_CACHE_KEY = "webhooks:active-hooks"
+SIGNATURE_HEADER = "Rallypoint-Webhook-Signature"
+TIMESTAMP_HEADER = "Rallypoint-Webhook-Timestamp"
+ID_HEADER = "Rallypoint-Webhook-Id"
+STALE_SENDING = timedelta(minutes=5)  # a worker that died mid-send: try again after this
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def batch_seconds() -> int:
+    return int(_setting("WEBHOOK_BATCH_SECONDS", 1))
+
+
+def batch_max() -> int:
+    return int(_setting("WEBHOOK_BATCH_MAX", 100))
+
+
+def retry_for() -> timedelta:
+    return timedelta(hours=float(_setting("WEBHOOK_RETRY_HOURS", 24)))
+
+
+def disable_after() -> timedelta:
+    return timedelta(hours=float(_setting("WEBHOOK_DISABLE_AFTER_HOURS", 24)))
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, … doubling up to one hour between attempts."""
+    base = float(_setting("WEBHOOK_RETRY_BASE_SECONDS", 30))
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
+
+
+# --- signing ----------------------------------------------------------------------------------
+
+
+def sign(secret: str, timestamp: int | str, body: bytes | str) -> str:
+    """HMAC-SHA256 over "<timestamp>.<body>", hex encoded, as sent in the signature header."""
+    raw = body.encode() if isinstance(body, str) else body
+    message = f"{timestamp}.".encode() + raw
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_valid(
+    secret: str, timestamp: str, body: bytes, signature: str, *, tolerance: int = 300
+) -> bool:
+    """What a receiver does: recompute, compare in constant time, refuse old timestamps."""
+    try:
+        age = abs(time.time() - int(timestamp))
+    except (TypeError, ValueError):
+        return False
+    return age <= tolerance and hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+# --- emitting ---------------------------------------------------------------------------------
+
+
+Payload = dict[str, Any] | Callable[[], dict[str, Any]] | models.Model
+
+
+def webhook_emit(event_type: str, payload: Payload) -> None:
+    """Announce an event. Call it inside or after the service's transaction: the work happens
+    after commit (never for a rolled-back write) and a failure here never reaches the user."""
+    if event_type not in EventType.values:
+        raise ValueError(f"Unknown webhook event type {event_type!r}")
+    transaction.on_commit(lambda: _emit_after_commit(event_type, payload), robust=True)
+
+
+def _active_hooks() -> list[tuple[int, list[str]]]:
+    hooks = cache.get(ACTIVE_HOOKS_CACHE_KEY)
+    if hooks is None:
+        hooks = [
+            (pk, list(types))
+            for pk, types in Hook.objects.filter(is_active=True).values_list("pk", "event_types")
+        ]
+        cache.set(ACTIVE_HOOKS_CACHE_KEY, hooks, timeout=10)
+    return hooks
+
+
+def _forget_hooks() -> None:
+    cache.delete(ACTIVE_HOOKS_CACHE_KEY)
+
+
+def _render(payload: Payload) -> dict[str, Any]:
+    if callable(payload) and not isinstance(payload, models.Model):
+        payload = payload()
+    if isinstance(payload, models.Model):
+        from rallypoint.api.resources import render_record
+
+        return render_record(payload)
+    return payload
+
+
+def _emit_after_commit(event_type: str, payload: Payload) -> None:
+    hook_ids = [pk for pk, types in _active_hooks() if event_type in types]
+    if not hook_ids:
+        return
+    from rallypoint.api.hal import osdi_date
+
+    item = {
+        "id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "created_date": osdi_date(timezone.now()),
+        EVENT_KEYS[EventType(event_type)]: _render(payload),
+    }
+    PendingEvent.objects.bulk_create(
+        [PendingEvent(hook_id=pk, event_type=event_type, payload=item) for pk in hook_ids]
+    )
+    for pk in hook_ids:
+        _schedule_flush(pk)
+
+
+def _supports_defer(task) -> bool:
+    from django_tasks import task_backends
+
+    return bool(getattr(task_backends[task.backend], "supports_defer", False))
+
+
+def _schedule_flush(hook_id: int) -> None:
+    """One flush per hook per batch window: events of the same second travel together."""
+    from .tasks import flush_hook
+
+    window = batch_seconds()
+    if window <= 0 or not _supports_defer(flush_hook):
+        flush_hook.enqueue(hook_id)
+        return
+    # Counted after the insert, so the flush always runs after this event is visible.
+    bucket_end = (int(time.time()) // window + 1) * window
+    if cache.add(f"webhooks:flush:{hook_id}:{bucket_end}", 1, timeout=window + 60):
+        run_after = datetime.fromtimestamp(bucket_end, UTC)
+        flush_hook.using(run_after=run_after).enqueue(hook_id)
+
+
+# --- batching and sending ---------------------------------------------------------------------
+
+
+def webhook_flush(*, hook_id: int) -> list[int]:
+    """Turn the hook's waiting events into deliveries of at most WEBHOOK_BATCH_MAX events each.
+    Returns the new deliveries' ids. Safe to run twice: taken events are gone."""
+    created: list[int] = []
+    while True:
+        with transaction.atomic():
+            hook = Hook.objects.filter(pk=hook_id).first()
+            if hook is None:
+                return created
+            events = list(
+                PendingEvent.objects.select_for_update(skip_locked=True)
+                .filter(hook_id=hook_id)
+                .order_by("id")[: batch_max()]
+            )
+            if not events:
+                return created
+            delivery = _delivery_create(hook, [e.payload for e in events])
+            PendingEvent.objects.filter(pk__in=[e.pk for e in events]).delete()
+        created.append(delivery.pk)
+        if len(events) < batch_max():
+            return created
+
+
+def _delivery_create(hook: Hook, items: list[dict[str, Any]]) -> Delivery:
+    now = timezone.now()
+    return Delivery.objects.create(
+        hook=hook,
+        body=json.dumps(items, ensure_ascii=False, separators=(",", ":")),
+        event_types=sorted({item.get("event_type", "") for item in items}),
+        event_count=len(items),
+        next_attempt_at=now,
+        give_up_at=now + retry_for(),
+    )
+
+
+def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> str:
+    """Send one delivery if it is due, record the answer, and schedule the next try on failure.
+    Returns the delivery's status afterwards ("" when there was nothing to do)."""
+    now = now or timezone.now()
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id, hook__is_active=True)
+        .filter(
+            models.Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            | models.Q(status=DeliveryStatus.SENDING, last_attempt_at__lt=now - STALE_SENDING)
+        )
+        .update(
+            status=DeliveryStatus.SENDING,
+            last_attempt_at=now,
+            attempts=models.F("attempts") + 1,
+        )
+    )
+    if not claimed:
+        return ""
+    delivery = Delivery.objects.select_related("hook", "hook__created_by").get(pk=delivery_id)
+    from .sender import post_signed
+
+    result = post_signed(delivery)
+    if result.ok:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=now,
+            next_attempt_at=None,
+            response_code=result.status,
+            response_excerpt=result.excerpt,
+            error="",
+        )
+        Hook.objects.filter(pk=delivery.hook_id, failing_since__isnull=False).update(
+            failing_since=None
+        )
+        return DeliveryStatus.DELIVERED
+    return _record_failure(delivery, result, now)
+
+
+def _record_failure(delivery: Delivery, result: Any, now: datetime) -> str:
+    Hook.objects.filter(pk=delivery.hook_id, failing_since__isnull=True).update(failing_since=now)
+    hook = Hook.objects.select_related("created_by").get(pk=delivery.hook_id)
+    answer = {
+        "response_code": result.status,
+        "response_excerpt": result.excerpt,
+        "error": result.error[:500],
+    }
+    if hook.failing_since is not None and now - hook.failing_since >= disable_after():
+        # Kept pending: if the hook is switched back on, nothing is lost.
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=None, **answer
+        )
+        hook_disable(hook=hook, reason=result.error or f"HTTP {result.status}", now=now)
+        return DeliveryStatus.PENDING
+    if delivery.give_up_at is not None and now >= delivery.give_up_at:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.FAILED, next_attempt_at=None, **answer
+        )
+        return DeliveryStatus.FAILED
+    next_at = now + backoff(delivery.attempts)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=next_at, **answer
+    )
+    _schedule_attempt(delivery.pk, next_at)
+    return DeliveryStatus.PENDING
+
+
+def _schedule_attempt(delivery_id: int, at: datetime) -> None:
+    from .tasks import attempt_delivery
+
+    if _supports_defer(attempt_delivery):
+        attempt_delivery.using(run_after=at).enqueue(delivery_id)
+    else:
+        # Inline task backends cannot wait; the retry happens at the next send of this hook
+        # or through `rallypoint webhooks send-due`.
+        logger.info("webhook delivery %s will be retried at %s", delivery_id, at)
+
+
+def deliveries_send_due(*, now: datetime | None = None) -> int:
+    """Attempt every delivery that is due (after an outage of the task worker)."""
+    now = now or timezone.now()
+    ids = list(
+        Delivery.objects.filter(
+            status=DeliveryStatus.PENDING, next_attempt_at__lte=now, hook__is_active=True
+        ).values_list("pk", flat=True)
+    )
+    for pk in ids:
+        delivery_attempt(delivery_id=pk, now=now)
+    return len(ids)
+
+
+# --- organizer actions ------------------------------------------------------------------------
+
+
+def _clean_hook(name: str, url: str, event_types: list[str]) -> tuple[str, str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    url = (url or "").strip()
+    if not name:
+        errors["name"] = ["Give the webhook a name, e.g. the tool that receives it."]
+    elif len(name) > 100:
+        errors["name"] = ["Keep the name under 100 characters."]
+    schemes = ["https", "http"] if _setting("WEBHOOK_ALLOW_HTTP", False) else ["https"]
+    try:
+        URLValidator(schemes=schemes)(url)
+        if len(url) > 500:
+            raise ValidationError("too long")
+    except ValidationError:
+        errors["url"] = [
+            "Enter the full address that receives the events, starting with https://."
+            if "https" in schemes and "http" not in schemes
+            else "Enter the full address that receives the events, e.g. https://…"
+        ]
+    chosen = [t for t in EventType.values if t in set(event_types or [])]
+    unknown = set(event_types or []) - set(EventType.values)
+    if unknown:
+        errors["event_types"] = [f"Unknown event types: {', '.join(sorted(unknown))}."]
+    elif not chosen:
+        errors["event_types"] = ["Choose at least one kind of event."]
+    if errors:
+        raise ValidationError(errors)
+    return name, url, chosen
+
+
+def hook_create(*, name: str, url: str, event_types: list[str], actor: Any) -> Hook:
+    name, url, chosen = _clean_hook(name, url, event_types)
+    with transaction.atomic():
+        hook = Hook.objects.create(
+            name=name,
+            url=url,
+            event_types=chosen,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        log_action(
+            "webhook.created", obj=hook, actor=actor, data={"url": url, "event_types": chosen}
+        )
+    _forget_hooks()
+    return hook
+
+
+def hook_update(*, hook: Hook, name: str, url: str, event_types: list[str], actor: Any) -> Hook:
+    name, url, chosen = _clean_hook(name, url, event_types)
+    before = {"name": hook.name, "url": hook.url, "event_types": hook.event_types}
+    after = {"name": name, "url": url, "event_types": chosen}
+    if before == after:
+        return hook
+    with transaction.atomic():
+        hook.name, hook.url, hook.event_types = name, url, chosen
+        hook.save(update_fields=["name", "url", "event_types", "modified_at"])
+        log_action(
+            "webhook.updated", obj=hook, actor=actor, data={"before": before, "after": after}
+        )
+    _forget_hooks()
+    return hook
+
+
+def hook_set_active(*, hook: Hook, active: bool, actor: Any) -> Hook:
+    """Pause or resume. Resuming sends what waited while the hook was off."""
+    if hook.is_active == active:
+        return hook
+    now = timezone.now()
+    with transaction.atomic():
+        hook.is_active = active
+        hook.failing_since = None
+        if active:
+            hook.disabled_at, hook.disabled_reason = None, ""
+        else:
+            hook.disabled_at, hook.disabled_reason = now, "Paused by an organizer."
+        hook.save(
+            update_fields=[
+                "is_active",
+                "failing_since",
+                "disabled_at",
+                "disabled_reason",
+                "modified_at",
+            ]
+        )
+        log_action("webhook.resumed" if active else "webhook.paused", obj=hook, actor=actor)
+        if active:
+            waiting = list(
+                hook.deliveries.filter(status=DeliveryStatus.PENDING).values_list("pk", flat=True)
+            )
+            hook.deliveries.filter(pk__in=waiting).update(
+                next_attempt_at=now, give_up_at=now + retry_for()
+            )
+            transaction.on_commit(lambda: _send_now(waiting))
+            if hook.pending_events.exists():
+                transaction.on_commit(lambda: _schedule_flush(hook.pk))
+    _forget_hooks()
+    return hook
+
+
+def _send_now(delivery_ids: list[int]) -> None:
+    from .tasks import attempt_delivery
+
+    for pk in delivery_ids:
+        attempt_delivery.enqueue(pk)
+
+
+def hook_disable(*, hook: Hook, reason: str, now: datetime | None = None) -> Hook:
+    """Switch off a hook that has failed for WEBHOOK_DISABLE_AFTER_HOURS and tell its owner."""
+    now = now or timezone.now()
+    updated = Hook.objects.filter(pk=hook.pk, is_active=True).update(
+        is_active=False,
+        disabled_at=now,
+        disabled_reason=f"Every delivery failed since {hook.failing_since:%Y-%m-%d %H:%M} UTC "
+        f"({reason[:200]}).",
+    )
+    _forget_hooks()
+    hook.refresh_from_db()
+    if updated:
+        log_action("webhook.disabled", obj=hook, data={"reason": hook.disabled_reason})
+        owner = hook.created_by
+        if owner is not None and owner.email:
+            email_queue(
+                to=owner.email,
+                template="webhooks/email/hook_disabled",
+                context={"hook": hook, "hook_path": f"/webhooks/{hook.pk}/"},
+                dedupe_key=f"webhooks.disabled:{hook.pk}:{now:%Y%m%d%H%M%S}",
+            )
+    return hook
+
+
+def hook_rotate_secret(*, hook: Hook, actor: Any) -> Hook:
+    with transaction.atomic():
+        hook.secret = new_secret()
+        hook.save(update_fields=["secret", "modified_at"])
+        log_action("webhook.secret.rotated", obj=hook, actor=actor)
+    return hook
+
+
+def hook_delete(*, hook: Hook, actor: Any) -> None:
+    with transaction.atomic():
+        log_action("webhook.deleted", obj=hook, actor=actor, data={"name": hook.name})
+        hook.delete()
+    _forget_hooks()
+
+
+def hook_send_test(*, hook: Hook, actor: Any) -> Delivery:
+    """A "ping" delivery, sent at once, so an organizer can check the receiver."""
+    from rallypoint.api.hal import osdi_date
+
+    item = {
+        "id": str(uuid.uuid4()),
+        "event_type": "ping",
+        "created_date": osdi_date(timezone.now()),
+        "message": f"Test event from {settings.RALLYPOINT_BRAND['name']}.",
+    }
+    with transaction.atomic():
+        delivery = _delivery_create(hook, [item])
+        log_action("webhook.tested", obj=hook, actor=actor)
+    from .tasks import attempt_delivery
+
+    transaction.on_commit(lambda: attempt_delivery.enqueue(delivery.pk))
+    return delivery
+
+
+def delivery_resend(*, delivery: Delivery, actor: Any) -> Delivery:
+    """Send a delivery again (from the log), with a fresh retry window."""
+    now = timezone.now()
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=now, give_up_at=now + retry_for()
+        )
+        log_action(
+            "webhook.delivery.resent", obj=delivery.hook, actor=actor, data={"id": delivery.pk}
+        )
+    from .tasks import attempt_delivery
+
+    transaction.on_commit(lambda: attempt_delivery.enqueue(delivery.pk))
+    delivery.refresh_from_db()
+    return delivery

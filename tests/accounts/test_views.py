@@ -282,3 +282,10 @@ def test_team_forbidden_for_non_admin_and_nothing_changes(client, factory):
 def test_team_anonymous_goes_to_login(client):
     response = client.post(reverse("accounts:team_role", args=[1]), {"role": "admin"})
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_account_page_for_login_without_supporter_record(client):
+    client.force_login(OrganizerFactory(email="organizer@demo.rallypoint.localhost"))
+    response = client.get(reverse("accounts:account"))
+    assert response.status_code == 200
+    assert b"isn't connected to a supporter record yet" in response.content

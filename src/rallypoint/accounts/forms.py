@@ -1,12 +1,18 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from rallypoint.core.mail import email_queue
 from rallypoint.core.ratelimit import client_ip, hit
+from rallypoint.people.forms import NoColonMixin
 from rallypoint.people.normalize import clean_email
 
 from .models import Role
@@ -14,7 +20,7 @@ from .models import Role
 NAME_MAX = 100
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(NoColonMixin, AuthenticationForm):
     username = forms.CharField(
         label="Email",
         max_length=254,
@@ -45,7 +51,7 @@ class LoginForm(AuthenticationForm):
         return super().clean()
 
 
-class SignupForm(forms.Form):
+class SignupForm(NoColonMixin, forms.Form):
     given_name = forms.CharField(
         label="First name",
         max_length=NAME_MAX,
@@ -88,11 +94,11 @@ class SignupForm(forms.Form):
         return data
 
 
-class RoleForm(forms.Form):
+class RoleForm(NoColonMixin, forms.Form):
     role = forms.ChoiceField(choices=Role.choices, label="Role")
 
 
-class QueuedPasswordResetForm(PasswordResetForm):
+class QueuedPasswordResetForm(NoColonMixin, PasswordResetForm):
     """Django's reset form, with the message sent through the outbound queue after commit."""
 
     email = forms.CharField(
@@ -125,3 +131,11 @@ class QueuedPasswordResetForm(PasswordResetForm):
                 "user": context["user"],
             },
         )
+
+
+class StyledSetPasswordForm(NoColonMixin, SetPasswordForm):
+    pass
+
+
+class StyledPasswordChangeForm(NoColonMixin, PasswordChangeForm):
+    pass

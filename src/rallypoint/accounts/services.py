@@ -15,15 +15,24 @@ from .models import Role, User
 
 def account_link_person(*, user: User, given_name: str = "", family_name: str = "") -> User:
     """Point `user` at the person with the same email (never a second person). When that person
-    already belongs to another account (two of their addresses), the user stays unlinked."""
+    already belongs to another account (two of their addresses), or the login's address is not
+    one a supporter could have, the user stays unlinked."""
     if user.person_id:
         return user
     with transaction.atomic():
-        person, _ = person_match_or_create(
-            PersonData(
-                email=user.email, given_name=given_name, family_name=family_name, source="account"
+        try:
+            person, _ = person_match_or_create(
+                PersonData(
+                    email=user.email,
+                    given_name=given_name,
+                    family_name=family_name,
+                    source="account",
+                )
             )
-        )
+        except ValidationError:
+            # A login made on the command line may use an address no supporter could have
+            # (admin@campaign.localhost): it simply has no supporter record.
+            return user
         if User.objects.filter(person=person).exclude(pk=user.pk).exists():
             return user
         user.person = person

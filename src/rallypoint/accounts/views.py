@@ -14,7 +14,14 @@ from rallypoint.core.ratelimit import client_ip, hit
 from rallypoint.people.models import EmailStatus
 from rallypoint.people.services import email_status_set
 
-from .forms import LoginForm, QueuedPasswordResetForm, RoleForm, SignupForm
+from .forms import (
+    LoginForm,
+    QueuedPasswordResetForm,
+    RoleForm,
+    SignupForm,
+    StyledPasswordChangeForm,
+    StyledSetPasswordForm,
+)
 from .models import Role, User
 from .permissions import admin_required
 from .queries import users_search
@@ -143,6 +150,7 @@ password_reset_done = auth_views.PasswordResetDoneView.as_view(
 )
 password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
     template_name="accounts/password_reset_confirm.html",
+    form_class=StyledSetPasswordForm,
     success_url=reverse_lazy("accounts:password_reset_complete"),
 )
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
@@ -152,6 +160,7 @@ password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
+    form_class = StyledPasswordChangeForm
     success_url = reverse_lazy("accounts:account")
     success_message = "Your password was changed."
 

@@ -13,6 +13,14 @@ from .services import PersonData
 NAME_MAX = Person._meta.get_field("given_name").max_length
 
 
+class NoColonMixin:
+    """Labels read as plain text ("Email", not "Email:")."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 def _postal_code_clean(postal_code: str, country: str) -> str:
     code = " ".join((postal_code or "").split()).upper()
     if country == "US":
@@ -29,7 +37,7 @@ def _postal_code_clean(postal_code: str, country: str) -> str:
     return code
 
 
-class JoinForm(forms.Form):
+class JoinForm(NoColonMixin, forms.Form):
     given_name = forms.CharField(
         label="First name",
         max_length=NAME_MAX,
@@ -106,7 +114,7 @@ class JoinForm(forms.Form):
         )
 
 
-class PeopleSearchForm(forms.Form):
+class PeopleSearchForm(NoColonMixin, forms.Form):
     q = forms.CharField(
         label="Name, email or phone",
         required=False,
@@ -123,7 +131,7 @@ class PeopleSearchForm(forms.Form):
         return {k: (v or "").strip() for k, v in self.cleaned_data.items()}
 
 
-class TagAddForm(forms.Form):
+class TagAddForm(NoColonMixin, forms.Form):
     name = forms.CharField(label="Add a tag", max_length=100)
 
     def clean_name(self) -> str:
@@ -133,7 +141,7 @@ class TagAddForm(forms.Form):
         return name
 
 
-class PersonEditForm(forms.ModelForm):
+class PersonEditForm(NoColonMixin, forms.ModelForm):
     class Meta:
         model = Person
         fields = [
@@ -162,7 +170,7 @@ class PersonEditForm(forms.ModelForm):
         return data
 
 
-class ContactAddForm(forms.Form):
+class ContactAddForm(NoColonMixin, forms.Form):
     """An organizer adds an email, a phone or a postal address they were given."""
 
     email = forms.CharField(label="Email", required=False, max_length=254)
@@ -198,5 +206,5 @@ class ContactAddForm(forms.Form):
         return data
 
 
-class MergeSearchForm(forms.Form):
+class MergeSearchForm(NoColonMixin, forms.Form):
     q = forms.CharField(label="Find the other person", required=False, max_length=200)

@@ -1,12 +1,45 @@
 import pytest
+from django.apps import apps
+from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
 from rallypoint.ledger.services import activity_record
+from rallypoint.mission.hooks import ways_to_help
+from rallypoint.sharing.referral import Referral
 from tests.factories import PersonFactory, PostalAddressFactory
 from tests.mission.factories import CampaignFactory, GoalFactory
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
+
+def fake_ways(campaign):
+    return [
+        {
+            "title": f"Sign for {campaign.name}",
+            "url": "/act/sign/",
+            "kind": "sign",
+            "blurb": "Add your name",
+            "count": 12,
+        }
+    ]
+
+
+def broken_ways(campaign):
+    raise RuntimeError("tool is down")
+
+
+@pytest.fixture
+def one_tool(monkeypatch):
+    """Only a test tool offers ways to help, whatever other apps are installed."""
+    for config in apps.get_app_configs():
+        if getattr(config, "ways_to_help", None):
+            monkeypatch.setattr(config, "ways_to_help", None)
+    monkeypatch.setattr(
+        apps.get_app_config("mission"), "ways_to_help", f"{__name__}.fake_ways", raising=False
+    )
+
+
 def test_mission_page_shows_goal_progress_and_feed(client):
     campaign = CampaignFactory(slug="schools", name="Fund our schools")
     GoalFactory(campaign=campaign, kind="sign", target=10)
@@ -20,4 +53,143 @@ def test_mission_page_shows_goal_progress_and_feed(client):
     goal = response.context["goals"][0]
     assert (goal.current, goal.target, goal.percent) == (4, 10, 40)
     assert response.context["feed"][0].sentence == "Ana G. from Denver signed the petition"
-    assert b'property="og:title" content="Fund our schools"' in response.content
+    html = response.content.decode()
+    assert 'aria-valuenow="4"' in html
+    assert "<strong>4</strong> of 10 signatures" in html
+
+
+def test_mission_page_opengraph_tags_drop_ref_code(client):
+    CampaignFactory(slug="schools", name="Fund our schools", summary="A nurse in every school")
+    response = client.get("/campaigns/schools/?ref=abcd2345&ch=x")
+    html = response.content.decode()
+    assert '<meta property="og:title" content="Fund our schools">' in html
+    assert '<meta property="og:description" content="A nurse in every school">' in html
+    assert '<meta property="og:url" content="http://testserver/campaigns/schools/">' in html
+    assert '<meta name="twitter:card" content="summary">' in html
+
+
+def test_mission_page_opengraph_image_from_url(client):
+    CampaignFactory(slug="schools", image_url="https://img.example/a.jpg")
+    html = client.get("/campaigns/schools/").content.decode()
+    assert '<meta property="og:image" content="https://img.example/a.jpg">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+
+
+def test_mission_page_query_count_same_for_one_and_three_goals(
+    client, django_assert_num_queries, one_tool
+):
+    campaign = CampaignFactory(slug="schools")
+    GoalFactory(campaign=campaign, kind="sign")
+    person = PersonFactory()
+    activity_record(person=person, kind="sign", campaign=campaign)
+    with django_assert_num_queries(5):  # campaign, goals, progress, feed, leaderboard
+        response = client.get("/campaigns/schools/")
+    assert len(response.context["goals"]) == 1
+    GoalFactory(campaign=campaign, kind="join")
+    GoalFactory(campaign=campaign, kind="sign", region="OH")
+    activity_record(person=PersonFactory(), kind="join", campaign=campaign)
+    cache.clear()
+    with django_assert_num_queries(5):
+        response = client.get("/campaigns/schools/")
+    assert len(response.context["goals"]) == 3
+
+
+def test_mission_page_warm_cache_needs_two_queries(client, django_assert_num_queries, one_tool):
+    campaign = CampaignFactory(slug="schools")
+    GoalFactory(campaign=campaign)
+    client.get("/campaigns/schools/")
+    with django_assert_num_queries(2):  # campaign and its goals; the rest is cached
+        client.get("/campaigns/schools/")
+
+
+def test_mission_page_lists_ways_to_help_from_tools(client, one_tool):
+    CampaignFactory(slug="schools", name="Schools")
+    response = client.get("/campaigns/schools/")
+    assert response.context["ways"] == [
+        {
+            "title": "Sign for Schools",
+            "url": "/act/sign/",
+            "kind": "sign",
+            "blurb": "Add your name",
+            "count": 12,
+        }
+    ]
+    assert b'<a href="/act/sign/">Sign for Schools</a>' in response.content
+
+
+def test_ways_to_help_broken_tool_does_not_break_page(client, monkeypatch, one_tool):
+    monkeypatch.setattr(
+        apps.get_app_config("sharing"), "ways_to_help", f"{__name__}.broken_ways", raising=False
+    )
+    CampaignFactory(slug="schools", name="Schools")
+    response = client.get("/campaigns/schools/")
+    assert response.status_code == 200
+    assert [way["title"] for way in response.context["ways"]] == ["Sign for Schools"]
+
+
+def test_ways_to_help_broken_tool_raises_in_debug(settings, monkeypatch, one_tool):
+    settings.DEBUG = True
+    monkeypatch.setattr(
+        apps.get_app_config("mission"), "ways_to_help", f"{__name__}.broken_ways", raising=False
+    )
+    with pytest.raises(RuntimeError):
+        ways_to_help(CampaignFactory(), use_cache=False)
+
+
+def test_draft_campaign_hidden_from_public_previewed_by_organizer(organizer_client):
+    CampaignFactory(slug="soon", status="draft")
+    assert Client().get("/campaigns/soon/").status_code == 404
+    response = organizer_client.get("/campaigns/soon/")
+    assert response.status_code == 200
+    assert b"Draft preview" in response.content
+
+
+def test_closed_campaign_still_opens_without_ways_to_help(client, one_tool):
+    CampaignFactory(slug="done", status="closed")
+    response = client.get("/campaigns/done/")
+    assert response.status_code == 200
+    assert b"This campaign has closed" in response.content
+    assert b'id="ways"' not in response.content
+
+
+def test_unknown_campaign_is_404(client):
+    assert client.get("/campaigns/nope/").status_code == 404
+
+
+def test_live_fragment_shows_goals(client):
+    campaign = CampaignFactory(slug="schools")
+    GoalFactory(campaign=campaign, kind="sign", target=4)
+    activity_record(person=PersonFactory(), kind="sign", campaign=campaign)
+    response = client.get("/campaigns/schools/live/")
+    assert b"<strong>1</strong> of 4 signatures" in response.content
+    assert b"<html" not in response.content
+
+
+def test_leaderboard_page(client):
+    campaign = CampaignFactory(slug="schools")
+    ana = PersonFactory(given_name="Ana", family_name="Lopez")
+    activity_record(person=ana, kind="sign", campaign=campaign)
+    activity_record(
+        person=PersonFactory(),
+        kind="sign",
+        campaign=campaign,
+        referral=Referral(code=ana.share_code),
+        person_created=True,
+    )
+    response = client.get("/campaigns/schools/leaderboard/")
+    assert [(row.name, row.points) for row in response.context["board"]][0] == ("Ana L.", 6)
+
+
+def test_home_lists_live_campaigns_with_progress(client, django_assert_num_queries):
+    live = CampaignFactory(name="Live one")
+    GoalFactory(campaign=live, kind="sign", target=10)
+    CampaignFactory(name="Draft one", status="draft")
+    with django_assert_num_queries(3):  # campaigns, goals, progress
+        response = client.get("/")
+    assert [card["campaign"].name for card in response.context["campaigns"]] == ["Live one"]
+    for _ in range(2):
+        GoalFactory(campaign=CampaignFactory(), kind="sign")
+    cache.clear()
+    with django_assert_num_queries(3):
+        response = client.get("/")
+    assert len(response.context["campaigns"]) == 3

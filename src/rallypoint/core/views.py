@@ -1,12 +1,12 @@
 from django.shortcuts import render
 
 from rallypoint.accounts.permissions import organizer_required
-from rallypoint.mission.queries import live_campaigns
+from rallypoint.mission.queries import home_campaigns
 from rallypoint.people.queries import people_stats
 
 
 def home(request):
-    return render(request, "core/home.html", {"campaigns": live_campaigns()[:6]})
+    return render(request, "core/home.html", {"campaigns": home_campaigns(limit=6)})
 
 
 @organizer_required

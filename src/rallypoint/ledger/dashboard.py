@@ -20,6 +20,7 @@ from rallypoint.accounts.services import account_link_person
 from rallypoint.core.mail import email_queue
 from rallypoint.people.models import EmailAddress, Person
 from rallypoint.people.normalize import email_key
+from rallypoint.sharing.referral import OWN_CODE_SESSION_KEY
 
 TOKEN_SALT = "rallypoint.ledger.dashboard"
 SESSION_KEY = "rp_dashboard_person"
@@ -52,11 +53,13 @@ def dashboard_link(person: Person) -> str:
 def dashboard_session_start(request: Any, person: Person) -> None:
     request.session.cycle_key()
     request.session[SESSION_KEY] = person.pk
+    request.session[OWN_CODE_SESSION_KEY] = person.share_code
     request._dashboard_person = person
 
 
 def dashboard_session_end(request: Any) -> None:
     request.session.pop(SESSION_KEY, None)
+    request.session.pop(OWN_CODE_SESSION_KEY, None)
     request._dashboard_person = None
 
 

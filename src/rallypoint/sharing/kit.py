@@ -73,11 +73,12 @@ class ShareKit:
     native_text: str
 
 
-def absolute_url(url: str) -> str:
-    """`url` as an absolute URL on this site (paths are resolved against SITE_URL)."""
+def absolute_url(url: str, base: str | None = None) -> str:
+    """`url` as an absolute URL on this site: paths are resolved against `base` (the address
+    the visitor used, e.g. "https://rally.example") or else SITE_URL."""
     if url.startswith(("http://", "https://")):
         return url
-    return settings.SITE_URL + (url if url.startswith("/") else "/" + url)
+    return (base or settings.SITE_URL).rstrip("/") + (url if url.startswith("/") else "/" + url)
 
 
 def strip_referral(url: str) -> str:
@@ -166,8 +167,11 @@ def share_token_read(token: str) -> ShareRequest | None:
         return None
 
 
-def share_kit_build(*, person: Any, url: str, title: str, campaign: Any = None) -> ShareKit:
+def share_kit_build(
+    *, person: Any, url: str, title: str, campaign: Any = None, base: str | None = None
+) -> ShareKit:
     code = getattr(person, "share_code", None)
+    url = absolute_url(url, base)
     token = share_token(person=person, campaign=campaign, url=url, title=title)
     query = urlencode({"s": token})
     links = [

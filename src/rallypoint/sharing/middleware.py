@@ -3,6 +3,7 @@ from django.conf import settings
 from .referral import (
     COOKIE_NAME,
     COOKIE_SALT,
+    OWN_CODE_SESSION_KEY,
     cookie_value,
     from_cookie,
     from_query,
@@ -19,7 +20,12 @@ class ReferralMiddleware:
 
     def __call__(self, request):
         stored = from_cookie(request)
+        if stored is not None and _is_own_code(request, stored.code, session_only=True):
+            stored = None
         incoming = from_query(request.GET) if request.method == "GET" else None
+        if incoming is not None and _is_own_code(request, incoming.code):
+            # Someone opening their own share link must not lock out a friend's referral.
+            incoming = None
         last_touch = getattr(settings, "REFERRAL_ATTRIBUTION", "first") == "last"
         keep_new = incoming is not None and (stored is None or (last_touch and incoming != stored))
         request.referral = incoming if keep_new else (stored or incoming)
@@ -35,3 +41,17 @@ class ReferralMiddleware:
                 secure=request.is_secure(),
             )
         return response
+
+
+def _is_own_code(request, code: str, *, session_only: bool = False) -> bool:
+    """Is `code` the visitor's own? Known from a dashboard session, or (costing one query,
+    so only for an incoming ?ref=) from the logged-in account's person."""
+    session = getattr(request, "session", None)
+    if session is not None and session.get(OWN_CODE_SESSION_KEY) == code:
+        return True
+    if session_only:
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.person_id:
+        return user.person.share_code == code
+    return False

@@ -10,6 +10,8 @@ from rallypoint.ledger.models import Channel
 
 COOKIE_NAME = "rp_ref"
 COOKIE_SALT = "rallypoint.referral"
+# The visitor's own share code, kept in the session by the dashboard link.
+OWN_CODE_SESSION_KEY = "rp_own_code"
 CODE_RE = re.compile(r"^[a-z0-9]{4,16}$")
 
 

@@ -36,7 +36,8 @@ def share_kit(
         url = request.path if request is not None else "/"
     if not title:
         title = getattr(campaign, "name", "") or settings.RALLYPOINT_BRAND["name"]
-    kit = share_kit_build(person=person, url=url, title=title, campaign=campaign)
+    base = f"{request.scheme}://{request.get_host()}" if request is not None else None
+    kit = share_kit_build(person=person, url=url, title=title, campaign=campaign, base=base)
     return {
         "kit": kit,
         "person": person,
@@ -58,10 +59,11 @@ def og_meta(
     """OpenGraph + Twitter-card tags, so a shared link previews with its title, text and image.
     The canonical URL drops ref codes: every sharer's link previews as the same page."""
     page = url or (request.get_full_path() if request is not None else "/")
+    base = f"{request.scheme}://{request.get_host()}" if request is not None else None
     return {
         "title": title,
         "description": (description or settings.RALLYPOINT_BRAND["tagline"])[:300],
-        "image": absolute_url(image) if image else "",
-        "url": strip_referral(absolute_url(page)),
+        "image": absolute_url(image, base) if image else "",
+        "url": strip_referral(absolute_url(page, base)),
         "site_name": settings.RALLYPOINT_BRAND["name"],
     }

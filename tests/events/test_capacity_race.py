@@ -1,0 +1,103 @@
+"""50 people RSVP at the same moment for the last 5 seats: exactly 5 get in."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections
+
+from rallypoint.events.models import Rsvp
+from rallypoint.events.services import rsvp_create
+from rallypoint.people.services import PersonData
+from tests.events.factories import EventFactory
+
+RACERS = 50
+
+
+def race(event, racers=RACERS):
+    barrier = threading.Barrier(racers)
+    results, errors = [], []
+
+    def one(i):
+        try:
+            barrier.wait()
+            rsvp = rsvp_create(event=event, person_data=PersonData(email=f"racer{i}@example.org"))
+            results.append(rsvp.status)
+        except Exception as exc:  # collected and asserted empty below
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+def last_five_seats():
+    event = EventFactory(capacity=50)
+    # 45 seats already taken.
+    Rsvp.objects.bulk_create([Rsvp(event=event, person=p, status="accepted") for p in _people(45)])
+    event.seats_taken = 45
+    event.save()
+    return event
+
+
+def _people(n):
+    from tests.events.factories import person_with_email
+
+    return [person_with_email(f"early{i}@example.org") for i in range(n)]
+
+
+def assert_exactly_five(event, results, errors):
+    assert errors == []
+    assert sorted(results).count("accepted") == 5
+    assert sorted(results).count("waitlisted") == RACERS - 5
+    event.refresh_from_db()
+    assert event.seats_taken == 50
+    assert Rsvp.objects.filter(event=event, status="accepted").count() == 50
+    assert Rsvp.objects.filter(event=event, status="waitlisted").count() == RACERS - 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rsvp_capacity_race_postgres_exactly_five_of_fifty():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
+    event = last_five_seats()
+    results, errors = race(event)
+    assert_exactly_five(event, results, errors)
+
+
+def test_rsvp_capacity_race_sqlite_file_exactly_five_of_fifty(tmp_path):
+    """SQLite in tests is a shared-cache memory database, where threads get "table is locked"
+    instead of waiting; the real thing is a WAL file. So race against a fresh file database in a
+    child process (the same code as production: IMMEDIATE transactions serialize writers)."""
+    env = {**os.environ, "RALLYPOINT_VAR_DIR": str(tmp_path), "TASK_BACKEND": "immediate"}
+    env.pop("DATABASE_URL", None)
+    env["EMAIL_URL"] = "dummy://"
+    python = sys.executable
+    subprocess.run([python, "-m", "rallypoint", "migrate", "-v0"], env=env, check=True, timeout=240)
+    done = subprocess.run(
+        [python, "-m", "tests.events.race_sqlite", str(RACERS)],
+        env=env,
+        check=True,
+        timeout=240,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome == {
+        "errors": [],
+        "accepted": 5,
+        "waitlisted": RACERS - 5,
+        "seats_taken": 50,
+        "accepted_rows": 50,
+    }

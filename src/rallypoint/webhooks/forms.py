@@ -1,6 +1,7 @@
 from django import forms
 
 from .models import EventType
+from .services import hook_url_clean
 
 
 class HookForm(forms.Form):
@@ -16,3 +17,6 @@ class HookForm(forms.Form):
         choices=EventType.choices,
         widget=forms.CheckboxSelectMultiple,
     )
+
+    def clean_url(self):
+        return hook_url_clean(self.cleaned_data["url"])

@@ -294,6 +294,24 @@ def deliveries_send_due(*, now: datetime | None = None) -> int:
 # --- organizer actions ------------------------------------------------------------------------
 
 
+def hook_url_clean(url: str) -> str:
+    """An http(s) address; plain http only where WEBHOOK_ALLOW_HTTP (development)."""
+    url = (url or "").strip()
+    allow_http = bool(_setting("WEBHOOK_ALLOW_HTTP", False))
+    message = (
+        "Enter the full address that receives the events, e.g. https://…"
+        if allow_http
+        else "Enter the full address that receives the events, starting with https://."
+    )
+    if len(url) > 500:
+        raise ValidationError("Keep the address under 500 characters.")
+    try:
+        URLValidator(schemes=["https", "http"] if allow_http else ["https"])(url)
+    except ValidationError:
+        raise ValidationError(message)
+    return url
+
+
 def _clean_hook(name: str, url: str, event_types: list[str]) -> tuple[str, str, list[str]]:
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
@@ -302,17 +320,10 @@ def _clean_hook(name: str, url: str, event_types: list[str]) -> tuple[str, str, 
         errors["name"] = ["Give the webhook a name, e.g. the tool that receives it."]
     elif len(name) > 100:
         errors["name"] = ["Keep the name under 100 characters."]
-    schemes = ["https", "http"] if _setting("WEBHOOK_ALLOW_HTTP", False) else ["https"]
     try:
-        URLValidator(schemes=schemes)(url)
-        if len(url) > 500:
-            raise ValidationError("too long")
-    except ValidationError:
-        errors["url"] = [
-            "Enter the full address that receives the events, starting with https://."
-            if "https" in schemes and "http" not in schemes
-            else "Enter the full address that receives the events, e.g. https://…"
-        ]
+        url = hook_url_clean(url)
+    except ValidationError as exc:
+        errors["url"] = exc.messages
     chosen = [t for t in EventType.values if t in set(event_types or [])]
     unknown = set(event_types or []) - set(EventType.values)
     if unknown:

@@ -46,7 +46,7 @@ class LoginView(auth_views.LoginView):
 def signup(request):
     if request.user.is_authenticated:
         return redirect("accounts:account")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST if request.method == "POST" else None)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST":
         allowed, _ = hit(f"signup:{client_ip(request)}", limit=20, window=600)

@@ -20,7 +20,7 @@ def _rate(request) -> tuple[bool, int]:
 
 
 def join(request):
-    form = JoinForm(request.POST or None)
+    form = JoinForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         allowed, retry_after = _rate(request)
         if not allowed:

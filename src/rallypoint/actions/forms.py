@@ -194,7 +194,6 @@ class ActionForm(forms.ModelForm):
             "goal",
             "button_label",
             "thank_you_message",
-            "share_text",
             "status",
         ]
         labels = {
@@ -205,7 +204,6 @@ class ActionForm(forms.ModelForm):
             "pledge_headline": "The pledge",
             "goal": "Goal",
             "button_label": "Button label",
-            "share_text": "Share message",
         }
         help_texts = {
             "slug": "The end of the link: /act/<this>/. Leave blank to make one from the title.",
@@ -214,13 +212,11 @@ class ActionForm(forms.ModelForm):
             "goal": "Shown as a progress bar. Leave blank for automatic milestones.",
             "button_label": "Leave blank for “Add your name”, “I pledge” or “Sign up”.",
             "thank_you_message": "Shown after someone acts, and in their thank-you email.",
-            "share_text": "The message people share with friends (a link is added).",
         }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 6}),
             "petition_text": forms.Textarea(attrs={"rows": 4}),
             "thank_you_message": forms.Textarea(attrs={"rows": 3}),
-            "share_text": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -245,7 +241,7 @@ class ActionForm(forms.ModelForm):
         values["targets"] = targets_from_text(self.cleaned_data.get("targets_text", ""))
         for name in ("slug", "summary", "description", "petition_text", "pledge_headline"):
             values[name] = values[name] or ""
-        for name in ("button_label", "thank_you_message", "share_text"):
+        for name in ("button_label", "thank_you_message"):
             values[name] = values[name] or ""
         return values
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from rallypoint.ledger.dashboard import dashboard_link
 from rallypoint.people.models import Person
 
 from .models import Action
@@ -22,5 +23,5 @@ def action_share_url(action: Action, person: Person, channel: str = "") -> str:
 
 
 def dashboard_url(person: Person) -> str:
-    """The signed link to the person's own dashboard, when the dashboard exists."""
-    return ""
+    """The signed link to the person's own "My Rallypoint" dashboard."""
+    return dashboard_link(person)

@@ -47,7 +47,6 @@ class Action(TimeStampedModel):
     )
     goal = models.PositiveIntegerField(null=True, blank=True)
     thank_you_message = models.TextField(blank=True)
-    share_text = models.CharField(max_length=280, blank=True)
     button_label = models.CharField(max_length=60, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 

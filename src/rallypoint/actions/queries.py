@@ -28,14 +28,31 @@ def public_actions() -> QuerySet[Action]:
     return Action.objects.filter(status__in=[ActionStatus.LIVE, ActionStatus.CLOSED])
 
 
+def _page_key(slug: str) -> str:
+    return f"actions:page:{slug}"
+
+
 def action_for_page(slug: str, *, include_drafts: bool = False) -> Action | None:
+    """The action behind /act/<slug>/ with its campaign and questions. Public lookups are cached
+    for a few seconds (every signature starts here); organizers always see the stored row."""
+    if not include_drafts:
+        cached = cache.get(_page_key(slug))
+        if cached is not None:
+            return cached
     qs = Action.objects.all() if include_drafts else public_actions()
-    return (
+    action = (
         qs.select_related("campaign")
         .prefetch_related(Prefetch("questions", queryset=Question.objects.order_by("position")))
         .filter(slug=slug)
         .first()
     )
+    if action is not None and not include_drafts:
+        cache.set(_page_key(slug), action, COUNT_CACHE_SECONDS)
+    return action
+
+
+def action_page_forget(slug: str) -> None:
+    cache.delete(_page_key(slug))
 
 
 def action_count(action: Action) -> int:
@@ -65,29 +82,27 @@ def _next_milestone(count: int) -> int:
     return ((count // 100_000) + 1) * 100_000
 
 
+WAY_PREFIX = {"petition": "Sign", "pledge": "Pledge", "form": "Sign up"}
+
+
 def ways_to_help(campaign: Any) -> list[dict[str, Any]]:
-    """Live actions of the campaign, for the mission page's "ways to help" menu."""
-    key = f"actions:ways:{campaign.pk}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+    """Live actions of the campaign, for the mission page's "ways to help" menu (which caches
+    the whole menu briefly)."""
     actions = (
         Action.objects.filter(campaign=campaign, status=ActionStatus.LIVE)
         .annotate(count=Count("submissions", filter=Q(submissions__counted=True)))
         .order_by("created_at", "id")
     )
-    items = [
+    return [
         {
-            "title": action.title,
+            "title": f"{WAY_PREFIX[action.kind]}: {action.title}",
             "url": reverse("actions:detail", args=[action.slug]),
-            "kind": action.kind,
+            "kind": action.ledger_kind,
             "blurb": action.summary or action.pledge_headline or action.target_names,
             "count": action.count,
         }
         for action in actions
     ]
-    cache.set(key, items, COUNT_CACHE_SECONDS)
-    return items
 
 
 def organizer_actions(*, status: str = "", campaign_id: int | None = None) -> QuerySet[Action]:

@@ -4,6 +4,7 @@
 page, the embedded widget, the demo and the API alike."""
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import nh3
@@ -21,6 +22,8 @@ from rallypoint.sharing.referral import Referral
 
 from .links import action_share_url, dashboard_url
 from .models import Action, ActionKind, ActionStatus, Question, QuestionKind, Submission
+from .queries import action_page_forget
+from .tasks import thank_you_send
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "a", "ul", "ol", "li", "h2", "h3"}
 ALLOWED_TAGS |= {"blockquote"}
@@ -41,7 +44,6 @@ ACTION_FIELDS = (
     "status",
     "goal",
     "thank_you_message",
-    "share_text",
     "button_label",
 )
 
@@ -131,6 +133,8 @@ def action_update(*, action: Action, actor: Any, **values: Any) -> Action:
             action.closed_at = timezone.now() if action.status == ActionStatus.CLOSED else None
             changed["closed_at"] = action.closed_at
         action.save(update_fields=[*changed, "modified_at"])
+        transaction.on_commit(partial(action_page_forget, before.get("slug", action.slug)))
+        transaction.on_commit(partial(action_page_forget, action.slug))
         log_action(
             "action.updated",
             obj=action,
@@ -186,6 +190,7 @@ def questions_set(*, action: Action, questions: list[dict[str, Any]], actor: Any
             kept.append(question)
         for question in existing.values():
             question.delete()
+        transaction.on_commit(partial(action_page_forget, action.slug))
         log_action(
             "action.questions.set",
             obj=action,
@@ -314,7 +319,9 @@ def submission_record(
                 at=at,
             )
             if send_email and person_data.email:
-                _thank_you_queue(submission=submission, person=person, to=person_data.email)
+                transaction.on_commit(
+                    partial(thank_you_send.enqueue, submission.pk, person_data.email)
+                )
     return submission
 
 
@@ -366,39 +373,55 @@ def _submission_create(
     return submission
 
 
-def _thank_you_queue(*, submission: Submission, person: Person, to: str) -> None:
-    action = submission.action
-    email_queue(
-        to=to,
-        template="actions/email/thank_you",
-        context={
-            "action": action,
-            "given_name": person.given_name,
-            "thank_you_message": action.thank_you_message,
-            "share_url": action_share_url(action, person, channel="email"),
-            "dashboard_url": dashboard_url(person),
-        },
-        dedupe_key=f"action-thanks:{submission.pk}",
+def _thank_you_context(submission: Submission) -> dict[str, Any]:
+    person, action = submission.person, submission.action
+    return {
+        "action": action,
+        "given_name": person.given_name,
+        "thank_you_message": action.thank_you_message,
+        "share_url": action_share_url(action, person, channel="email"),
+        "dashboard_url": dashboard_url(person),
+    }
+
+
+def _thank_you_address(submission: Submission) -> str:
+    address = submission.person.email_addresses.order_by("-primary", "id").first()
+    return address.address if address else ""
+
+
+def thank_you_queue(*, submission_id: int, to: str = "") -> bool:
+    """Render and queue the thank-you email to `to` (default: the person's primary address). A
+    task runs it after the submission commits, so the supporter's request does not wait for it.
+    Queues at most once per submission."""
+    submission = (
+        Submission.objects.select_related("person", "action").filter(pk=submission_id).first()
     )
+    if submission is None or not submission.counted:
+        return False
+    to = to or _thank_you_address(submission)
+    if not to:
+        return False
+    with transaction.atomic():
+        message = email_queue(
+            to=to,
+            template="actions/email/thank_you",
+            context=_thank_you_context(submission),
+            dedupe_key=f"action-thanks:{submission.pk}",
+        )
+    return message is not None
 
 
 def thank_you_resend(*, submission: Submission) -> bool:
     """Send the thank-you email (with the share and dashboard links) once more, on request from
     the thank-you page. Limited to one resend per submission."""
-    address = submission.person.email_addresses.order_by("-primary", "id").first()
-    if address is None:
+    to = _thank_you_address(submission)
+    if not to:
         return False
     with transaction.atomic():
         message = email_queue(
-            to=address.address,
+            to=to,
             template="actions/email/thank_you",
-            context={
-                "action": submission.action,
-                "given_name": submission.person.given_name,
-                "thank_you_message": submission.action.thank_you_message,
-                "share_url": action_share_url(submission.action, submission.person, "email"),
-                "dashboard_url": dashboard_url(submission.person),
-            },
+            context=_thank_you_context(submission),
             dedupe_key=f"action-thanks-again:{submission.pk}",
         )
     return message is not None

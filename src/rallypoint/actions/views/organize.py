@@ -9,13 +9,13 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from rallypoint.accounts.permissions import organizer_required
 from rallypoint.mission.models import Campaign
 
 from ..forms import ActionForm, QuestionFormSet, question_initial, questions_from_formset
-from ..links import action_url
 from ..models import ActionKind, ActionStatus
 from ..queries import (
     action_channel_counts,
@@ -171,7 +171,7 @@ def organize_detail(request, pk: int):
             "total_60d": sum(row["count"] for row in series),
             "channels": channels,
             "count": sum(row["count"] for row in channels),
-            "public_url": action_url(action),
+            "public_url": request.build_absolute_uri(reverse("actions:detail", args=[action.slug])),
             "snippets": embed_snippets(request, action),
         },
     )

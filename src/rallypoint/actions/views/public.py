@@ -10,13 +10,14 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rallypoint.mission.hooks import ways_to_help
 from rallypoint.sharing.referral import from_query
 
 from .. import spam
 from ..forms import SubmissionForm
 from ..links import action_share_url, dashboard_url
 from ..models import Submission
-from ..queries import action_count_forget, action_for_page, action_progress, ways_to_help
+from ..queries import action_count_forget, action_for_page, action_progress
 from ..services import submission_record, thank_you_resend
 
 
@@ -31,13 +32,14 @@ def _action_or_404(request, slug):
 def _referral(request):
     """The cookie's first touch when there is one; else the ref/ch the form carried along (an
     embedded form gets no cookies, so the iframe passes the host page's ?ref= through)."""
-    return getattr(request, "referral", None) or from_query(request.POST)
+    return getattr(request, "referral", None) or from_query(request.POST) or from_query(request.GET)
 
 
 def _page_context(request, action, form, *, embedded):
     referral = getattr(request, "referral", None) or from_query(request.GET)
     return {
         "action": action,
+        "action_path": reverse("actions:detail", args=[action.slug]),
         "form": form,
         "progress": action_progress(action),
         "embedded": embedded,
@@ -113,7 +115,12 @@ def action_embed(request, slug):
 
 def _thanks_context(request, action, token):
     """The submission behind a thank-you token; "-" is the generic thank-you."""
-    context = {"action": action, "progress": action_progress(action), "token": token}
+    context = {
+        "action": action,
+        "action_path": reverse("actions:detail", args=[action.slug]),
+        "progress": action_progress(action),
+        "token": token,
+    }
     read = spam.thanks_token_read(token) if token != "-" else None
     if read is None:
         return context
@@ -132,7 +139,7 @@ def _thanks_context(request, action, token):
         dashboard_url=dashboard_url(person),
     )
     if action.campaign_id:
-        here = reverse("actions:detail", args=[action.slug])
+        here = context["action_path"]
         context["ways"] = [w for w in ways_to_help(action.campaign) if w["url"] != here][:6]
     return context
 

@@ -1,0 +1,376 @@
+"""Benchmark: the public petition POST under load, against a baseline of one INSERT per request.
+
+    .venv/bin/python bench/action_submit.py [--duration 15] [--connections 32]
+
+What it does, all on 127.0.0.1:
+  1. creates its own PostgreSQL database (rp_bench_actions; BENCH_DATABASE_URL to change),
+     migrates it and seeds a live campaign, a live petition and --existing people;
+  2. starts gunicorn (gthread, like `rallypoint serve`) with the product settings plus a small
+     overlay (bench/action_submit_settings.py) that adds the baseline view at /bench/insert/;
+  3. runs `wrk` (apt-get install wrk) with --connections for --duration seconds each:
+       a. the baseline: POST /bench/insert/ (parse the form, one ORM INSERT);
+       b. the petition: POST /act/<slug>/ with a CSRF token and ref/ch fields, 70% new people and
+          30% existing ones, every one carrying some supporter's share code;
+       c. the petition again, with the mission page (GET /campaigns/<slug>/) loaded at the same
+          time by a second wrk;
+  4. prints requests/s, p50/p99 latency and the ratio to the baseline, checks every response
+     was the expected one, and can append the figures to bench/README.md (--write).
+
+Every load run is bounded in time (wrk -d, plus a subprocess timeout) and in count (each wrk
+thread stops making new people after --max-per-thread and reuses existing ones). The per-IP
+rate limit is switched off for the run with ACTION_RATE_LIMIT=0/1 (see docs/actions.md).
+"""
+
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PYTHON = sys.executable
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/rp_bench_actions"
+
+SEED = r"""
+import json, sys
+from rallypoint.mission.models import Campaign
+from rallypoint.actions.models import Action
+from rallypoint.people.models import Person, EmailAddress
+n = int(sys.argv[1])
+campaign = Campaign.objects.create(name="Bench campaign", slug="bench-campaign", status="live")
+action = Action.objects.create(kind="petition", campaign=campaign, title="Bench petition",
+    slug="bench-petition", status="live", targets=[{"name": "Bench target"}],
+    petition_text="Benchmarks for everyone.", goal=100000)
+people = Person.objects.bulk_create(
+    [Person(given_name=f"Seed{i}", family_name="Person") for i in range(n)], batch_size=2000)
+EmailAddress.objects.bulk_create([EmailAddress(person=p, address=f"seed{i}@bench.example.org",
+    address_normalized=f"seed{i}@bench.example.org", primary=True)
+    for i, p in enumerate(people)], batch_size=2000)
+codes = list(Person.objects.order_by("id").values_list("share_code", flat=True))
+print(json.dumps({"slug": action.slug, "campaign": campaign.slug, "codes": codes}))
+"""
+
+SUBMIT_LUA = r"""
+-- Each request: a petition POST with a CSRF token, a share code in ?ref= and a channel.
+local csrf, cookie, slug = "%(csrf)s", "%(cookie)s", "%(slug)s"
+local codes = {%(codes)s}
+local channels = {"facebook", "email", "whatsapp", "x", "sms", "direct", "bluesky"}
+local nonce, max_new, existing = "%(nonce)s", %(max_new)d, %(existing)d
+local threads, counter = {}, 0
+local tid = 0
+local made = 0
+
+function setup(thread)
+  tid = tid + 1
+  thread:set("tid", tid)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  math.randomseed(os.time() + tid * 7919)
+  statuses = {}
+end
+
+request = function()
+  counter = counter + 1
+  local email
+  if math.random() < 0.7 and made < max_new then
+    made = made + 1
+    email = string.format("n%%s-%%d-%%d@bench.example.org", nonce, tid, counter)
+  else
+    email = string.format("seed%%d@bench.example.org", math.random(0, existing - 1))
+  end
+  local code = codes[math.random(#codes)]
+  local ch = channels[math.random(#channels)]
+  -- ref/ch travel in the form's hidden fields, as on the page reached through ?ref=CODE&ch=…
+  local body = "csrfmiddlewaretoken=" .. csrf .. "&given_name=Bench&family_name=Runner&email="
+    .. email .. "&postal_code=80202&comment=&ref=" .. code .. "&ch=" .. ch
+  local path = "/act/" .. slug .. "/"
+  return wrk.format("POST", path, {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = "csrftoken=" .. cookie,
+  }, body)
+end
+
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+done = function(summary, latency, requests)
+  io.write("RESULT " .. string.format(
+    '{"requests": %%d, "seconds": %%f, "p50_ms": %%f, "p99_ms": %%f, "errors": %%d}',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.status + summary.errors.timeout) .. "\n")
+end
+"""
+
+BASELINE_LUA = r"""
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = "given_name=Bench&family_name=Runner&email=b" .. counter
+    .. "@bench.example.org&postal_code=80202&comment="
+  return wrk.format("POST", "/bench/insert/",
+    {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+end
+done = function(summary, latency, requests)
+  io.write("RESULT " .. string.format(
+    '{"requests": %d, "seconds": %f, "p50_ms": %f, "p99_ms": %f, "errors": %d}',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.status + summary.errors.timeout) .. "\n")
+end
+"""
+
+GET_LUA = """
+request = function()
+  return wrk.format("GET", wrk.path)
+end
+done = """ + BASELINE_LUA.split("done = ", 1)[1]
+
+
+def sh(cmd, env, **kwargs):
+    return subprocess.run(cmd, env=env, cwd=ROOT, check=True, text=True, **kwargs)
+
+
+def database_prepare(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
+        subprocess.run(["psql", admin, "-qc", sql], check=True)
+
+
+def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except Exception:
+            time.sleep(0.5)
+    raise SystemExit(f"server did not answer at {url}")
+
+
+def csrf_pair(page_url: str) -> tuple[str, str]:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    html = opener.open(page_url, timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    cookie = next(c.value for c in jar if c.name == "csrftoken")
+    return token, cookie
+
+
+def wrk(url: str, script: str, *, connections: int, duration: int, threads: int = 2) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "5s",
+        "-s",
+        f.name,
+        url,
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30).stdout
+    os.unlink(f.name)
+    line = next((ln for ln in out.splitlines() if ln.startswith("RESULT ")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no result:\n{out}")
+    result = json.loads(line[len("RESULT ") :])
+    result["rps"] = result["requests"] / result["seconds"]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["bad_status"] = int(non2xx.group(1)) if non2xx else 0
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=15, help="seconds per run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument("--existing", type=int, default=5000, help="people seeded beforehand")
+    parser.add_argument("--max-per-thread", type=int, default=50_000, help="new people cap")
+    parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--write", action="store_true", help="append results to bench/README.md")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("This benchmark drives the server with wrk: apt-get install wrk")
+
+    db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    var_dir = tempfile.mkdtemp(prefix="rp-bench-actions-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "RALLYPOINT_VAR_DIR": var_dir,
+        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        "DJANGO_SETTINGS_MODULE": "action_submit_settings",
+        "PYTHONPATH": f"{BENCH}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        "ACTION_RATE_LIMIT": "0/1",
+        "TASK_BACKEND": "db",
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "0",
+        "SITE_URL": f"http://127.0.0.1:{args.port}",
+    }
+    env.pop("REDIS_URL", None)
+    print(f"database {db_url}; var {var_dir}")
+    database_prepare(db_url)
+    sh([PYTHON, "-m", "rallypoint", "migrate", "-v0"], env)
+    sh([PYTHON, "-m", "rallypoint", "collectstatic", "--noinput", "-v0"], env)
+    seeded = json.loads(
+        sh(
+            [
+                PYTHON,
+                "-m",
+                "rallypoint",
+                "shell",
+                "-c",
+                f"import sys; sys.argv=['', '{args.existing}']\n{SEED}",
+            ],
+            env,
+            capture_output=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    base = f"http://127.0.0.1:{args.port}"
+    server = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "rallypoint.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    results: dict[str, dict] = {}
+    try:
+        wait_ready(f"{base}/act/{seeded['slug']}/")
+        token, cookie = csrf_pair(f"{base}/act/{seeded['slug']}/")
+        codes = seeded["codes"][:2000]
+        submit_lua = SUBMIT_LUA % {
+            "csrf": token,
+            "cookie": cookie,
+            "slug": seeded["slug"],
+            "codes": ",".join(f'"{c}"' for c in codes),
+            "nonce": str(int(time.time())),
+            "max_new": args.max_per_thread,
+            "existing": args.existing,
+        }
+        mission_url = f"{base}/campaigns/{seeded['campaign']}/"
+        try:
+            urllib.request.urlopen(mission_url, timeout=5).read()
+            has_mission = True
+        except Exception:
+            has_mission = False
+        print("warming up …")
+        wrk(base + "/", submit_lua, connections=args.connections, duration=3)
+        wrk(base + "/", BASELINE_LUA, connections=args.connections, duration=2)
+        print("baseline: one INSERT per request …")
+        results["baseline"] = wrk(
+            base + "/", BASELINE_LUA, connections=args.connections, duration=args.duration
+        )
+        print("petition POST …")
+        results["petition"] = wrk(
+            base + "/", submit_lua, connections=args.connections, duration=args.duration
+        )
+        if has_mission:
+            print("petition POST with the mission page loaded at the same time …")
+            box: dict[str, dict] = {}
+            t = threading.Thread(
+                target=lambda: box.update(
+                    mission=wrk(
+                        mission_url, GET_LUA, connections=args.connections, duration=args.duration
+                    )
+                )
+            )
+            t.start()
+            results["petition_with_mission"] = wrk(
+                base + "/", submit_lua, connections=args.connections, duration=args.duration
+            )
+            t.join(timeout=args.duration + 60)
+            results["mission_during_submissions"] = box.get("mission", {})
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+    report(results, args)
+
+
+def report(results: dict, args) -> None:
+    base = results["baseline"]["rps"]
+    lines = [
+        "| run | requests/s | ratio to baseline | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        if not r:
+            continue
+        errors = r["errors"] + r["bad_status"]
+        lines.append(
+            f"| {name} | {r['rps']:.0f} | {r['rps'] / base:.2f} | {r['p50_ms']:.1f} | "
+            f"{r['p99_ms']:.1f} | {errors} |"
+        )
+    table = "\n".join(lines)
+    print(table)
+    petition = results["petition"]
+    print(
+        f"petition: {petition['rps'] / base:.0%} of baseline (target ≥35%), "
+        f"p99 {petition['p99_ms']:.0f} ms (target <250 ms)"
+    )
+    if "mission_during_submissions" in results:
+        print(
+            f"mission page during submissions: "
+            f"{results['mission_during_submissions'].get('rps', 0):.0f} req/s (target ≥1,500)"
+        )
+    if args.write:
+        readme = BENCH / "README.md"
+        text = readme.read_text() if readme.exists() else "# Benchmarks\n"
+        section = (
+            "## Actions: petition submit (bench/action_submit.py)\n\n"
+            f"Last run {time.strftime('%Y-%m-%d')}: PostgreSQL, gunicorn gthread "
+            f"{args.workers}×{args.threads}, wrk {args.connections} connections, "
+            f"{args.duration} s per run, on this machine ({os.cpu_count()} cores).\n\n"
+            f"{table}\n"
+        )
+        pattern = re.compile(r"## Actions: petition submit.*?(?=\n## |\Z)", re.S)
+        text = (
+            pattern.sub(section.rstrip("\n") + "\n", text)
+            if pattern.search(text)
+            else (text.rstrip("\n") + "\n\n" + section)
+        )
+        readme.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -202,3 +202,59 @@ def test_people_bad_filter_is_400_with_reason(api, text, message):
     assert response.status_code == 400
     assert message in response.json()["error"]
     assert response.json()["osdi:error"]["errors"][0]["field"] == "filter"
+
+
+def test_person_put_changes_names_and_adds_contacts(api):
+    person = make_person(1, foreign_identifiers=[])
+    PostalAddressFactory(person=person, postal_code="80202")
+    response = api.put(
+        f"people/{person.uuid}",
+        {
+            "given_name": "Ana",
+            "family_name": None,
+            "email_addresses": [
+                {"address": "p1@example.org", "status": "unsubscribed"},
+                {"address": "ana@new.example"},
+            ],
+            "phone_numbers": [{"number": "12025550188", "status": "subscribed"}],
+            "custom_fields": {"team": "north"},
+            "identifiers": ["crm:9"],
+            "postal_addresses": [{"postal_code": "10001"}],
+        },
+    )
+    assert response.status_code == 200
+    person.refresh_from_db()
+    assert (person.given_name, person.family_name) == ("Ana", "")
+    assert person.custom_fields == {"team": "north"}
+    assert person.foreign_identifiers == ["crm:9"]
+    emails = dict(person.email_addresses.values_list("address", "status"))
+    assert emails == {"p1@example.org": "unsubscribed", "ana@new.example": "subscribed"}
+    assert list(person.phone_numbers.values_list("number", "sms_consent")) == [
+        ("+12025550188", True)
+    ]
+    assert sorted(person.postal_addresses.values_list("postal_code", flat=True)) == [
+        "10001",
+        "80202",
+    ]
+    assert response.json()["given_name"] == "Ana"
+
+
+def test_person_put_refuses_someone_elses_email_and_changes_nothing(api):
+    person = make_person(1)
+    make_person(2)
+    response = api.put(
+        f"people/{person.uuid}/",
+        {"given_name": "Changed", "email_addresses": [{"address": "p2@example.org"}]},
+    )
+    assert response.status_code == 400
+    assert response.json()["osdi:error"]["errors"][0]["field"] == "email_addresses[0].address"
+    person.refresh_from_db()
+    assert person.given_name == "Given1"
+    assert list(person.email_addresses.values_list("address", flat=True)) == ["p1@example.org"]
+
+
+def test_person_put_with_read_only_key_is_403(ro_api):
+    person = make_person(1)
+    assert ro_api.put(f"people/{person.uuid}", {"given_name": "X"}).status_code == 403
+    person.refresh_from_db()
+    assert person.given_name == "Given1"

@@ -12,6 +12,7 @@ from rallypoint.core.geo import lookup_postal_code
 from rallypoint.core.mail import email_queue
 from rallypoint.ledger.models import Activity
 from rallypoint.ledger.services import activity_record
+from rallypoint.webhooks.services import webhook_emit
 
 from .models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress, Tag, Tagging
 from .normalize import clean_email, clean_phone, email_key
@@ -123,6 +124,7 @@ def person_match_or_create(data: PersonData, *, overwrite: bool = True) -> tuple
                 if created:
                     person = Person.objects.create(source=data.source[:200])
                 _apply(person, data, created=created, overwrite=overwrite)
+                webhook_emit("person.created" if created else "person.updated", person)
                 return person, created
         except IntegrityError:
             # A concurrent submission created the same address first: match again.

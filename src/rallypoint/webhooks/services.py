@@ -105,7 +105,7 @@ def _active_hooks() -> list[tuple[int, list[str]]]:
             (pk, list(types))
             for pk, types in Hook.objects.filter(is_active=True).values_list("pk", "event_types")
         ]
-        cache.set(ACTIVE_HOOKS_CACHE_KEY, hooks, timeout=10)
+        cache.set(ACTIVE_HOOKS_CACHE_KEY, hooks, timeout=30)
     return hooks
 
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import QueryDict
 
@@ -249,3 +250,88 @@ def person_data_from_form(form: QueryDict) -> tuple[PersonData, list[str]]:
     for raw in form.getlist("add_tags"):
         tags.extend(t.strip()[:100] for t in raw.split(",") if t.strip())
     return data, tags[:20]
+
+
+NAME_FIELDS = (
+    "given_name",
+    "family_name",
+    "additional_name",
+    "honorific_prefix",
+    "honorific_suffix",
+)
+MERGED_FIELDS = ("custom_fields", "languages_spoken", "identifiers", "postal_addresses")
+
+
+def person_update_from_osdi(person: Person, document: dict[str, Any], *, actor: Any) -> Person:
+    """PUT /people/{id}: through the people services, inside the caller's transaction.
+    Names and source go through person_update (null clears them); new email addresses and phone
+    numbers through person_contact_add (which refuses ones on someone else's record); statuses
+    through email_status_set; custom fields, languages, identifiers and a postal address are
+    merged by matching the person on an address they already have."""
+    from rallypoint.people.normalize import email_key
+    from rallypoint.people.services import (
+        email_status_set,
+        person_contact_add,
+        person_match_or_create,
+        person_update,
+    )
+
+    own: dict[str, str] = {}
+    for name in (*NAME_FIELDS, "source"):
+        if name in document:
+            limit = 200 if name == "source" else 100
+            own[name] = get_str(document, name, max_length=limit) or ""
+    if own:
+        person_update(person=person, actor=actor, **own)
+
+    for index, entry in enumerate(get_dicts(document, "email_addresses")):
+        where = f"email_addresses[{index}]"
+        address = get_str(entry, "address", path=f"{where}.address", max_length=254)
+        if not address:
+            continue
+        status = get_str(entry, "status", path=f"{where}.status")
+        if status and status not in EmailStatus.values:
+            raise BadRequest(
+                f"{where}.status must be one of: {', '.join(EmailStatus.values)}.",
+                field=f"{where}.status",
+            )
+        mine = person.email_addresses.filter(address_normalized=email_key(address)).first()
+        if mine is None:
+            try:
+                person_contact_add(person=person, actor=actor, email=address)
+            except ValidationError as exc:
+                raise BadRequest.from_validation(exc, {"email": f"{where}.address"})
+            mine = person.email_addresses.get(address_normalized=email_key(address))
+        if status:
+            email_status_set(email=mine, status=status, actor=actor)
+
+    for index, entry in enumerate(get_dicts(document, "phone_numbers")):
+        where = f"phone_numbers[{index}]"
+        number = get_str(entry, "number", path=f"{where}.number", max_length=40)
+        if not number:
+            continue
+        if number.isdigit() and len(number) > 10:
+            number = f"+{number}"
+        status = get_str(entry, "status", path=f"{where}.status")
+        consent = {"subscribed": True, "unsubscribed": False}.get(status or "")
+        try:
+            person_contact_add(person=person, actor=actor, phone=number, sms_consent=consent)
+        except ValidationError as exc:
+            raise BadRequest.from_validation(exc, {"phone": f"{where}.number"})
+
+    if any(name in document for name in MERGED_FIELDS):
+        rest = {name: document[name] for name in MERGED_FIELDS if name in document}
+        data = person_data_from_osdi(rest, path="person")
+        anchor_email = person.email_addresses.order_by("-primary", "id").first()
+        anchor_phone = person.phone_numbers.order_by("-primary", "id").first()
+        if anchor_email is None and anchor_phone is None:
+            raise BadRequest(
+                "Add an email address or phone number to this person before other details.",
+                field="email_addresses",
+            )
+        data.email = anchor_email.address if anchor_email else ""
+        data.phone = anchor_phone.number if anchor_phone and not anchor_email else ""
+        matched, _ = person_match_or_create(data)
+        if matched.pk != person.pk:  # cannot happen: the anchor is this person's own address
+            raise BadRequest("This person's addresses point at another record.", field="person")
+    return person

@@ -16,6 +16,7 @@ from ..resources.people import (
     person_data_from_form,
     person_data_from_osdi,
     person_repr,
+    person_update_from_osdi,
 )
 from ..resources.tags import TAGGING_FILTERS, tagging_repr
 from .base import CollectionMixin, Endpoint
@@ -70,6 +71,19 @@ class PersonView(Endpoint):
     def get(self, request, person_id):
         person = get_object(api_people(), person_id, noun="person")
         return HalResponse(person_repr(person, self.links))
+
+    def put(self, request, person_id):
+        """Change the fields sent (null clears a name); addresses sent are added, never removed.
+        An email or phone that belongs to someone else is refused: merge the two instead."""
+        person = get_object(api_people(), person_id, noun="person")
+        body = self.body()
+        document = get_dict(body, "person") or body
+        try:
+            with transaction.atomic():
+                person_update_from_osdi(person, document, actor=self.actor)
+        except ValidationError as exc:
+            raise BadRequest.from_validation(exc, OSDI_FIELD_NAMES)
+        return HalResponse(person_repr(api_people().get(pk=person.pk), self.links))
 
 
 class PersonTaggingsView(CollectionMixin, Endpoint):

@@ -170,3 +170,12 @@ def test_join_done_without_join_is_generic(client):
     response = client.get(reverse("people:join_done"))
     assert response.status_code == 200
     assert b"You're in!" in response.content
+
+
+def test_join_empty_post_shows_required_fields(client):
+    response = client.post(URL, {})
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["given_name"] == ["This field is required."]
+    assert errors["email"] == ["This field is required."]
+    assert Person.objects.count() == 0

@@ -68,6 +68,13 @@ def test_people_list_shows_contacts_and_tags(organizer_client):
         ({"postal_code": "10001"}, ["Ana Ruiz"]),
         ({"region": "co"}, ["Ben Cole"]),
         ({"q": "nobody"}, []),
+        ({"q": "ben@"}, ["Ben Cole"]),
+        ({"q": "@example.org"}, ["Ben Cole", "Ana Ruiz"]),
+        ({"q": "+1 303 555 0150"}, ["Ben Cole"]),
+        ({"q": "555-01"}, ["Ben Cole"]),
+        ({"q": "  Ana   Ruiz "}, ["Ana Ruiz"]),
+        ({"tag": "volunteer", "region": "NY"}, []),
+        ({"postal_code": "8"}, ["Ben Cole"]),
     ],
 )
 def test_people_list_search_filters(organizer_client, params, expected):

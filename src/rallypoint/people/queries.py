@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -9,6 +10,7 @@ from rallypoint.core.audit import audit_entries_for
 from rallypoint.ledger.models import Activity
 
 from .models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress, Tag, Tagging
+from .normalize import clean_phone
 
 
 def people_with_contacts() -> QuerySet[Person]:
@@ -23,30 +25,62 @@ def people_with_contacts() -> QuerySet[Person]:
 def people_search(
     q: str = "", *, tag: str = "", postal_code: str = "", region: str = ""
 ) -> QuerySet[Person]:
+    """People matching a free-text search and filters, newest first, contacts prefetched.
+
+    Each condition is a subquery on one table (no joins, so no DISTINCT): an address with "@"
+    is looked up as a prefix on the indexed matching key, a full phone number exactly in E.164,
+    and other text as part of a name or email."""
     qs = people_with_contacts()
-    q = (q or "").strip()
+    q = " ".join((q or "").split())
     if q:
-        digits = "".join(ch for ch in q if ch.isdigit())
-        cond = (
-            Q(given_name__icontains=q)
-            | Q(family_name__icontains=q)
-            | Q(email_addresses__address_normalized__icontains=q.lower())
+        qs = qs.filter(_text_condition(q))
+    if tag.strip():
+        taggings = Tagging.objects.filter(tag__name__iexact=tag.strip())
+        qs = qs.filter(pk__in=taggings.values("person_id"))
+    if postal_code.strip():
+        code = postal_code.strip().upper()
+        qs = qs.filter(
+            pk__in=PostalAddress.objects.filter(postal_code__startswith=code).values("person_id")
         )
-        parts = q.split()
-        if len(parts) >= 2:
-            cond |= Q(given_name__icontains=parts[0], family_name__icontains=" ".join(parts[1:]))
-        if len(digits) >= 4:
-            cond |= Q(phone_numbers__number__contains=digits)
-        qs = qs.filter(cond)
-    if tag:
-        qs = qs.filter(taggings__tag__name__iexact=tag.strip())
-    if postal_code:
-        qs = qs.filter(postal_addresses__postal_code__startswith=postal_code.strip())
-    if region:
-        qs = qs.filter(postal_addresses__region__iexact=region.strip())
-    if q or tag or postal_code or region:
-        qs = qs.distinct()
+    if region.strip():
+        qs = qs.filter(
+            pk__in=PostalAddress.objects.filter(region__iexact=region.strip()).values("person_id")
+        )
     return qs.order_by("-created_at", "-id")
+
+
+def _persons(rows: QuerySet) -> Q:
+    return Q(pk__in=rows.values("person_id"))
+
+
+def _text_condition(q: str) -> Q:
+    lowered = q.lower()
+    if "@" in q and not q.startswith("@"):
+        # A range on the unique matching key is a prefix search that uses its index.
+        return _persons(
+            EmailAddress.objects.filter(
+                address_normalized__gte=lowered, address_normalized__lt=lowered + "\U0010ffff"
+            )
+        )
+    digits = "".join(ch for ch in q if ch.isdigit())
+    if len(digits) >= 4 and not any(ch.isalpha() for ch in q):
+        if len(digits) >= 10:
+            try:
+                number, _ = clean_phone(q)
+            except ValidationError:
+                pass
+            else:
+                return _persons(PhoneNumber.objects.filter(number=number))
+        return _persons(PhoneNumber.objects.filter(number__contains=digits))
+    cond = (
+        Q(given_name__icontains=q)
+        | Q(family_name__icontains=q)
+        | _persons(EmailAddress.objects.filter(address_normalized__icontains=lowered))
+    )
+    parts = q.split(" ")
+    if len(parts) >= 2:
+        cond |= Q(given_name__icontains=parts[0], family_name__icontains=" ".join(parts[1:]))
+    return cond
 
 
 def people_stats() -> dict[str, int]:

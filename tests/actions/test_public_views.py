@@ -186,7 +186,10 @@ def test_thanks_email_again_sends_one_more_then_stops(client, django_capture_on_
         first = client.post(resend, follow=True)
         second = client.post(resend, follow=True)
     assert len(mail.outbox) == 2
-    assert mail.outbox[0].body == mail.outbox[1].body
+    share = f"/act/{action.slug}/?ref={Person.objects.get().share_code}&ch=email"
+    assert [m.to for m in mail.outbox] == [["ana@example.org"], ["ana@example.org"]]
+    assert [share in m.body for m in mail.outbox] == [True, True]
+    assert ["/me/link/" in m.body for m in mail.outbox] == [True, True]
     assert "Sent. Check your inbox" in first.content.decode()
     assert "We already sent your links again" in second.content.decode()
 

@@ -212,8 +212,8 @@ def _team_queries(client, django_assert_num_queries, count):
     for _ in range(count - 1):
         person = Person.objects.create()
         UserFactory(person=person)
-    # session, user, count, page (with person joined)
-    with django_assert_num_queries(4):
+    # session, user, count, page (with person joined), recent role changes
+    with django_assert_num_queries(5):
         response = client.get(reverse("accounts:team"))
     assert len(response.context["page"].object_list) == count
 
@@ -242,6 +242,8 @@ def test_admin_changes_role_audited(client):
     )
     assert entry.data["before"] == {"role": "supporter"}
     assert entry.data["after"] == {"role": "organizer"}
+    page = client.get(reverse("accounts:team")).content.decode()
+    assert "made vol@example.org organizer (was supporter)" in page
 
 
 def test_admin_cannot_demote_self(client):

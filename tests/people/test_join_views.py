@@ -179,3 +179,15 @@ def test_join_empty_post_shows_required_fields(client):
     assert errors["given_name"] == ["This field is required."]
     assert errors["email"] == ["This field is required."]
     assert Person.objects.count() == 0
+
+
+def test_join_page_through_share_link_names_the_inviter(client):
+    recruiter = PersonFactory(given_name="Ana", family_name="Ruiz")
+    response = client.get(f"{URL}?ref={recruiter.share_code}")
+    assert b"Ana R. invited you to join." in response.content
+
+
+def test_join_page_hides_inviter_who_stays_off_public_pages(client):
+    recruiter = PersonFactory(given_name="Ana", public_display=False)
+    response = client.get(f"{URL}?ref={recruiter.share_code}")
+    assert b"invited you to join" not in response.content

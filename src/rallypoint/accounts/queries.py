@@ -1,5 +1,7 @@
 from django.db.models import QuerySet
 
+from rallypoint.core.models import AuditEntry
+
 from .models import User
 
 
@@ -10,3 +12,8 @@ def users_search(q: str = "") -> QuerySet[User]:
     if q:
         users = users.filter(email__icontains=q)
     return users
+
+
+def role_changes(*, limit: int = 10) -> QuerySet[AuditEntry]:
+    """The latest role changes, with who made them (the team page shows them)."""
+    return AuditEntry.objects.filter(action="user.role.changed").select_related("actor")[:limit]

@@ -24,7 +24,7 @@ from .forms import (
 )
 from .models import Role, User
 from .permissions import admin_required
-from .queries import users_search
+from .queries import role_changes, users_search
 from .services import account_link_person, account_signup, user_role_set
 
 PAGE_SIZE = 25
@@ -119,7 +119,13 @@ def team(request):
     return render(
         request,
         "accounts/team.html",
-        {"page": page, "q": q, "roles": Role.choices, "query_string": f"q={q}" if q else ""},
+        {
+            "page": page,
+            "q": q,
+            "roles": Role.choices,
+            "query_string": f"q={q}" if q else "",
+            "changes": role_changes(),
+        },
     )
 
 

@@ -124,3 +124,14 @@ def merge_candidates(person: Person, q: str, *, limit: int = 10) -> QuerySet[Per
     if not (q or "").strip():
         return Person.objects.none()
     return people_search(q).exclude(pk=person.pk)[:limit]
+
+
+def person_by_share_code(code: str) -> Person | None:
+    """Whose share link brought this visitor (for "Ana R. invited you")."""
+    if not code:
+        return None
+    return (
+        Person.objects.filter(share_code=code)
+        .only("given_name", "family_name", "public_display")
+        .first()
+    )

@@ -9,6 +9,7 @@ from rallypoint.core.ratelimit import client_ip, hit
 
 from ..forms import JoinForm
 from ..models import Person
+from ..queries import person_by_share_code
 from ..services import person_join
 
 SESSION_KEY = "people.joined_person"
@@ -31,7 +32,8 @@ def join(request):
                 "Lots of people have joined from your network in the last few minutes. "
                 f"Please try again in {minutes} minute{'s' if minutes != 1 else ''}.",
             )
-            return render(request, "people/join.html", {"form": form}, status=429)
+            context = {"form": form, "inviter": _inviter(request)}
+            return render(request, "people/join.html", context, status=429)
         if form.is_bot:
             # Same answer as a real join, so the bot learns nothing; nothing is stored.
             return redirect("people:join_done")
@@ -46,7 +48,13 @@ def join(request):
             else:
                 request.session[SESSION_KEY] = person.pk
                 return redirect("people:join_done")
-    return render(request, "people/join.html", {"form": form})
+    return render(request, "people/join.html", {"form": form, "inviter": _inviter(request)})
+
+
+def _inviter(request) -> str:
+    referral = getattr(request, "referral", None)
+    person = person_by_share_code(referral.code) if referral else None
+    return person.public_name if person and person.public_name != "Someone" else ""
 
 
 def join_done(request):

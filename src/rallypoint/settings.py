@@ -224,6 +224,8 @@ TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 # Referral attribution: "first" touch within REFERRAL_COOKIE_DAYS wins, or the "last" one.
 REFERRAL_ATTRIBUTION = os.environ.get("REFERRAL_ATTRIBUTION", "first")
 REFERRAL_COOKIE_DAYS = int(os.environ.get("REFERRAL_COOKIE_DAYS", "30"))
+# How long the signed "My Rallypoint" link in thank-you emails works.
+DASHBOARD_LINK_DAYS = int(os.environ.get("DASHBOARD_LINK_DAYS", "30"))
 
 # Public action forms: submissions per client IP per window ("count/seconds"; "0/1" = no limit),
 # and how long an embedded form's signed token stays valid.

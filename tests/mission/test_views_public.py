@@ -1,9 +1,10 @@
 import pytest
 from django.apps import apps
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from rallypoint.ledger.dashboard import dashboard_token
 from rallypoint.ledger.services import activity_record
 from rallypoint.mission.hooks import ways_to_help
 from rallypoint.sharing.referral import Referral
@@ -94,12 +95,36 @@ def test_mission_page_query_count_same_for_one_and_three_goals(
     assert len(response.context["goals"]) == 3
 
 
-def test_mission_page_warm_cache_needs_two_queries(client, django_assert_num_queries, one_tool):
+def test_mission_page_anonymous_served_from_cache_without_queries(
+    client, django_assert_num_queries, one_tool
+):
     campaign = CampaignFactory(slug="schools")
     GoalFactory(campaign=campaign)
-    client.get("/campaigns/schools/")
-    with django_assert_num_queries(2):  # campaign and its goals; the rest is cached
-        client.get("/campaigns/schools/")
+    first = client.get("/campaigns/schools/?ref=abcd2345&ch=x")
+    with django_assert_num_queries(0):
+        again = client.get("/campaigns/schools/?utm_source=news")
+    assert again.content == first.content
+
+
+def test_mission_page_shared_copy_never_carries_a_visitors_message(client, one_tool):
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    CampaignFactory(slug="schools")
+    storage = CookieStorage(RequestFactory().get("/"))
+    client.cookies["messages"] = storage._encode([Message(constants.SUCCESS, "Secret for Ana")])
+    assert b"Secret for Ana" not in client.get("/campaigns/schools/").content
+    assert b"Secret for Ana" not in Client().get("/campaigns/schools/").content
+
+
+def test_mission_page_personal_share_link_for_dashboard_visitor(client, one_tool):
+    CampaignFactory(slug="schools")
+    Client().get("/campaigns/schools/")  # an anonymous copy is cached
+    ana = PersonFactory(share_code="anacode23")
+    client.get(reverse("ledger:dashboard_link", args=[dashboard_token(ana)]))
+    html = client.get("/campaigns/schools/").content.decode()
+    assert "/campaigns/schools/?ref=anacode23&amp;ch=direct" in html
 
 
 def test_mission_page_lists_ways_to_help_from_tools(client, one_tool):

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -20,6 +19,7 @@ from rallypoint.people.models import Person, PostalAddress
 from rallypoint.sharing.models import Recruitment
 from rallypoint.sharing.queries import reach, recruits_of
 
+from .caching import cached
 from .kinds import kind_label
 from .models import Activity
 
@@ -50,22 +50,18 @@ def goals_progress_counts(goals: Iterable[Any], *, use_cache: bool = True) -> di
     goals = list(goals)
     if not goals:
         return {}
-    key = _goals_key(goals)
-    if use_cache:
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-    aggregates = {
-        f"g{goal.pk}": Coalesce(Sum("quantity", filter=_goal_filter(goal)), 0) for goal in goals
-    }
-    row = Activity.objects.filter(
-        campaign_id__in={goal.campaign_id for goal in goals},
-        kind__in={goal.kind for goal in goals},
-    ).aggregate(**aggregates)
-    progress = {goal.pk: int(row[f"g{goal.pk}"]) // goal.per_unit for goal in goals}
-    if use_cache:
-        cache.set(key, progress, PROGRESS_CACHE_SECONDS)
-    return progress
+
+    def compute() -> dict[int, int]:
+        aggregates = {
+            f"g{goal.pk}": Coalesce(Sum("quantity", filter=_goal_filter(goal)), 0) for goal in goals
+        }
+        row = Activity.objects.filter(
+            campaign_id__in={goal.campaign_id for goal in goals},
+            kind__in={goal.kind for goal in goals},
+        ).aggregate(**aggregates)
+        return {goal.pk: int(row[f"g{goal.pk}"]) // goal.per_unit for goal in goals}
+
+    return cached(_goals_key(goals), PROGRESS_CACHE_SECONDS, compute, use_cache=use_cache)
 
 
 @dataclass(frozen=True)
@@ -94,31 +90,28 @@ def _locality() -> Subquery:
 def campaign_feed(campaign: Any, *, limit: int = 8, use_cache: bool = True) -> list[FeedItem]:
     """Recent acts for the mission page: "Ana G. from Denver signed the petition". People who
     chose not to be shown publicly appear as "Someone", without a place."""
-    key = f"ledger:feed:{campaign.pk}:{limit}"
-    if use_cache:
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-    rows = (
-        Activity.objects.filter(campaign=campaign)
-        .exclude(kind__in=FEED_HIDDEN_KINDS)
-        .select_related("person")
-        .annotate(locality=_locality())
-        .order_by("-created_at", "-id")[:limit]
-    )
-    items = [
-        FeedItem(
-            name=row.person.public_name,
-            place=(row.locality or "") if row.person.public_display else "",
-            label=kind_label(row.kind),
-            kind=row.kind,
-            at=row.created_at,
+
+    def compute() -> list[FeedItem]:
+        rows = (
+            Activity.objects.filter(campaign=campaign)
+            .exclude(kind__in=FEED_HIDDEN_KINDS)
+            .select_related("person")
+            .annotate(locality=_locality())
+            .order_by("-created_at", "-id")[:limit]
         )
-        for row in rows
-    ]
-    if use_cache:
-        cache.set(key, items, FEED_CACHE_SECONDS)
-    return items
+        return [
+            FeedItem(
+                name=row.person.public_name,
+                place=(row.locality or "") if row.person.public_display else "",
+                label=kind_label(row.kind),
+                kind=row.kind,
+                at=row.created_at,
+            )
+            for row in rows
+        ]
+
+    key = f"ledger:feed:{campaign.pk}:{limit}"
+    return cached(key, FEED_CACHE_SECONDS, compute, use_cache=use_cache)
 
 
 def person_timeline(person: Person, *, limit: int = 100):
@@ -167,10 +160,12 @@ def leaderboard(campaign: Any, *, limit: int = 10, use_cache: bool = True) -> li
     """The campaign's activity index: people by points, without those who opted out of public
     display. Ties share a rank."""
     key = f"ledger:leaderboard:{campaign.pk}:{limit}"
-    if use_cache:
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
+    return cached(
+        key, LEADERBOARD_CACHE_SECONDS, lambda: _leaderboard(campaign, limit), use_cache=use_cache
+    )
+
+
+def _leaderboard(campaign: Any, limit: int) -> list[LeaderboardRow]:
     rows = (
         Activity.objects.filter(campaign=campaign, person__public_display=True)
         .values("person_id", "person__given_name", "person__family_name")
@@ -194,8 +189,6 @@ def leaderboard(campaign: Any, *, limit: int = 10, use_cache: bool = True) -> li
                 acts=row["acts"],
             )
         )
-    if use_cache:
-        cache.set(key, board, LEADERBOARD_CACHE_SECONDS)
     return board
 
 

@@ -20,8 +20,9 @@ from typing import Any, TypedDict
 
 from django.apps import apps
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.module_loading import import_string
+
+from rallypoint.ledger.caching import cached
 
 logger = logging.getLogger(__name__)
 WAYS_CACHE_SECONDS = 5
@@ -46,11 +47,15 @@ def ways_to_help_providers() -> list[tuple[str, Any]]:
 
 def ways_to_help(campaign: Any, *, use_cache: bool = True) -> list[WayToHelp]:
     """Every live way to help `campaign`, from every tool, in app order."""
-    key = f"mission:ways:{campaign.pk}"
-    if use_cache:
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
+    return cached(
+        f"mission:ways:{campaign.pk}",
+        WAYS_CACHE_SECONDS,
+        lambda: _collect(campaign),
+        use_cache=use_cache,
+    )
+
+
+def _collect(campaign: Any) -> list[WayToHelp]:
     ways: list[WayToHelp] = []
     for label, provider in ways_to_help_providers():
         try:
@@ -71,6 +76,4 @@ def ways_to_help(campaign: Any, *, use_cache: bool = True) -> list[WayToHelp]:
                     count=item.get("count"),
                 )
             )
-    if use_cache:
-        cache.set(key, ways, WAYS_CACHE_SECONDS)
     return ways

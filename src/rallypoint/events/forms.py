@@ -64,7 +64,12 @@ class EventForm(forms.Form):
     )
     venue = forms.CharField(max_length=200, required=False, help_text="e.g. “Maria's backyard”")
     address_line = forms.CharField(max_length=200, required=False, label="Street address")
-    postal_code = forms.CharField(max_length=20, required=False, label="Postal code")
+    postal_code = forms.CharField(
+        max_length=20,
+        required=False,
+        label="Postal code",
+        help_text="Needed for in-person events: it's how people nearby find yours.",
+    )
     latitude = forms.FloatField(required=False, help_text="Optional: the exact spot on the map.")
     longitude = forms.FloatField(required=False)
     join_url = forms.URLField(
@@ -187,8 +192,8 @@ class RsvpForm(forms.Form):
     given_name = forms.CharField(max_length=100, label="First name")
     family_name = forms.CharField(max_length=100, required=False, label="Last name")
     email = forms.CharField(max_length=254, label="Email")
-    phone = forms.CharField(max_length=40, required=False, label="Phone (optional)")
-    postal_code = forms.CharField(max_length=20, required=False, label="Postal code (optional)")
+    phone = forms.CharField(max_length=40, required=False, label="Phone")
+    postal_code = forms.CharField(max_length=20, required=False, label="Postal code")
     guests = forms.IntegerField(
         min_value=0,
         max_value=MAX_GUESTS,

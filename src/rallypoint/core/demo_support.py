@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 
-DEMO_ORGANIZER_EMAIL = "organizer@demo.rallypoint.localhost"
+DEMO_ORGANIZER_EMAIL = "organizer@example.org"
 
 
 def demo_password() -> str:

@@ -30,7 +30,12 @@ def test_story_clean_keeps_formatting_and_makes_links_safe():
 
 
 def test_story_clean_turns_plain_text_into_paragraphs():
-    assert story_clean("One <3\n\nTwo") == "<p>One &lt;3</p>\n\n<p>Two</p>"
+    assert story_clean("One <3\nstill one\r\n\r\nTwo") == "<p>One &lt;3<br>still one</p><p>Two</p>"
+
+
+def test_story_clean_plain_text_with_inline_tags_still_gets_paragraphs():
+    raw = "Kids walk.\n\n<script>alert(1)</script>Slow <b>down</b>."
+    assert story_clean(raw) == "<p>Kids walk.</p><p>Slow <b>down</b>.</p>"
 
 
 def test_campaign_create_makes_slug_and_audits(organizer):
@@ -38,7 +43,7 @@ def test_campaign_create_makes_slug_and_audits(organizer):
     assert (campaign.slug, campaign.status, campaign.story) == (
         "fund-our-schools",
         "draft",
-        "<b>Now</b>",
+        "<p><b>Now</b></p>",
     )
     entry = AuditEntry.objects.get()
     assert (entry.action, entry.actor) == ("campaign.created", organizer)
@@ -70,7 +75,7 @@ def test_campaign_update_changes_fields_and_sanitises(organizer):
     campaign = CampaignFactory(status="draft")
     campaign_update(actor=organizer, campaign=campaign, status="live", story="<script>x</script>Hi")
     campaign.refresh_from_db()
-    assert (campaign.status, campaign.story) == ("live", "Hi")
+    assert (campaign.status, campaign.story) == ("live", "<p>Hi</p>")
     entry = AuditEntry.objects.get(action="campaign.updated")
     assert entry.data["before"]["status"] == "draft"
     assert entry.data["after"]["status"] == "live"

@@ -9,7 +9,6 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils.html import linebreaks
 from django.utils.text import slugify
 
 from rallypoint.core.audit import log_action
@@ -36,6 +35,7 @@ STORY_TAGS = {
     "blockquote",
     "hr",
 }
+BLOCK_TAG = re.compile(r"<(p|ul|ol|li|h[1-6]|blockquote|div|hr|table)\b", re.IGNORECASE)
 # Slugs that would collide with fixed paths under /campaigns/.
 RESERVED_SLUGS = {"organize", "new", "edit", "leaderboard"}
 POINTS_MAX = 1000
@@ -43,12 +43,16 @@ POINTS_MAX = 1000
 
 def story_clean(raw: str) -> str:
     """Sanitised story HTML: basic formatting and links (rel=noopener), nothing executable.
-    Plain text (no tags) becomes paragraphs."""
-    text = (raw or "").strip()
+    Text without block tags becomes paragraphs (blank lines) and line breaks."""
+    text = (raw or "").replace("\r\n", "\n").strip()
     if not text:
         return ""
-    if not re.search(r"<[a-zA-Z/!]", text):
-        text = linebreaks(text, autoescape=True)
+    if not BLOCK_TAG.search(text):
+        # Written as plain text (perhaps with a link or bold): blank lines make paragraphs.
+        paragraphs = re.split(r"\n\s*\n", text)
+        text = "".join(
+            "<p>" + p.strip().replace("\n", "<br>") + "</p>" for p in paragraphs if p.strip()
+        )
     return nh3.clean(
         text,
         tags=STORY_TAGS,

@@ -7,7 +7,7 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from .hal import HalResponse
 
@@ -66,7 +66,7 @@ class BadRequest(ApiError):
         errors = []
         if hasattr(exc, "error_dict"):
             for name, messages in exc.message_dict.items():
-                field = field_names.get(name, name)
+                field = "" if name == NON_FIELD_ERRORS else field_names.get(name, name)
                 for message in messages:
                     errors.append({"field": field, "description": message})
         else:

@@ -52,3 +52,53 @@ def api_taggings(*, tag=None, person=None) -> QuerySet:
     if person is not None:
         queryset = queryset.filter(person=person)
     return queryset
+
+
+def api_actions(kinds: tuple[str, ...]) -> QuerySet:
+    """Petitions (and pledges) or forms, each with `total`: the people who put their name."""
+    from django.db.models import Count, Q
+
+    from rallypoint.actions.models import Action
+
+    return (
+        Action.objects.filter(kind__in=kinds)
+        .annotate(total=Count("submissions", filter=Q(submissions__counted=True)))
+        .order_by("created_at", "id")
+    )
+
+
+def api_submissions(*, kinds: tuple[str, ...], action=None, person=None) -> QuerySet:
+    from rallypoint.actions.models import Submission
+
+    queryset = (
+        Submission.objects.filter(action__kind__in=kinds)
+        .select_related("action", "person", "referrer")
+        .order_by("created_at", "id")
+    )
+    if action is not None:
+        queryset = queryset.filter(action=action)
+    if person is not None:
+        queryset = queryset.filter(person=person)
+    return queryset
+
+
+def api_events() -> QuerySet:
+    """Events, each with `total_accepted`: the RSVPs that hold a seat."""
+    from django.db.models import Count, Q
+
+    from rallypoint.events.models import Event, RsvpStatus
+
+    return Event.objects.annotate(
+        total_accepted=Count("rsvps", filter=Q(rsvps__status=RsvpStatus.ACCEPTED))
+    ).order_by("created_at", "id")
+
+
+def api_attendances(*, event=None, person=None) -> QuerySet:
+    from rallypoint.events.models import Rsvp
+
+    queryset = Rsvp.objects.select_related("event", "person").order_by("created_at", "id")
+    if event is not None:
+        queryset = queryset.filter(event=event)
+    if person is not None:
+        queryset = queryset.filter(person=person)
+    return queryset

@@ -5,7 +5,8 @@ import re
 
 from django.urls import path, re_path
 
-from .views import entry, keys, people, tags
+from .resources.actions import FORMS, PETITIONS
+from .views import actions, entry, events, keys, people, tags
 
 app_name = "api"
 
@@ -28,4 +29,41 @@ urlpatterns = [
     api("tags/<tag_id>", tags.TagView.as_view(), "tag"),
     api("tags/<tag_id>/taggings", tags.TaggingsView.as_view(), "taggings"),
     api("tags/<tag_id>/taggings/<tagging_id>", tags.TaggingView.as_view(), "tagging"),
+    api("events", events.EventsView.as_view(), "events"),
+    api("events/<event_id>", events.EventView.as_view(), "event"),
+    api("events/<event_id>/attendances", events.AttendancesView.as_view(), "attendances"),
+    api(
+        "events/<event_id>/attendances/<attendance_id>",
+        events.AttendanceView.as_view(),
+        "attendance",
+    ),
+    api(
+        "people/<person_id>/attendances",
+        events.PersonAttendancesView.as_view(),
+        "person_attendances",
+    ),
+    # Petitions and forms: one set of views, told which kind they serve.
+    *[
+        route
+        for r in (PETITIONS, FORMS)
+        for route in (
+            api(r.plural, actions.ActionsView.as_view(resource=r), r.plural),
+            api(f"{r.plural}/<action_id>", actions.ActionView.as_view(resource=r), r.plural[:-1]),
+            api(
+                f"{r.plural}/<action_id>/{r.item_plural}",
+                actions.SubmissionsView.as_view(resource=r),
+                r.item_plural,
+            ),
+            api(
+                f"{r.plural}/<action_id>/{r.item_plural}/<item_id>",
+                actions.SubmissionView.as_view(resource=r),
+                r.item,
+            ),
+            api(
+                f"people/<person_id>/{r.item_plural}",
+                actions.PersonSubmissionsView.as_view(resource=r),
+                f"person_{r.item_plural}",
+            ),
+        )
+    ],
 ]

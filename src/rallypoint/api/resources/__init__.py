@@ -22,9 +22,35 @@ def _tag(tag, links: Links) -> dict[str, Any]:
     return tag_repr(tag, links)
 
 
+def _submission(submission, links: Links) -> dict[str, Any]:
+    from ..queries import api_submissions
+    from .actions import BY_KIND, submission_repr
+
+    resource = BY_KIND[submission.action.kind]
+    submission = api_submissions(kinds=resource.kinds).get(pk=submission.pk)
+    return submission_repr(submission, resource, links)
+
+
+def _rsvp(rsvp, links: Links) -> dict[str, Any]:
+    from ..queries import api_attendances
+    from .events import attendance_repr
+
+    return attendance_repr(api_attendances().get(pk=rsvp.pk), links)
+
+
+def _event(event, links: Links) -> dict[str, Any]:
+    from ..queries import api_events
+    from .events import event_repr
+
+    return event_repr(api_events().get(pk=event.pk), links)
+
+
 RENDERERS: dict[str, Callable[[Any, Links], dict[str, Any]]] = {
     "people.person": _person,
     "people.tag": _tag,
+    "actions.submission": _submission,
+    "events.rsvp": _rsvp,
+    "events.event": _event,
 }
 
 

@@ -25,7 +25,7 @@ from ..payload import (
 
 OWN_PREFIXES = ("rallypoint:", "action_network:")
 # Relations a person links to; resources add theirs as their tools exist.
-PERSON_SUBCOLLECTIONS = ["taggings"]
+PERSON_SUBCOLLECTIONS = ["taggings", "signatures", "submissions", "attendances"]
 
 
 def person_repr(person: Person, links: Links, *, created: bool = False) -> dict[str, Any]:
@@ -334,4 +334,31 @@ def person_update_from_osdi(person: Person, document: dict[str, Any], *, actor: 
         matched, _ = person_match_or_create(data)
         if matched.pk != person.pk:  # cannot happen: the anchor is this person's own address
             raise BadRequest("This person's addresses point at another record.", field="person")
+    return person
+
+
+def person_data_for(person: Person) -> PersonData:
+    """PersonData that the matching service resolves to exactly this person (their own primary
+    email, else phone): how an act is recorded for a person a client links to by id."""
+    email = person.email_addresses.order_by("-primary", "id").first()
+    phone = None if email else person.phone_numbers.order_by("-primary", "id").first()
+    if email is None and phone is None:
+        raise BadRequest(
+            "This person has no email address or phone number to record the act with.",
+            field="_links.osdi:person",
+        )
+    return PersonData(email=email.address if email else "", phone=phone.number if phone else "")
+
+
+def person_from_link(body: dict[str, Any]) -> Person | None:
+    """The person named by `_links["osdi:person"].href`; None when no link was sent."""
+    from ..errors import NotFound
+    from ..payload import linked_uuid
+
+    found = linked_uuid(body, "osdi:person")
+    if found is None:
+        return None
+    person = Person.objects.filter(uuid=found).first()
+    if person is None:
+        raise NotFound(f"Couldn't find person with id = {found}.")
     return person

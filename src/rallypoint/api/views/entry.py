@@ -13,6 +13,9 @@ ENTRY_RELATIONS: list[tuple[str, str]] = [
     ("osdi:people", "people"),
     ("osdi:tags", "tags"),
     ("osdi:person_signup_helper", "people"),
+    ("osdi:petitions", "petitions"),
+    ("osdi:forms", "forms"),
+    ("osdi:events", "events"),
 ]
 
 

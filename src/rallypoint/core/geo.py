@@ -20,11 +20,15 @@ class Place:
     longitude: float
 
 
-@lru_cache(maxsize=1)
-def _zip_index() -> dict[str, dict]:
-    # zipcodes.matching() scans all ~42,000 codes per call; an import of a national list would
-    # spend most of its time there. One dict, built once per process (~0.2 s), answers directly.
-    return {row["zip_code"]: row for row in zipcodes.list_all()}
+@lru_cache(maxsize=1000)
+def _zip_prefix_index(prefix: str) -> dict[str, tuple[str, str, str, str]]:
+    # zipcodes.matching() costs ~1 ms a call, which a national import pays for each of ~42,000
+    # codes. One similar_to() call per 3-digit prefix (~1,000 in all) loads the codes in bulk;
+    # only (city, state, lat, long) is kept, so all of them take ~15 MB.
+    return {
+        row["zip_code"]: (row.get("city", ""), row.get("state", ""), row["lat"], row["long"])
+        for row in zipcodes.similar_to(prefix)
+    }
 
 
 @lru_cache(maxsize=65536)
@@ -36,14 +40,15 @@ def lookup_postal_code(postal_code: str, country: str = "US") -> Place | None:
     code = code[:5]
     if not code.isdigit():
         return None
-    row = _zip_index().get(code)
+    row = _zip_prefix_index(code[:3]).get(code)
     if row is None:
         return None
+    city, state, lat_text, lng_text = row
     try:
-        lat, lng = float(row["lat"]), float(row["long"])
-    except (KeyError, TypeError, ValueError):
+        lat, lng = float(lat_text), float(lng_text)
+    except (TypeError, ValueError):
         return None
-    return Place(code, row.get("city", "").title(), row.get("state", ""), "US", lat, lng)
+    return Place(code, city.title(), state, "US", lat, lng)
 
 
 def to_km(distance: float, unit: str) -> float:

@@ -12,8 +12,8 @@ What it does, all on 127.0.0.1:
   3. starts gunicorn (gthread, like `rallypoint serve`) with the product settings plus an
      overlay (bench/mission_page_settings.py) adding the baseline view at /bench/minimal/;
   4. runs `wrk` for --duration seconds each: the baseline, then the mission page, then
-     (--with-submissions) the mission page while a second wrk posts petition signatures with
-     share codes (the request mix of bench/action_submit.py);
+     (--with-submissions) the mission page while a second wrk (--submit-connections) posts
+     petition signatures with share codes (the request mix of bench/action_submit.py);
   5. prints requests/s, p50/p99 and the ratio to the baseline; --write puts them in
      bench/README.md under its own heading.
 """
@@ -128,6 +128,12 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--acts", type=int, default=100_000, help="ledger rows seeded")
     parser.add_argument("--with-submissions", action="store_true")
+    parser.add_argument(
+        "--submit-connections",
+        type=int,
+        default=32,
+        help="wrk connections posting signatures during --with-submissions",
+    )
     parser.add_argument("--port", type=int, default=8792)
     parser.add_argument("--write", action="store_true", help="put results in bench/README.md")
     args = parser.parse_args()
@@ -217,7 +223,10 @@ def main() -> None:
             writer = threading.Thread(
                 target=lambda: box.update(
                     submit=wrk(
-                        base + "/", submit_lua, connections=args.connections, duration=args.duration
+                        base + "/",
+                        submit_lua,
+                        connections=args.submit_connections,
+                        duration=args.duration,
                     )
                 )
             )
@@ -263,7 +272,9 @@ def report(results: dict, progress: dict, args) -> None:
             "## Mission page (bench/mission_page.py)\n\n"
             f"Last run {time.strftime('%Y-%m-%d')}: PostgreSQL, gunicorn gthread "
             f"{args.workers}×{args.threads}, wrk {args.connections} connections, "
-            f"{args.duration} s per run, {args.acts:,} ledger rows, on this machine "
+            f"{args.duration} s per run, {args.acts:,} ledger rows, "
+            f"{args.submit_connections} connections posting signatures during submissions, "
+            "on this machine "
             f"({os.cpu_count()} cores, load average {load:.1f} before the run). The baseline is "
             "a view with no query and no template behind the same middleware.\n\n"
             f"{table}\n\n"

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from rallypoint.mission.models import Campaign
@@ -31,11 +31,10 @@ LEADERBOARD_CACHE_SECONDS = 30
 def _goal_filter(goal: Any) -> Q:
     condition = Q(campaign_id=goal.campaign_id, kind=goal.kind)
     if goal.region:
-        # Exists, not a join: a join on addresses would count an act once per address.
-        in_region = PostalAddress.objects.filter(
-            person=OuterRef("person"), primary=True, region__iexact=goal.region
-        )
-        condition &= Q(Exists(in_region))
+        # An uncorrelated IN (…) runs once (PostgreSQL hashes it); a correlated EXISTS would run
+        # once per ledger row, and a join would count an act once per address.
+        in_region = PostalAddress.objects.filter(primary=True, region__iexact=goal.region)
+        condition &= Q(person_id__in=in_region.values("person_id"))
     return condition
 
 
@@ -81,10 +80,10 @@ class FeedItem:
 FEED_HIDDEN_KINDS = {"share"}  # one share per channel per day would crowd out everything else
 
 
-def _locality() -> Subquery:
-    return Subquery(
-        PostalAddress.objects.filter(person=OuterRef("person"), primary=True).values("locality")[:1]
-    )
+def _locality(outer: str = "person") -> Subquery:
+    """The locality of the primary address of the person in `outer`."""
+    addresses = PostalAddress.objects.filter(person=OuterRef(outer), primary=True)
+    return Subquery(addresses.values("locality")[:1])
 
 
 def campaign_feed(campaign: Any, *, limit: int = 8, use_cache: bool = True) -> list[FeedItem]:
@@ -166,25 +165,32 @@ def leaderboard(campaign: Any, *, limit: int = 10, use_cache: bool = True) -> li
 
 
 def _leaderboard(campaign: Any, limit: int) -> list[LeaderboardRow]:
-    rows = (
-        Activity.objects.filter(campaign=campaign, person__public_display=True)
-        .values("person_id", "person__given_name", "person__family_name")
-        .annotate(points=Sum("points"), acts=Count("id"), locality=_locality())
+    # Rank on the ledger alone, then load names and places for the few people shown: a place
+    # looked up per group would run once for every person who ever acted.
+    hidden = Person.objects.filter(public_display=False).values("pk")
+    rows = list(
+        Activity.objects.filter(campaign=campaign)
+        .exclude(person_id__in=hidden)
+        .values("person_id")
+        .annotate(points=Sum("points"), acts=Count("id"))
         .filter(points__gt=0)
         .order_by("-points", "person_id")[:limit]
     )
+    people = Person.objects.annotate(locality=_locality(outer="pk")).in_bulk(
+        [row["person_id"] for row in rows]
+    )
     board: list[LeaderboardRow] = []
     for index, row in enumerate(rows):
+        person = people.get(row["person_id"])
+        if person is None:  # merged away a moment ago
+            continue
         rank = board[-1].rank if board and board[-1].points == row["points"] else index + 1
-        name = Person(
-            given_name=row["person__given_name"], family_name=row["person__family_name"]
-        ).public_name
         board.append(
             LeaderboardRow(
                 rank=rank,
-                person_id=row["person_id"],
-                name=name,
-                place=row["locality"] or "",
+                person_id=person.pk,
+                name=person.public_name,
+                place=person.locality or "",
                 points=int(row["points"]),
                 acts=row["acts"],
             )
@@ -197,8 +203,10 @@ def person_rank(person: Person, campaign: Any) -> int | None:
     mine = person_points(person, campaign)
     if mine <= 0 or not person.public_display:
         return None
+    hidden = Person.objects.filter(public_display=False).values("pk")
     better = (
-        Activity.objects.filter(campaign=campaign, person__public_display=True)
+        Activity.objects.filter(campaign=campaign)
+        .exclude(person_id__in=hidden)
         .values("person_id")
         .annotate(points=Sum("points"))
         .filter(points__gt=mine)

@@ -278,3 +278,18 @@ def test_embed_js_points_at_the_embed_page(client):
 def test_unknown_action_is_404(client):
     assert client.get(reverse("actions:detail", args=["nope"])).status_code == 404
     assert client.get(reverse("actions:embed_js", args=["nope"])).status_code == 404
+
+
+def test_embed_post_rate_limit_answers_429_inside_the_widget(client, settings):
+    settings.ACTION_RATE_LIMIT = "1/3600"
+    action = ActionFactory()
+    url = reverse("actions:embed", args=[action.slug])
+    token = spam.embed_token(action.pk)
+    assert client.post(url, {**GOOD, "form_token": token}).status_code == 302
+    response = client.post(url, {**GOOD, "email": "b@example.org", "form_token": token})
+    assert response.status_code == 429
+    assert "X-Frame-Options" not in response
+    html = response.content.decode()
+    assert 'class="embed"' in html
+    assert "Please wait a moment" in html
+    assert Submission.objects.count() == 1

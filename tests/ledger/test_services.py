@@ -122,3 +122,32 @@ def test_activity_record_explicit_channel_for_shares():
         person=PersonFactory(), kind="share", campaign=CampaignFactory(), channel="direct"
     )
     assert act.channel == "direct"
+
+
+def test_activity_record_new_person_twice_still_one_recruiter():
+    campaign = CampaignFactory()
+    ana, cal, ben = PersonFactory(), PersonFactory(), PersonFactory()
+    for recruiter in (ana, cal):  # e.g. two racing submissions both saw a brand-new person
+        activity_record(
+            person=ben,
+            kind="sign",
+            campaign=campaign,
+            referral=Referral(code=recruiter.share_code, channel="x"),
+            person_created=True,
+        )
+    assert list(Recruitment.objects.values_list("recruiter_id", flat=True)) == [ana.pk]
+    assert list(Activity.objects.filter(kind="recruit").values_list("person_id", flat=True)) == [
+        ana.pk
+    ]
+
+
+def test_activity_record_recruitment_statements_for_new_person(django_assert_num_queries):
+    campaign = CampaignFactory()
+    ana, ben = PersonFactory(), PersonFactory()
+    referral = Referral(code=ana.share_code, channel="x")
+    activity_record(person=PersonFactory(), kind="sign", campaign=campaign)  # warm caches
+    # referrer lookup, act, savepoint, edge, release savepoint, recruiter's act
+    with django_assert_num_queries(6):
+        activity_record(
+            person=ben, kind="sign", campaign=campaign, referral=referral, person_created=True
+        )

@@ -98,10 +98,11 @@ def recruitment_record(
     is their first act in that campaign."""
     if recruiter.pk == recruit.pk:
         return None
-    existing = Recruitment.objects.filter(recruit=recruit, campaign=campaign)
-    if existing.exists():
-        return None
     if not person_created:
+        # Someone new has no edge yet (a concurrent one is caught by the unique constraint),
+        # so only people who were already known need these two checks.
+        if Recruitment.objects.filter(recruit=recruit, campaign=campaign).exists():
+            return None
         earlier = Activity.objects.filter(person=recruit, campaign=campaign, created_at__lt=at)
         if campaign is None or earlier.exists():
             return None

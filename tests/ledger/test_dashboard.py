@@ -231,3 +231,9 @@ def test_leave_ends_dashboard_session(client):
     _open(client, PersonFactory())
     client.post(reverse("ledger:leave"))
     assert SESSION_KEY not in client.session
+
+
+def test_dashboard_session_shows_my_rallypoint_in_the_header(client):
+    assert b">My Rallypoint</a>" not in client.get("/").content
+    _open(client, PersonFactory())
+    assert b'<a href="/me/">My Rallypoint</a>' in client.get("/").content

@@ -1,7 +1,8 @@
 """iCalendar output: one event as .ics, and subscribable feeds for groups and campaigns."""
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import icalendar
@@ -59,10 +60,30 @@ def calendar_bytes(events: Iterable[Event], *, name: str, with_join_url: bool = 
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
+    events = list(events)
+    for tzid in sorted({event.timezone for event in events}):
+        years = [e.starts_at.year for e in events if e.timezone == tzid]
+        try:
+            cal.add_component(vtimezone(tzid, min(years) - 1, max(years) + 1))
+        except ValueError:
+            continue  # an unknown zone: DTSTART keeps its TZID, calendars fall back to UTC
     for event in events:
         cal.add_component(event_vevent(event, with_join_url=with_join_url))
-    cal.add_missing_timezones()
     return cal.to_ical()
+
+
+@lru_cache(maxsize=512)
+def _vtimezone_ical(tzid: str, first_year: int, last_year: int) -> bytes:
+    zone = icalendar.Timezone.from_tzid(
+        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31)
+    )
+    return zone.to_ical()
+
+
+def vtimezone(tzid: str, first_year: int, last_year: int) -> icalendar.Timezone:
+    """The VTIMEZONE for `tzid` over those years. Building one walks the zone's transitions,
+    which costs more than the rest of an RSVP email, so the result is kept per process."""
+    return icalendar.Timezone.from_ical(_vtimezone_ical(tzid, first_year, last_year))
 
 
 def ics_attachment(event: Event) -> dict[str, str]:

@@ -24,6 +24,7 @@ from .models import (
     RsvpStatus,
     Visibility,
 )
+from .services.events import MAX_DURATION
 
 
 def listed_events() -> QuerySet[Event]:
@@ -75,7 +76,12 @@ def event_search(
     start = now
     if search.date_from:
         start = max(now, datetime.combine(search.date_from, time.min, zone))
-    qs = qs.filter(ends_at__gte=start) if start == now else qs.filter(starts_at__gte=start)
+    if start == now:
+        # Still on: ends later than now. Events last at most MAX_DURATION, so the start bound
+        # lets the (starts_at, latitude, longitude) index narrow the scan.
+        qs = qs.filter(ends_at__gte=now, starts_at__gte=now - MAX_DURATION)
+    else:
+        qs = qs.filter(starts_at__gte=start)
     if search.date_to:
         qs = qs.filter(
             starts_at__lt=datetime.combine(search.date_to + timedelta(days=1), time.min, zone)

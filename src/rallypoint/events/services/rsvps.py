@@ -5,7 +5,7 @@ RSVPs behind each other; on SQLite the IMMEDIATE transaction already serializes 
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rallypoint.core.audit import log_action
@@ -61,23 +61,18 @@ def rsvp_create(
             data = PersonData(**{**person_data.__dict__})
             data.source = data.source or f"event {event.pk}"
             person, created = person_match_or_create(data)
-        event = Event.objects.select_for_update().get(pk=event.pk)
-        _check_open(event, walk_in=walk_in)
-        rsvp = Rsvp.objects.filter(event=event, person=person).first()
+        # Look for an earlier answer before taking the lock: the lock is held to commit, so
+        # everything done under it is paid once per RSVP by every queued RSVP to this event.
+        rsvp = None if created else Rsvp.objects.filter(event_id=event.pk, person=person).first()
         if rsvp is not None and rsvp.status != RsvpStatus.CANCELLED:
             if attended and not rsvp.attended:
                 _mark_attended(rsvp, True, at=now)
             return rsvp
+        # Write the answer first (as "going"), then lock the event and settle it: the lock is
+        # held until commit, so only the capacity check and its writes wait in line.
         seats = 1 + guests
-        fits = event.capacity is None or event.seats_taken + seats <= event.capacity
-        if fits or walk_in:
-            status = RsvpStatus.ACCEPTED
-        elif event.waitlist_enabled:
-            status = RsvpStatus.WAITLISTED
-        else:
-            raise ValidationError("Sorry, this event is full.", code="full")
         values = {
-            "status": status,
+            "status": RsvpStatus.ACCEPTED,
             "guests": guests,
             "comment": comment,
             "walk_in": walk_in,
@@ -88,25 +83,43 @@ def rsvp_create(
             "checked_in_at": None,
             "promoted_at": None,
         }
-        if rsvp is None:
-            rsvp = Rsvp.objects.create(event=event, person=person, **values)
+        if rsvp is None and created:
+            rsvp = Rsvp.objects.create(event_id=event.pk, person=person, **values)
+        elif rsvp is None:
+            try:
+                with transaction.atomic():
+                    rsvp = Rsvp.objects.create(event_id=event.pk, person=person, **values)
+            except IntegrityError:
+                # The same person's other request got there first (double submit).
+                return Rsvp.objects.get(event_id=event.pk, person=person)
         else:
             for key, value in values.items():
                 setattr(rsvp, key, value)
             rsvp.save()
-        if status == RsvpStatus.ACCEPTED:
+        campaign = event.campaign
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        _check_open(event, walk_in=walk_in)
+        fits = event.capacity is None or event.seats_taken + seats <= event.capacity
+        if fits or walk_in:
             event.seats_taken += seats
             event.save(update_fields=["seats_taken"])
             activity_record(
                 person=person,
                 kind="rsvp",
-                campaign=event.campaign,
+                campaign=campaign,
                 target=event,
                 referral=referral,
                 person_created=created,
                 details={"rsvp": rsvp.pk, "guests": guests},
                 at=now,
             )
+        elif event.waitlist_enabled:
+            rsvp.status = RsvpStatus.WAITLISTED
+            rsvp.save(update_fields=["status"])
+        else:
+            raise ValidationError("Sorry, this event is full.", code="full")
+        status = rsvp.status
+        rsvp.event = event
         if attended:
             _mark_attended(rsvp, True, at=now)
         if notify_person and not walk_in:

@@ -50,7 +50,7 @@ def test_dashboard_link_expires_after_configured_days(client, settings):
     assert dashboard_token_read(token) is None
     response = client.get(reverse("ledger:dashboard_link", args=[token]))
     assert response.status_code == 400
-    assert b"That link has expired" in response.content
+    assert b"That link has expired or is incomplete" in response.content
     assert SESSION_KEY not in client.session
 
 

@@ -1,5 +1,7 @@
 """A petition in a real browser: sign, share, a friend signs through the link; the widget."""
 
+import urllib.request
+
 import pytest
 
 from rallypoint.actions.models import Submission
@@ -7,6 +9,12 @@ from rallypoint.sharing.models import Recruitment
 from tests.actions.factories import ActionFactory, PledgeFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _warm(live_server, path: str) -> None:
+    """The first request of a fresh server imports every view module: on a busy machine that
+    can take longer than a page's timeout, so wait for it here once."""
+    urllib.request.urlopen(live_server.url + path, timeout=90).read()
 
 
 def _sign(page, *, given, family, email, postal_code="80202"):
@@ -19,6 +27,7 @@ def _sign(page, *, given, family, email, postal_code="80202"):
 
 def test_petition_signed_then_shared_brings_in_a_friend(page, new_context, live_server):
     action = ActionFactory(title="Light the bike path")
+    _warm(live_server, f"/act/{action.slug}/")
     page.goto(f"/act/{action.slug}/", wait_until="domcontentloaded")
     # A ZIP code that cannot be right is explained, and what was typed stays.
     _sign(page, given="Ana", family="Ruiz", email="ana@example.org", postal_code="8020")
@@ -52,6 +61,7 @@ def test_petition_signed_then_shared_brings_in_a_friend(page, new_context, live_
 
 def test_pledge_widget_on_another_site_sizes_itself_and_records(new_context, live_server):
     action = PledgeFactory(title="Vote early")
+    _warm(live_server, f"/act/{action.slug}/embed/")
     host = new_context(viewport={"width": 800, "height": 900}).new_page()
     host.set_content(
         "<h1>Our blog</h1><p>Read this, then pledge:</p>"

@@ -240,3 +240,13 @@ API_RATE_WINDOW = int(os.environ.get("API_RATE_WINDOW", "60"))  # seconds
 API_HELPER_RATE_LIMIT = int(os.environ.get("API_HELPER_RATE_LIMIT", "30"))  # keyless, per IP
 WEBHOOK_BATCH_SECONDS = int(os.environ.get("WEBHOOK_BATCH_SECONDS", "1"))
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG)
+
+# --- Events and local groups ----------------------------------------------------------------
+# A tile URL template (https://tiles.example.org/{z}/{x}/{y}.png) turns on the event map;
+# without one the finder is a list with distances.
+EVENT_MAP_TILE_URL = os.environ.get("EVENT_MAP_TILE_URL", "")
+EVENT_MAP_TILE_ATTRIBUTION = os.environ.get("EVENT_MAP_TILE_ATTRIBUTION", "")
+# Site default for supporters' events (organizers can set it per campaign on /events/organize/).
+EVENTS_REQUIRE_APPROVAL = env_bool("EVENTS_REQUIRE_APPROVAL", False)
+GROUPS_REQUIRE_APPROVAL = env_bool("GROUPS_REQUIRE_APPROVAL", True)
+EVENTS_SWEEP_MINUTES = int(os.environ.get("EVENTS_SWEEP_MINUTES", "5"))

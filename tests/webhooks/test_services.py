@@ -229,3 +229,20 @@ def test_hook_create_needs_known_event_types(organizer):
     with pytest.raises(ValidationError) as info:
         hook_create(name="x", url="https://example.org/h", event_types=["nope"], actor=organizer)
     assert info.value.message_dict == {"event_types": ["Unknown event types: nope."]}
+
+
+def test_flush_also_sends_retries_that_are_due(hook, receiver):
+    now = timezone.now()
+    due = Delivery.objects.create(
+        hook=hook, body="[1]", next_attempt_at=now, give_up_at=now + timedelta(hours=1)
+    )
+    later = Delivery.objects.create(
+        hook=hook,
+        body="[2]",
+        next_attempt_at=now + timedelta(minutes=5),
+        give_up_at=now + timedelta(hours=1),
+    )
+    assert flush_hook.call(hook.pk) == 0
+    assert [r["body"] for r in receiver.requests] == [b"[1]"]
+    due.refresh_from_db(), later.refresh_from_db()
+    assert (due.status, later.status) == ("delivered", "pending")

@@ -273,17 +273,19 @@ def _schedule_attempt(delivery_id: int, at: datetime) -> None:
     if _supports_defer(attempt_delivery):
         attempt_delivery.using(run_after=at).enqueue(delivery_id)
     else:
-        # Inline task backends cannot wait; the retry happens at the next send of this hook
-        # or through `rallypoint webhooks send-due`.
+        # Inline task backends cannot wait: the retry goes out with this hook's next flush.
         logger.info("webhook delivery %s will be retried at %s", delivery_id, at)
 
 
-def deliveries_send_due(*, now: datetime | None = None) -> int:
-    """Attempt every delivery that is due (after an outage of the task worker)."""
+def deliveries_send_due(*, hook_id: int, now: datetime | None = None) -> int:
+    """Attempt the hook's deliveries whose retry time has come."""
     now = now or timezone.now()
     ids = list(
         Delivery.objects.filter(
-            status=DeliveryStatus.PENDING, next_attempt_at__lte=now, hook__is_active=True
+            hook_id=hook_id,
+            status=DeliveryStatus.PENDING,
+            next_attempt_at__lte=now,
+            hook__is_active=True,
         ).values_list("pk", flat=True)
     )
     for pk in ids:

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ImportsConfig(AppConfig):
     name = "rallypoint.imports"
     label = "imports"
+    organizer_nav = [
+        ("imports:list", "Import & export"),
+        ("imports:duplicates", "Duplicates"),
+    ]

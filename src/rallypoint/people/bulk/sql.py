@@ -1,117 +1,150 @@
 """Multi-row writes for bulk work: COPY on PostgreSQL, executemany / multi-row INSERT elsewhere.
 
 Columns come from the model's own fields, so a field another app adds later (with a default)
-is filled from its default instead of breaking the import.
+is filled from its default instead of breaking the import. Values are converted the way the
+field itself converts them (get_db_prep_save), once per distinct value where that is safe.
 """
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from django.db import connection, models
+from django.db import connections, models
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
+Convert = Callable[[Any], Any]
 
-def _prep(field: models.Field, value: Any, *, for_copy: bool = False) -> Any:
-    """The value as the database driver wants it for this field."""
-    if value is None:
-        return None
-    kind = field.get_internal_type()
-    if kind == "JSONField":
-        if for_copy:
-            return json.dumps(value)
-        return field.get_db_prep_save(value, connection)
-    if kind in {"UUIDField", "DateTimeField", "DateField", "DecimalField"}:
-        if for_copy and kind == "UUIDField":
-            return value
-        return field.get_db_prep_save(value, connection)
+
+def _identity(value: Any) -> Any:
     return value
 
 
-def _table_plan(model: type[models.Model], columns: list[str]) -> tuple[list, list]:
-    """(fields for `columns`, other concrete fields filled from their defaults; fields with
-    only a database default are left to the database)."""
-    by_name = {f.attname: f for f in model._meta.concrete_fields}
-    fields = [by_name[name] for name in columns]
-    extras = []
-    for f in model._meta.concrete_fields:
-        if f.primary_key or f.attname in columns:
-            continue
-        if f.db_default is NOT_PROVIDED or f.has_default():
-            # As Model() would: the field's default ("" for text fields without one).
-            extras.append(f)
-    return fields, extras
+def _converter(field: models.Field, connection, *, for_copy: bool) -> Convert:
+    """value → what the driver wants for this column."""
+    kind = field.get_internal_type()
+    if kind == "JSONField":
+        if for_copy or connection.vendor != "postgresql":
+            # Django's own SQLite/MySQL adaptation is json.dumps; COPY takes the JSON text.
+            encoder = field.encoder
+
+            def dumps(value):
+                return None if value is None else json.dumps(value, cls=encoder)
+
+            return dumps
+        return lambda value: field.get_db_prep_save(value, connection)
+    if kind == "UUIDField":
+        if for_copy:
+            return _identity
+        return lambda value: field.get_db_prep_save(value, connection)
+    if kind in {"DateTimeField", "DateField", "TimeField", "DecimalField", "DurationField"}:
+        # The same timestamp repeats on every row of a batch: convert it once.
+        seen: dict[Any, Any] = {}
+
+        def convert(value):
+            if value not in seen:
+                seen[value] = field.get_db_prep_save(value, connection)
+            return seen[value]
+
+        return _identity if for_copy and kind == "DateTimeField" else convert
+    return _identity
 
 
 def _is_auto_time(f: models.Field) -> bool:
     return bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
 
 
-def _default(f: models.Field) -> Any:
-    return timezone.now() if _is_auto_time(f) else f.get_default()
+class _Plan:
+    """How to build full rows for `model` from values of `columns`."""
+
+    def __init__(self, model: type[models.Model], columns: list[str], connection, for_copy: bool):
+        by_name = {f.attname: f for f in model._meta.concrete_fields}
+        self.fields = [by_name[name] for name in columns]
+        constant: list[tuple[models.Field, Any]] = []
+        per_row: list[models.Field] = []
+        now = timezone.now()
+        for f in model._meta.concrete_fields:
+            if f.primary_key or f.attname in columns:
+                continue
+            if f.db_default is not NOT_PROVIDED and not f.has_default():
+                continue  # the database fills it
+            if _is_auto_time(f):
+                constant.append((f, now))
+            elif callable(f.default) and f.default not in (list, dict):
+                per_row.append(f)
+            else:
+                constant.append((f, f.get_default()))  # as Model() would ("" for text)
+        self.per_row = per_row
+        self.all_fields = [*self.fields, *per_row, *(f for f, _ in constant)]
+        convert = [_converter(f, connection, for_copy=for_copy) for f in self.all_fields]
+        self.constant = tuple(
+            convert[len(self.fields) + len(per_row) + i](value)
+            for i, (_, value) in enumerate(constant)
+        )
+        n = len(self.fields) + len(per_row)
+        self.convert = [(i, c) for i, c in enumerate(convert[:n]) if c is not _identity]
+
+    def row(self, values: tuple) -> list:
+        row = [*values, *(f.get_default() for f in self.per_row)]
+        for i, convert in self.convert:
+            if row[i] is not None:
+                row[i] = convert(row[i])
+        row.extend(self.constant)
+        return row
 
 
 def insert_rows(
-    model: type[models.Model], columns: list[str], rows: list[tuple], *, returning: bool = False
+    model: type[models.Model],
+    columns: list[str],
+    rows: list[tuple],
+    *,
+    returning: bool = False,
+    using: str = "default",
 ) -> list[int]:
     """Insert rows (values in `columns` order; other fields take their defaults). Returns new ids
     in row order when `returning`."""
     if not rows:
         return []
-    fields, extras = _table_plan(model, columns)
-    all_fields = [*fields, *extras]
+    connection = connections[using]
     postgres = connection.vendor == "postgresql"
-    pk_name = model._meta.pk.column
-    ids: list[int] = []
-    if returning and postgres:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [model._meta.db_table, pk_name, len(rows)],
-            )
-            ids = [r[0] for r in cursor.fetchall()]
+    plan = _Plan(model, columns, connection, for_copy=postgres)
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    names = [quote(f.column) for f in all_fields]
+    pk_name = model._meta.pk.column
+    names = [quote(f.column) for f in plan.all_fields]
     if postgres:
-        prepared = (
-            tuple(
-                _prep(f, v, for_copy=True)
-                for f, v in zip(all_fields, (*row, *(_default(f) for f in extras)), strict=True)
-            )
-            for row in rows
-        )
+        ids: list[int] = []
         if returning:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [model._meta.db_table, pk_name, len(rows)],
+                )
+                ids = [r[0] for r in cursor.fetchall()]
             names = [quote(pk_name), *names]
-            prepared = ((pk, *values) for pk, values in zip(ids, prepared, strict=True))
         copy_sql = f"COPY {table} ({', '.join(names)}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-            for values in prepared:
-                copy.write_row(values)
+            if returning:
+                for pk, values in zip(ids, rows, strict=True):
+                    copy.write_row([pk, *plan.row(values)])
+            else:
+                for values in rows:
+                    copy.write_row(plan.row(values))
         return ids
-    prepared_rows = [
-        tuple(
-            _prep(f, v)
-            for f, v in zip(all_fields, (*row, *(_default(f) for f in extras)), strict=True)
-        )
-        for row in rows
-    ]
-    placeholders = "(" + ", ".join(["%s"] * len(all_fields)) + ")"
+    prepared = [plan.row(values) for values in rows]
+    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
+    insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES "  # noqa: S608
     with connection.cursor() as cursor:
         if not returning:
-            cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(names)}) VALUES {placeholders}",  # noqa: S608
-                prepared_rows,
-            )
+            cursor.executemany(insert + placeholders, prepared)
             return []
         # Multi-row INSERT … RETURNING, in chunks under the bound-parameter limit.
-        per_statement = max(1, 30000 // len(all_fields))
-        for start in range(0, len(prepared_rows), per_statement):
-            chunk = prepared_rows[start : start + per_statement]
+        ids = []
+        per_statement = max(1, 30000 // len(names))
+        for start in range(0, len(prepared), per_statement):
+            chunk = prepared[start : start + per_statement]
             cursor.execute(
-                f"INSERT INTO {table} ({', '.join(names)}) VALUES "  # noqa: S608
-                + ", ".join([placeholders] * len(chunk))
-                + f" RETURNING {quote(pk_name)}",
+                insert + ", ".join([placeholders] * len(chunk)) + f" RETURNING {quote(pk_name)}",
                 [value for values in chunk for value in values],
             )
             ids.extend(r[0] for r in cursor.fetchall())
@@ -119,12 +152,19 @@ def insert_rows(
 
 
 def update_rows(
-    model: type[models.Model], columns: list[str], rows: list[tuple[int, list]]
+    model: type[models.Model],
+    columns: list[str],
+    rows: list[tuple[int, list]],
+    *,
+    using: str = "default",
 ) -> None:
     """UPDATE … SET columns WHERE pk = id, for each (id, values)."""
     if not rows:
         return
-    fields, _ = _table_plan(model, columns)
+    connection = connections[using]
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    fields = [by_name[name] for name in columns]
+    converters = [_converter(f, connection, for_copy=False) for f in fields]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     sql = (
@@ -132,7 +172,11 @@ def update_rows(
         f"WHERE {quote(model._meta.pk.column)} = %s"
     )
     params = [
-        [*(_prep(f, v) for f, v in zip(fields, values, strict=True)), pk] for pk, values in rows
+        [
+            *(None if v is None else c(v) for c, v in zip(converters, values, strict=True)),
+            pk,
+        ]
+        for pk, values in rows
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)

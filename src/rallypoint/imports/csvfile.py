@@ -1,0 +1,171 @@
+"""Reading a CSV someone exported from somewhere: encoding, dialect, and rows with line numbers."""
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from charset_normalizer import from_bytes
+
+SAMPLE_BYTES = 64 * 1024
+DELIMITERS = ",;\t"
+# A cell longer than this is a broken file (an unclosed quote swallowing the rest), not data.
+MAX_FIELD_CHARS = 10_000
+csv.field_size_limit(MAX_FIELD_CHARS)
+
+
+class CsvFormatError(ValueError):
+    """The file cannot be read as a table; the message says why, for the organizer."""
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    encoding: str
+    delimiter: str
+    quotechar: str = '"'
+
+
+@dataclass(frozen=True)
+class Record:
+    """One data row: `line` is where it starts in the file (the header is line 1)."""
+
+    line: int
+    values: list[str] | None  # None when the row could not be parsed
+    problem: str = ""
+
+
+def detect_encoding(sample: bytes) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    # A full sample may end in the middle of a multi-byte character: ignore a short tail.
+    head = sample if len(sample) < SAMPLE_BYTES else sample[:-4]
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "utf_8"]).best()
+    encoding = best.encoding if best is not None else "cp1252"
+    # Windows exports say latin-1 but use cp1252's curly quotes; cp1252 decodes both correctly.
+    return "cp1252" if encoding in {"latin_1", "iso8859_1", "ascii"} else encoding
+
+
+def detect_dialect(text: str) -> tuple[str, str]:
+    """(delimiter, quote character) of a decoded sample, from csv.Sniffer checked against the
+    header line; falls back to the most frequent candidate in the header."""
+    lines = text.splitlines()[:50]
+    if not lines:
+        raise CsvFormatError("The file is empty.")
+    header = lines[0]
+    counts = {d: header.count(d) for d in DELIMITERS}
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS)
+        delimiter, quotechar = dialect.delimiter, dialect.quotechar or '"'
+    except csv.Error:
+        delimiter, quotechar = "", '"'
+    if delimiter not in DELIMITERS or counts.get(delimiter, 0) == 0:
+        delimiter = max(DELIMITERS, key=lambda d: counts[d])
+        if counts[delimiter] == 0:
+            delimiter = ","  # a single column
+    if quotechar not in {'"', "'"}:
+        quotechar = '"'
+    return delimiter, quotechar
+
+
+def detect_format(path: Path) -> CsvFormat:
+    with open(path, "rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if not sample.strip():
+        raise CsvFormatError("The file is empty.")
+    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise CsvFormatError("This looks like a spreadsheet or other binary file, not a CSV.")
+    encoding = detect_encoding(sample)
+    text = sample.decode(encoding, errors="replace")
+    delimiter, quotechar = detect_dialect(text)
+    return CsvFormat(encoding=encoding, delimiter=delimiter, quotechar=quotechar)
+
+
+def open_text(path: Path, fmt: CsvFormat) -> IO[str]:
+    # Undecodable bytes become U+FFFD instead of stopping the import half-way.
+    return open(path, encoding=fmt.encoding, errors="replace", newline="")
+
+
+def _reader(handle: IO[str], fmt: CsvFormat):
+    return csv.reader(handle, delimiter=fmt.delimiter, quotechar=fmt.quotechar, strict=False)
+
+
+def read_header(path: Path, fmt: CsvFormat, sample_rows: int = 5) -> tuple[list[str], list[list]]:
+    """(header cells, the first few data rows) for the column-mapping screen."""
+    with open_text(path, fmt) as handle:
+        reader = _reader(handle, fmt)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise CsvFormatError("The file is empty.")
+        except csv.Error as exc:
+            raise CsvFormatError(f"The first line can't be read as CSV headers ({exc}).")
+        rows: list[list[str]] = []
+        while len(rows) < sample_rows:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:
+                continue
+            if row:
+                rows.append(row)
+    header = [cell.strip().lstrip("\ufeff") for cell in header]
+    if not any(header):
+        raise CsvFormatError("The first line is blank: it should name the columns.")
+    return header, rows
+
+
+def records(path: Path, fmt: CsvFormat, *, skip: int = 0) -> Iterator[Record]:
+    """Data rows after the header, blank lines left out. The first `skip` records are read but
+    not returned (resuming an import)."""
+    with open_text(path, fmt) as handle:
+        reader = _reader(handle, fmt)
+        try:
+            next(reader)
+        except (StopIteration, csv.Error):
+            return
+        seen = 0
+        while True:
+            line = reader.line_num + 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                record = Record(line, None, _csv_problem(exc))
+            else:
+                if not values or (len(values) == 1 and not values[0].strip()):
+                    continue
+                record = Record(line, values)
+            seen += 1
+            if seen > skip:
+                yield record
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"A cell is longer than {MAX_FIELD_CHARS:,} characters (an unclosed quote?)."
+    return f"This line can't be read as CSV: {text}."
+
+
+def count_lines(path: Path) -> int:
+    """Newlines in the file: an upper bound of the data rows (+1 for the header), read fast."""
+    count = 0
+    last = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            count += chunk.count(b"\n")
+            last = chunk
+    if last and not last.endswith(b"\n"):
+        count += 1
+    return count

@@ -1,0 +1,42 @@
+"""Reads for the import pages."""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import ImportJob, ImportRowError, ImportStatus
+
+
+def import_jobs() -> QuerySet[ImportJob]:
+    return ImportJob.objects.select_related("created_by").order_by("-created_at", "-id")
+
+
+def import_job_errors(job: ImportJob) -> QuerySet[ImportRowError]:
+    return ImportRowError.objects.filter(job=job).order_by("line", "id")
+
+
+@dataclass(frozen=True)
+class Progress:
+    rows_done: int
+    total: int
+    percent: int
+    rate: float  # rows per second in the current run
+    seconds_left: int | None
+
+
+def import_progress(job: ImportJob) -> Progress:
+    total = max(job.total_rows or 0, job.rows_done)
+    if job.status == ImportStatus.DONE:
+        percent = 100
+    else:
+        percent = int(job.rows_done * 100 / total) if total else 0
+    rate = 0.0
+    seconds_left = None
+    if job.run_started_at and job.rows_done > job.run_start_rows:
+        end = job.finished_at or job.heartbeat_at or timezone.now()
+        elapsed = max((end - job.run_started_at).total_seconds(), 0.001)
+        rate = (job.rows_done - job.run_start_rows) / elapsed
+        if job.is_active and rate > 0:
+            seconds_left = int((total - job.rows_done) / rate)
+    return Progress(job.rows_done, total, min(percent, 100), rate, seconds_left)

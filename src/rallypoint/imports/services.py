@@ -1,0 +1,293 @@
+"""Writes for imports: store an upload, choose columns, run it in batches, cancel, resume."""
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from rallypoint.core.audit import log_action
+from rallypoint.core.mail import email_queue
+from rallypoint.people.bulk import people_bulk_upsert
+from rallypoint.people.models import Person
+from rallypoint.people.services import person_merge
+
+from .csvfile import CsvFormat, CsvFormatError, count_lines, detect_format, read_header, records
+from .mapping import RowProblem, auto_map, mapping_problems, person_data
+from .models import ImportJob, ImportRowError, ImportStatus
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+# A running job that has not reported for this long lost its worker (restart, crash).
+STALE_AFTER = timedelta(minutes=2)
+MAX_TAGS = 20
+
+
+def import_job_create(*, file: File | Path, name: str = "", actor: Any = None) -> ImportJob:
+    """Keep the file under MEDIA_ROOT/imports/, work out its encoding, separator and columns,
+    and guess which column is what. Raises ValidationError when it can't be read as a table."""
+    if isinstance(file, Path):
+        name = name or file.name
+        handle = open(file, "rb")  # noqa: SIM115 - closed below
+        upload = File(handle, name=file.name)
+    else:
+        handle, upload = None, file
+        name = name or Path(file.name or "upload.csv").name
+    job = ImportJob(created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    job.original_name = name[:255]
+    try:
+        job.file.save(f"{secrets.token_hex(8)}.csv", upload, save=False)
+    finally:
+        if handle is not None:
+            handle.close()
+    path = Path(job.file.path)
+    try:
+        fmt = detect_format(path)
+        headers, sample = read_header(path, fmt)
+    except CsvFormatError as exc:
+        job.file.delete(save=False)
+        raise ValidationError(str(exc), code="unreadable")
+    job.file_size = path.stat().st_size
+    job.encoding, job.delimiter, job.quotechar = fmt.encoding, fmt.delimiter, fmt.quotechar
+    job.headers = headers
+    job.sample_rows = [row[: len(headers) + 5] for row in sample]
+    job.mapping = auto_map(headers)
+    job.total_rows = max(count_lines(path) - 1, 0)
+    with transaction.atomic():
+        job.save()
+        log_action("import.uploaded", obj=job, actor=actor, data={"file": job.original_name})
+    return job
+
+
+def import_job_start(
+    *,
+    job: ImportJob,
+    mapping: dict[str, str],
+    tags: Iterable[str] = (),
+    source: str = "",
+    fill_blanks_only: bool = False,
+    actor: Any = None,
+    enqueue: bool = True,
+) -> ImportJob:
+    """Fix the column choices and options and queue the job for a worker."""
+    mapping = {str(k): v for k, v in mapping.items() if v}
+    problems = mapping_problems(mapping, job.headers)
+    tags = [t.strip()[:100] for t in tags if t and t.strip()]
+    if len(tags) > MAX_TAGS:
+        problems.append(f"Add at most {MAX_TAGS} tags to everyone.")
+    if len(source) > 200:
+        problems.append("Keep the source label under 200 characters.")
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != ImportStatus.DRAFT:
+            raise ValidationError("This import has already been started.")
+        job.mapping, job.tags, job.source = mapping, tags, source.strip()
+        job.fill_blanks_only = fill_blanks_only
+        job.status = ImportStatus.QUEUED
+        job.save()
+        log_action(
+            "import.started",
+            obj=job,
+            actor=actor,
+            data={"mapping": mapping, "tags": tags, "source": job.source},
+        )
+        if enqueue:
+            _enqueue(job)
+    return job
+
+
+def _enqueue(job: ImportJob) -> None:
+    from .tasks import import_run
+
+    transaction.on_commit(lambda: import_run.enqueue(job.pk))
+
+
+def import_job_cancel(*, job: ImportJob, actor: Any) -> ImportJob:
+    """Stop a queued or running import after its current batch; what was saved stays."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status not in {ImportStatus.DRAFT, ImportStatus.QUEUED, ImportStatus.RUNNING}:
+            raise ValidationError("This import is not running.")
+        job.status, job.run_token, job.finished_at = ImportStatus.CANCELLED, "", timezone.now()
+        job.save(update_fields=["status", "run_token", "finished_at", "modified_at"])
+        log_action("import.cancelled", obj=job, actor=actor, data={"rows_done": job.rows_done})
+    return job
+
+
+def import_job_is_stalled(job: ImportJob) -> bool:
+    if job.status != ImportStatus.RUNNING:
+        return False
+    return job.heartbeat_at is None or job.heartbeat_at < timezone.now() - STALE_AFTER
+
+
+def import_job_resume(*, job: ImportJob, actor: Any, enqueue: bool = True) -> ImportJob:
+    """Carry on from the last saved batch after a failure, a cancel or a lost worker."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        resumable = job.status in {ImportStatus.FAILED, ImportStatus.CANCELLED}
+        if not (resumable or import_job_is_stalled(job)):
+            raise ValidationError("Only a stopped import can be resumed.")
+        if not job.file or not Path(job.file.path).exists():
+            raise ValidationError("The uploaded file is gone: upload it again to import the rest.")
+        job.status, job.run_token, job.error_message = ImportStatus.QUEUED, "", ""
+        job.finished_at = None
+        job.save()
+        log_action("import.resumed", obj=job, actor=actor, data={"from_row": job.rows_done})
+        if enqueue:
+            _enqueue(job)
+    return job
+
+
+def _claim(job_id: int) -> tuple[ImportJob | None, str]:
+    """Take the job for this worker, unless it's finished or another worker has it."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None:
+            return None, ""
+        if not (job.status == ImportStatus.QUEUED or import_job_is_stalled(job)):
+            return None, ""
+        token = secrets.token_hex(16)
+        now = timezone.now()
+        job.status, job.run_token, job.heartbeat_at = ImportStatus.RUNNING, token, now
+        job.started_at = job.started_at or now
+        job.run_started_at, job.run_start_rows = now, job.rows_done
+        job.save()
+    return job, token
+
+
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def import_job_run(
+    *,
+    job_id: int,
+    batch_size: int = BATCH_SIZE,
+    on_progress: Callable[[ImportJob], None] | None = None,
+) -> ImportJob | None:
+    """Import the file from the checkpoint on, one transaction per batch of rows. Safe to call
+    twice: a finished job or one another worker owns is left alone. Returns the job."""
+    job, token = _claim(job_id)
+    if job is None:
+        return ImportJob.objects.filter(pk=job_id).first()
+    try:
+        _run(job, token, batch_size, on_progress)
+    except Exception as exc:
+        logger.exception("Import %s stopped", job.pk)
+        with transaction.atomic():
+            current = ImportJob.objects.select_for_update().get(pk=job.pk)
+            if current.run_token == token:
+                current.status = ImportStatus.FAILED
+                current.error_message = f"{exc.__class__.__name__}: {exc}"[:2000]
+                current.run_token = ""
+                current.save()
+        if on_progress is not None:
+            raise
+    return ImportJob.objects.get(pk=job.pk)
+
+
+def _run(job: ImportJob, token: str, batch_size: int, on_progress) -> None:
+    fmt = CsvFormat(job.encoding, job.delimiter, job.quotechar)
+    mapping = {int(k): v for k, v in job.mapping.items() if v}
+    headers = job.headers
+    overwrite = not job.fill_blanks_only
+    path = Path(job.file.path)
+    rows = records(path, fmt, skip=job.rows_done)
+    for chunk in _batches(rows, batch_size):
+        good, errors = [], []
+        values_at = {}
+        for record in chunk:
+            if record.values is None:
+                errors.append(ImportRowError(job=job, line=record.line, reason=record.problem))
+                continue
+            values_at[record.line] = record.values
+            try:
+                good.append((record.line, person_data(record.values, mapping, headers)))
+            except RowProblem as problem:
+                errors.append(
+                    ImportRowError(
+                        job=job, line=record.line, reason=str(problem), values=record.values
+                    )
+                )
+        with transaction.atomic():
+            current = ImportJob.objects.select_for_update().get(pk=job.pk)
+            if current.run_token != token or current.status != ImportStatus.RUNNING:
+                return  # cancelled, or another worker took over
+            result = people_bulk_upsert(good, overwrite=overwrite, tags=job.tags, source=job.source)
+            errors.extend(
+                ImportRowError(
+                    job=job, line=e.line, reason=e.reason[:500], values=values_at[e.line]
+                )
+                for e in result.errors
+            )
+            ImportRowError.objects.bulk_create(errors)
+            ImportJob.objects.filter(pk=job.pk).update(
+                rows_done=F("rows_done") + len(chunk),
+                created_count=F("created_count") + result.created,
+                updated_count=F("updated_count") + result.updated,
+                skipped_count=F("skipped_count") + len(errors),
+                heartbeat_at=timezone.now(),
+            )
+        if on_progress is not None:
+            on_progress(ImportJob.objects.get(pk=job.pk))
+    with transaction.atomic():
+        current = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if current.run_token != token or current.status != ImportStatus.RUNNING:
+            return
+        current.status, current.run_token = ImportStatus.DONE, ""
+        current.finished_at = timezone.now()
+        current.total_rows = current.rows_done
+        current.save()
+        summary = {
+            "created": current.created_count,
+            "updated": current.updated_count,
+            "skipped": current.skipped_count,
+        }
+        log_action("import.finished", obj=current, actor=None, data=summary)
+        if current.created_by_id and current.created_by.email:
+            email_queue(
+                to=current.created_by.email,
+                template="imports/email/import_done",
+                context={"job": current},
+                dedupe_key=f"import.done:{current.pk}",
+            )
+
+
+def import_file_remove(*, job: ImportJob, actor: Any) -> ImportJob:
+    """Delete the stored upload of a finished import (the summary and error rows stay)."""
+    if job.is_active:
+        raise ValidationError("Cancel the import before removing its file.")
+    with transaction.atomic():
+        if job.file:
+            job.file.delete(save=False)
+        job.save()
+        log_action("import.file_removed", obj=job, actor=actor)
+    return job
+
+
+def duplicates_merge(*, groups: list[tuple[int, list[int]]], actor: Any) -> tuple[int, list[str]]:
+    """Merge each group's other people into its kept person (people.services.person_merge,
+    audited per merge). Returns (people merged, problems for groups that could not be)."""
+    merged, problems = 0, []
+    for keep_id, other_ids in groups:
+        others = [pk for pk in dict.fromkeys(other_ids) if pk != keep_id]
+        keep = Person.objects.filter(pk=keep_id).first()
+        if keep is None:
+            problems.append(f"Person #{keep_id} is gone (merged already?): group skipped.")
+            continue
+        for other in Person.objects.filter(pk__in=others).order_by("pk"):
+            person_merge(keep=keep, other=other, actor=actor)
+            merged += 1
+    return merged, problems

@@ -1,0 +1,174 @@
+"""`rallypoint people import FILE.csv` and `rallypoint people export` — the same import and
+export as the organizer pages, for large files and scripts."""
+
+import csv
+import sys
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from rallypoint.imports.export import export_rows
+from rallypoint.imports.mapping import FIELDS_BY_CODE
+from rallypoint.imports.models import ImportJob
+from rallypoint.imports.queries import import_job_errors
+from rallypoint.imports.services import (
+    import_job_create,
+    import_job_resume,
+    import_job_run,
+    import_job_start,
+)
+from rallypoint.segments.models import Segment
+from rallypoint.segments.queries import segment_people
+
+
+class Command(BaseCommand):
+    help = "Import people from a CSV file, or export people (everyone or a segment) as CSV."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        imp = sub.add_parser("import", help="Import a CSV file (matched by email, then phone).")
+        imp.add_argument("file", nargs="?", type=Path, help="The CSV file.")
+        imp.add_argument(
+            "--tag", action="append", default=[], help="Tag everyone imported (repeatable)."
+        )
+        imp.add_argument("--source", default="", help="Source label for new people.")
+        imp.add_argument(
+            "--fill-blanks-only",
+            action="store_true",
+            help="Only fill blank fields of people we already have; never change known values.",
+        )
+        imp.add_argument(
+            "--map",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="COLUMN=FIELD",
+            help="Override the automatic column choice, e.g. --map 'Cell=phone' --map Notes=",
+        )
+        imp.add_argument(
+            "--errors", type=Path, help="Where to write skipped rows (default FILE.skipped.csv)."
+        )
+        imp.add_argument("--resume", type=int, metavar="JOB_ID", help="Resume a stopped import.")
+        imp.add_argument("--batch-size", type=int, default=2000)
+        exp = sub.add_parser("export", help="Export people as CSV.")
+        exp.add_argument("--segment", help="Slug of a segment (default: everyone).")
+        exp.add_argument("-o", "--output", type=Path, help="Output file (default: standard out).")
+
+    def handle(self, *args, action, **options):
+        if action == "import":
+            self._import(**options)
+        else:
+            self._export(**options)
+
+    def _import(
+        self, *, file, tag, source, fill_blanks_only, overrides, errors, resume, batch_size, **_
+    ):
+        if resume:
+            job = ImportJob.objects.filter(pk=resume).first()
+            if job is None:
+                raise CommandError(f"There is no import #{resume}.")
+            try:
+                job = import_job_resume(job=job, actor=None, enqueue=False)
+            except ValidationError as exc:
+                raise CommandError(" ".join(exc.messages))
+        else:
+            if file is None or not file.is_file():
+                raise CommandError(f"No such file: {file}")
+            try:
+                job = import_job_create(file=file, actor=None)
+                mapping = self._mapping(job, overrides)
+                job = import_job_start(
+                    job=job,
+                    mapping=mapping,
+                    tags=tag,
+                    source=source or file.name,
+                    fill_blanks_only=fill_blanks_only,
+                    enqueue=False,
+                )
+            except ValidationError as exc:
+                raise CommandError(" ".join(exc.messages))
+            self.stderr.write(f"Import #{job.pk}: " + self._describe(job))
+        bar = tqdm(
+            total=job.total_rows or None,
+            initial=job.rows_done,
+            unit=" rows",
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
+
+        def progress(current):
+            bar.update(current.rows_done - bar.n)
+            bar.set_postfix(
+                new=current.created_count,
+                updated=current.updated_count,
+                skipped=current.skipped_count,
+                refresh=False,
+            )
+
+        try:
+            job = import_job_run(job_id=job.pk, batch_size=batch_size, on_progress=progress)
+        except Exception as exc:
+            bar.close()
+            raise CommandError(
+                f"Import #{job.pk} stopped: {exc}. Saved rows stay saved; carry on with "
+                f"`rallypoint people import --resume {job.pk}`."
+            )
+        bar.close()
+        self.stdout.write(
+            f"Created {job.created_count}, updated {job.updated_count},"
+            f" skipped {job.skipped_count} (of {job.rows_done} rows)."
+        )
+        if job.skipped_count:
+            target = errors or Path(f"{file or job.original_name}").with_suffix(".skipped.csv")
+            with open(target, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["line", "reason", *job.headers])
+                for error in import_job_errors(job).iterator(chunk_size=2000):
+                    writer.writerow([error.line, error.reason, *error.values])
+            self.stdout.write(f"Skipped rows, with line numbers and reasons: {target}")
+
+    def _mapping(self, job, overrides):
+        mapping = dict(job.mapping)
+        by_header = {h.strip().lower(): str(i) for i, h in enumerate(job.headers)}
+        for item in overrides:
+            column, _, code = item.partition("=")
+            index = by_header.get(column.strip().lower())
+            if index is None:
+                raise CommandError(f"No column named {column!r} (columns: {job.headers}).")
+            if code and code not in FIELDS_BY_CODE:
+                raise CommandError(f"Unknown field {code!r}; one of: {', '.join(FIELDS_BY_CODE)}.")
+            mapping[index] = code
+        return mapping
+
+    def _describe(self, job):
+        chosen = ", ".join(
+            f"{job.headers[int(i)]} → {FIELDS_BY_CODE[c].label}" for i, c in job.mapping.items()
+        )
+        ignored = [h for i, h in enumerate(job.headers) if str(i) not in job.mapping]
+        text = f"{job.encoding}, '{job.delimiter}'-separated. Columns: {chosen}."
+        if ignored:
+            text += f" Not imported: {', '.join(ignored)} (use --map 'Column=custom' to keep)."
+        return text + "\n"
+
+    def _export(self, *, segment, output, **_):
+        people = None
+        if segment:
+            found = Segment.objects.filter(slug=segment).first()
+            if found is None:
+                slugs = ", ".join(Segment.objects.values_list("slug", flat=True)[:20])
+                raise CommandError(f"No segment {segment!r}. Segments: {slugs or '(none)'}")
+            people = segment_people(found)
+        handle = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+        try:
+            writer = csv.writer(handle)
+            count = -1
+            for row in export_rows(people):
+                writer.writerow(row)
+                count += 1
+        finally:
+            if output:
+                handle.close()
+        if output:
+            self.stderr.write(f"Exported {count} people to {output}.")

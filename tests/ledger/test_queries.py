@@ -15,7 +15,7 @@ from rallypoint.ledger.queries import (
 )
 from rallypoint.ledger.services import activity_record
 from rallypoint.sharing.referral import Referral
-from tests.factories import PersonFactory, PostalAddressFactory
+from tests.factories import PersonFactory, PostalAddressFactory, TagFactory, TaggingFactory
 from tests.mission.factories import CampaignFactory, GoalFactory
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +169,31 @@ def test_supporter_dashboard_query_count_same_for_one_and_three_recruits(
         data = supporter_dashboard(ana)
     assert (data["recruit_count"], data["reach"], data["points"]) == (3, 3, 16)
     assert [row["campaign"] for row in data["campaigns"]] == [campaign]
+
+
+def test_progress_segment_filter_counts_only_segment_members():
+    from rallypoint.segments.models import Segment
+
+    campaign = CampaignFactory()
+    volunteers = TagFactory(name="volunteer")
+    segment = Segment.objects.create(
+        name="Volunteers",
+        slug="volunteers",
+        definition={
+            "match": "all",
+            "conditions": [{"type": "tags", "mode": "any", "tags": [volunteers.pk]}],
+            "exclude_segments": [],
+        },
+    )
+    members = GoalFactory(campaign=campaign, kind="sign", target=10, segment=segment)
+    everyone = GoalFactory(campaign=campaign, kind="sign", target=10)
+    inside, outside = PersonFactory(), PersonFactory()
+    TaggingFactory(person=inside, tag=volunteers)
+    _act(inside, "sign", campaign)
+    _act(inside, "sign", campaign)
+    _act(outside, "sign", campaign)
+    assert goals_progress_counts([members, everyone], use_cache=False) == {
+        members.pk: 2,
+        everyone.pk: 3,
+    }
+    assert members.display_title == "10 signatures from Volunteers"

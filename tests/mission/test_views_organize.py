@@ -176,3 +176,28 @@ def test_points_page_saves_and_rejects_negative(organizer_client):
     assert "Ensure this value is greater than or equal to 0." in response.content.decode()
     campaign.refresh_from_db()
     assert campaign.points == {"recruit": 9}
+
+
+def test_goal_with_segment(organizer_client):
+    from rallypoint.segments.models import Segment
+
+    segment = Segment.objects.create(name="Ohio volunteers", slug="ohio-volunteers")
+    CampaignFactory(slug="schools")
+    organizer_client.post(
+        reverse("mission:organize_goals", args=["schools"]),
+        {"kind": "sign", "target": "50", "segment": str(segment.pk)},
+    )
+    goal = Goal.objects.get()
+    assert (goal.segment, goal.display_title) == (segment, "50 signatures from Ohio volunteers")
+    page = organizer_client.get(reverse("mission:organize_goals", args=["schools"]))
+    assert "Ohio volunteers only" in page.content.decode()
+
+
+def test_goal_with_unknown_segment_explained(organizer_client):
+    CampaignFactory(slug="schools")
+    response = organizer_client.post(
+        reverse("mission:organize_goals", args=["schools"]),
+        {"kind": "sign", "target": "50", "segment": "999"},
+    )
+    assert "Select a valid choice." in response.content.decode()
+    assert Goal.objects.count() == 0

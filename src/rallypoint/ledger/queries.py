@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 
 from rallypoint.mission.models import Campaign
 from rallypoint.people.models import Person, PostalAddress
+from rallypoint.segments.queries import segment_people
 from rallypoint.sharing.models import Recruitment
 from rallypoint.sharing.queries import reach, recruits_of
 
@@ -35,11 +36,15 @@ def _goal_filter(goal: Any) -> Q:
         # once per ledger row, and a join would count an act once per address.
         in_region = PostalAddress.objects.filter(primary=True, region__iexact=goal.region)
         condition &= Q(person_id__in=in_region.values("person_id"))
+    if goal.segment_id:
+        condition &= Q(person_id__in=segment_people(goal.segment).values("pk"))
     return condition
 
 
 def _goals_key(goals: list[Any]) -> str:
-    spec = "|".join(f"{g.pk}:{g.campaign_id}:{g.kind}:{g.region.lower()}" for g in goals)
+    spec = "|".join(
+        f"{g.pk}:{g.campaign_id}:{g.kind}:{g.region.lower()}:{g.segment_id}" for g in goals
+    )
     return f"ledger:progress:{hashlib.md5(spec.encode()).hexdigest()}"  # noqa: S324
 
 

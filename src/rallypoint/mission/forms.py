@@ -1,6 +1,7 @@
 from django import forms
 
 from rallypoint.ledger.kinds import KINDS, kind_choices
+from rallypoint.segments.models import Segment
 from rallypoint.sharing.kit import DEFAULT_SHARE_TEXTS, SHARE_TEXT_LABELS, SHARE_TEXT_MAX
 
 from .models import Campaign, CampaignStatus, Goal
@@ -82,6 +83,13 @@ class GoalForm(forms.Form):
         label="Only from region",
         help_text="A state code like OH to count only acts by people who live there. Blank: all.",
     )
+    segment = forms.ModelChoiceField(
+        queryset=Segment.objects.order_by("name"),
+        required=False,
+        label="Only from segment",
+        empty_label="Everyone",
+        help_text="Count only acts by people in a saved segment, e.g. “Ohio volunteers”.",
+    )
     position = forms.IntegerField(
         min_value=0,
         max_value=1000,
@@ -92,7 +100,7 @@ class GoalForm(forms.Form):
 
     @classmethod
     def for_goal(cls, goal: Goal, *args, **kwargs) -> "GoalForm":
-        names = ("kind", "target", "title", "deadline", "region", "position")
+        names = ("kind", "target", "title", "deadline", "region", "segment", "position")
         return cls(*args, initial={name: getattr(goal, name) for name in names}, **kwargs)
 
 

@@ -59,6 +59,10 @@ class Goal(TimeStampedModel):
     deadline = models.DateTimeField(null=True, blank=True)
     # Only acts by people whose primary address is in this region (state code, e.g. "OH").
     region = models.CharField(max_length=100, blank=True)
+    # Only acts by people in this saved audience (segments.queries.segment_people).
+    segment = models.ForeignKey(
+        "segments.Segment", null=True, blank=True, on_delete=models.SET_NULL, related_name="goals"
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -82,5 +86,12 @@ class Goal(TimeStampedModel):
     def display_title(self) -> str:
         if self.title:
             return self.title
-        where = f" from {self.region}" if self.region else ""
-        return f"{self.target:,} {self.noun}{where}"
+        return f"{self.target:,} {self.noun}{self.scope}"
+
+    @property
+    def scope(self) -> str:
+        """ " from OH", " from Ohio volunteers", or "" for everyone."""
+        parts = [self.region] if self.region else []
+        if self.segment_id:
+            parts.append(self.segment.name)
+        return f" from {' · '.join(parts)}" if parts else ""

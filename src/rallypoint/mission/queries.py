@@ -15,6 +15,10 @@ from .models import Campaign, CampaignStatus, Goal
 PUBLIC_STATUSES = (CampaignStatus.LIVE, CampaignStatus.CLOSED)
 
 
+def goals_in_order():
+    return Goal.objects.select_related("segment").order_by("position", "id")
+
+
 def live_campaigns():
     return Campaign.objects.filter(status=CampaignStatus.LIVE).order_by("-starts_at", "-created_at")
 
@@ -28,7 +32,7 @@ def campaign_for_page(slug: str, *, preview: bool = False) -> Campaign | None:
     """The campaign behind /campaigns/<slug>/ with its goals; drafts only for organizers."""
     campaigns = Campaign.objects.all() if preview else public_campaigns()
     return (
-        campaigns.prefetch_related(Prefetch("goals", queryset=Goal.objects.order_by("position")))
+        campaigns.prefetch_related(Prefetch("goals", queryset=goals_in_order()))
         .filter(slug=slug)
         .first()
     )
@@ -97,9 +101,7 @@ def mission_page(campaign: Campaign) -> dict[str, Any]:
 def home_campaigns(limit: int = 6) -> list[dict[str, Any]]:
     """Live campaigns for the home page, each with its first goal's progress."""
     campaigns = list(
-        live_campaigns().prefetch_related(
-            Prefetch("goals", queryset=Goal.objects.order_by("position"))
-        )[:limit]
+        live_campaigns().prefetch_related(Prefetch("goals", queryset=goals_in_order()))[:limit]
     )
     first_goals = [goals[0] for c in campaigns if (goals := list(c.goals.all()))]
     progress = {p.goal.campaign_id: p for p in goals_progress(first_goals)}

@@ -13,6 +13,7 @@ from django.utils.text import slugify
 
 from rallypoint.core.audit import log_action
 from rallypoint.ledger.kinds import KINDS, default_points
+from rallypoint.segments.models import Segment
 from rallypoint.sharing.kit import DEFAULT_SHARE_TEXTS, SHARE_TEXT_MAX
 
 from .models import Campaign, CampaignStatus, Goal
@@ -252,6 +253,7 @@ def goal_create(
     title: str = "",
     deadline: datetime | None = None,
     region: str = "",
+    segment: Segment | None = None,
     position: int | None = None,
 ) -> Goal:
     kind, target, region = _clean_goal(kind, target, region)
@@ -265,13 +267,20 @@ def goal_create(
             title=(title or "").strip()[:200],
             deadline=deadline,
             region=region,
+            segment=segment,
             position=position,
         )
         log_action(
             "goal.created",
             obj=goal,
             actor=actor,
-            data={"campaign": campaign.pk, "kind": kind, "target": target, "region": region},
+            data={
+                "campaign": campaign.pk,
+                "kind": kind,
+                "target": target,
+                "region": region,
+                "segment": segment.pk if segment else None,
+            },
         )
     return goal
 
@@ -285,12 +294,18 @@ def goal_update(
     title: str = "",
     deadline: datetime | None = None,
     region: str = "",
+    segment: Segment | None = None,
     position: int | None = None,
 ) -> Goal:
     kind, target, region = _clean_goal(kind, target, region)
     with transaction.atomic():
-        before = {"kind": goal.kind, "target": goal.target, "region": goal.region}
-        goal.kind, goal.target, goal.region = kind, target, region
+        before = {
+            "kind": goal.kind,
+            "target": goal.target,
+            "region": goal.region,
+            "segment": goal.segment_id,
+        }
+        goal.kind, goal.target, goal.region, goal.segment = kind, target, region, segment
         goal.title, goal.deadline = (title or "").strip()[:200], deadline
         if position is not None:
             goal.position = position
@@ -299,7 +314,15 @@ def goal_update(
             "goal.updated",
             obj=goal,
             actor=actor,
-            data={"before": before, "after": {"kind": kind, "target": target, "region": region}},
+            data={
+                "before": before,
+                "after": {
+                    "kind": kind,
+                    "target": target,
+                    "region": region,
+                    "segment": segment.pk if segment else None,
+                },
+            },
         )
     return goal
 

@@ -10,7 +10,7 @@ from rallypoint.accounts.permissions import organizer_required
 from .. import services
 from ..forms import CampaignForm, GoalForm, PointsForm, ShareTextsForm
 from ..models import Campaign, Goal
-from ..queries import goals_progress, organizer_campaigns
+from ..queries import goals_in_order, goals_progress, organizer_campaigns
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -81,7 +81,7 @@ def goal_list(request, slug):
         else:
             messages.success(request, "Goal added.")
             return redirect("mission:organize_goals", campaign.slug)
-    goals = goals_progress(list(campaign.goals.all()), use_cache=False)
+    goals = goals_progress(list(goals_in_order().filter(campaign=campaign)), use_cache=False)
     return render(
         request,
         "mission/organize/goals.html",
@@ -92,7 +92,7 @@ def goal_list(request, slug):
 @organizer_required
 def goal_edit(request, slug, goal_id):
     goal = get_object_or_404(
-        Goal.objects.select_related("campaign"), pk=goal_id, campaign__slug=slug
+        Goal.objects.select_related("campaign", "segment"), pk=goal_id, campaign__slug=slug
     )
     form = GoalForm.for_goal(goal, request.POST or None)
     if request.method == "POST" and form.is_valid():

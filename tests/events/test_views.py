@@ -420,3 +420,14 @@ def test_organize_events_query_count_same_for_1_and_3(
     with django_assert_num_queries(8):
         response = organizer_client.get("/events/organize/")
     assert response.status_code == 200
+
+
+def test_event_list_map_only_with_tile_server(client, settings):
+    EventFactory(title="Aurora canvass", latitude=39.7038, longitude=-104.8379)
+    url = "/events/?postal_code=80202"
+    assert "leaflet" not in client.get(url).content.decode()
+    settings.EVENT_MAP_TILE_URL = "https://tiles.example.org/{z}/{x}/{y}.png"
+    body = client.get(url).content.decode()
+    assert '<div id="event-map"' in body
+    assert "/static/events/leaflet/leaflet.js" in body
+    assert '"title": "Aurora canvass"' in body

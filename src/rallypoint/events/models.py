@@ -106,6 +106,13 @@ class Event(TimeStampedModel):
                 name="event_listed_when_where",
                 condition=Q(visibility="public", approval="approved") & ~Q(status="cancelled"),
             ),
+            # …and listed online events by date, so "near me or online" is two index scans.
+            models.Index(
+                fields=["starts_at"],
+                name="event_listed_online",
+                condition=Q(visibility="public", approval="approved", location_mode="virtual")
+                & ~Q(status="cancelled"),
+            ),
             models.Index(fields=["latitude", "longitude"], name="event_lat_lng"),
             models.Index(fields=["campaign", "starts_at"]),
             models.Index(fields=["group", "starts_at"]),

@@ -246,3 +246,24 @@ def test_flush_also_sends_retries_that_are_due(hook, receiver):
     assert [r["body"] for r in receiver.requests] == [b"[1]"]
     due.refresh_from_db(), later.refresh_from_db()
     assert (due.status, later.status) == ("delivered", "pending")
+
+
+def test_records_are_rendered_when_the_batch_is_made(
+    hook, receiver, dummy_tasks, organizer, django_capture_on_commit_callbacks
+):
+    from tests.factories import PersonFactory
+
+    kept, gone = PersonFactory(given_name="Kept"), PersonFactory(given_name="Gone")
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_emit("person.created", kept)
+        webhook_emit("person.created", gone)
+    assert PendingEvent.objects.first().payload["osdi:person"] == {
+        "_record": ["people.person", kept.pk]
+    }
+    kept.given_name = "Renamed"
+    kept.save()
+    gone.delete()
+    run(next(r for r in dummy_tasks.results if r.task.name == flush_hook.name))
+    first, second = receiver.bodies()[0]
+    assert first["osdi:person"]["given_name"] == "Renamed"
+    assert (second["osdi:person"], second["deleted"]) == (None, True)

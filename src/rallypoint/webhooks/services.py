@@ -113,14 +113,33 @@ def _forget_hooks() -> None:
     cache.delete(ACTIVE_HOOKS_CACHE_KEY)
 
 
-def _render(payload: Payload) -> dict[str, Any]:
-    if callable(payload) and not isinstance(payload, models.Model):
-        payload = payload()
-    if isinstance(payload, models.Model):
-        from rallypoint.api.resources import render_record
+RECORD_REF = "_record"  # a model instance waiting to be rendered when its batch is made
 
-        return render_record(payload)
+
+def _prepare(payload: Payload) -> dict[str, Any]:
+    """A dict is kept as is and a builder is called now; a model instance is only referenced
+    here and rendered by the worker when the batch is made, off the user's request."""
+    if isinstance(payload, models.Model):
+        return {RECORD_REF: [payload._meta.label_lower, payload.pk]}
+    if callable(payload):
+        return payload()
     return payload
+
+
+def _rendered(item: dict[str, Any]) -> dict[str, Any]:
+    key = EVENT_KEYS[EventType(item["event_type"])]
+    ref = item[key].get(RECORD_REF) if isinstance(item[key], dict) else None
+    if not ref:
+        return item
+    from django.apps import apps
+
+    from rallypoint.api.resources import render_record
+
+    label, pk = ref
+    record = apps.get_model(label)._default_manager.filter(pk=pk).first()
+    if record is None:  # gone since (merged into someone else, deleted)
+        return {**item, key: None, "deleted": True}
+    return {**item, key: render_record(record)}
 
 
 def _emit_after_commit(event_type: str, payload: Payload) -> None:
@@ -133,7 +152,7 @@ def _emit_after_commit(event_type: str, payload: Payload) -> None:
         "id": str(uuid.uuid4()),
         "event_type": event_type,
         "created_date": osdi_date(timezone.now()),
-        EVENT_KEYS[EventType(event_type)]: _render(payload),
+        EVENT_KEYS[EventType(event_type)]: _prepare(payload),
     }
     PendingEvent.objects.bulk_create(
         [PendingEvent(hook_id=pk, event_type=event_type, payload=item) for pk in hook_ids]
@@ -182,7 +201,7 @@ def webhook_flush(*, hook_id: int) -> list[int]:
             )
             if not events:
                 return created
-            delivery = _delivery_create(hook, [e.payload for e in events])
+            delivery = _delivery_create(hook, [_rendered(e.payload) for e in events])
             PendingEvent.objects.filter(pk__in=[e.pk for e in events]).delete()
         created.append(delivery.pk)
         if len(events) < batch_max():

@@ -159,7 +159,6 @@ def main() -> None:
     print(f"database {db_url}; var {var_dir}")
     database_prepare(db_url)
     sh([PYTHON, "-m", "rallypoint", "migrate", "-v0"], env)
-    sh([PYTHON, "-m", "rallypoint", "collectstatic", "--noinput", "-v0"], env)
     print(f"seeding {args.people:,} people and {args.acts:,} acts …")
     seeded = manage_shell(env, SEED, str(args.people), str(args.acts))
     progress = manage_shell(env, PROGRESS_TIMING)
@@ -281,7 +280,15 @@ def report(results: dict, progress: dict, args) -> None:
             f"Goal progress (three goals, one limited to a region) aggregated from "
             f"{args.acts:,} ledger rows without the cache: {progress['median_ms']:.1f} ms "
             "median; the page caches it for 5 seconds, so under load it runs at most once per "
-            "5 s per process.\n"
+            "5 s per process.\n\n"
+            "Most page requests run no query and render nothing: anonymous visitors share a "
+            "copy rendered at most once per 5 s per process. While signatures are posted, both "
+            "kinds of request share gunicorn's threads and the two cores with PostgreSQL; a "
+            "signature holds a thread for hundreds of milliseconds, so page requests mostly "
+            "wait for a free thread. More threads per worker (--threads) shorten that wait. "
+            "The anonymous page is sent with Cache-Control: public, max-age=5, so a caching "
+            "proxy in front (nginx proxy_cache, a CDN) can serve it without reaching the "
+            "application at all.\n"
         )
         pattern = re.compile(r"## Mission page \(bench/mission_page.py\).*?(?=\n## |\Z)", re.S)
         text = (

@@ -105,6 +105,7 @@ def test_mission_page_anonymous_served_from_cache_without_queries(
     with django_assert_num_queries(0):
         again = client.get("/campaigns/schools/?utm_source=news")
     assert again.content == first.content
+    assert again["Cache-Control"] == "public, max-age=5"
 
 
 def test_mission_page_shared_copy_never_carries_a_visitors_message(client, one_tool):
@@ -124,8 +125,9 @@ def test_mission_page_personal_share_link_for_dashboard_visitor(client, one_tool
     Client().get("/campaigns/schools/")  # an anonymous copy is cached
     ana = PersonFactory(share_code="anacode23")
     client.get(reverse("ledger:dashboard_link", args=[dashboard_token(ana)]))
-    html = client.get("/campaigns/schools/").content.decode()
-    assert "/campaigns/schools/?ref=anacode23&amp;ch=direct" in html
+    response = client.get("/campaigns/schools/")
+    assert "/campaigns/schools/?ref=anacode23&amp;ch=direct" in response.content.decode()
+    assert "public" not in response.get("Cache-Control", "")
 
 
 def test_mission_page_lists_ways_to_help_from_tools(client, one_tool):

@@ -4,6 +4,7 @@ seconds and shared (it holds nothing personal: no CSRF token, no messages, no sh
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 
 from rallypoint.ledger.caching import cached
 from rallypoint.ledger.dashboard import dashboard_person
@@ -36,7 +37,10 @@ def _render_shared(request, slug: str, template: str, context_of) -> HttpRespons
         return render_to_string(template, context, request=request)
 
     key = f"mission:page:{template}:{request.get_host()}:{slug}"
-    return HttpResponse(cached(key, PAGE_CACHE_SECONDS, render_once))
+    response = HttpResponse(cached(key, PAGE_CACHE_SECONDS, render_once))
+    # The same few seconds of freshness for a caching proxy in front (it keys on Vary: Cookie).
+    patch_cache_control(response, public=True, max_age=PAGE_CACHE_SECONDS)
+    return response
 
 
 def _detail_context(campaign) -> dict:

@@ -82,3 +82,12 @@ def test_referral_own_link_does_not_lock_out_a_friends(client):
     client.get(PAGE, {"ref": person.share_code, "ch": "x"})
     friend = client.get(PAGE, {"ref": "friend234", "ch": "sms"})
     assert _referral(friend) == Referral("friend234", "sms")
+
+
+def test_referral_response_is_private_to_shared_caches(client):
+    from tests.mission.factories import CampaignFactory
+
+    CampaignFactory(slug="schools")
+    assert client.get("/campaigns/schools/")["Cache-Control"] == "public, max-age=5"
+    followed = client.get("/campaigns/schools/", {"ref": "abcd2345"})
+    assert followed["Cache-Control"] == "max-age=5, private"

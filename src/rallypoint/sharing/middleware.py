@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 from .referral import (
     COOKIE_NAME,
@@ -40,6 +41,8 @@ class ReferralMiddleware:
                 samesite="Lax",
                 secure=request.is_secure(),
             )
+            # This visitor's cookie must never be handed to others by a shared cache.
+            patch_cache_control(response, private=True)
         return response
 
 

@@ -23,6 +23,7 @@ class Progress:
     percent: int
     rate: float  # rows per second in the current run
     seconds_left: int | None
+    took: str  # how long a finished import ran, e.g. "2 min 5 s"
 
 
 def import_progress(job: ImportJob) -> Progress:
@@ -39,4 +40,8 @@ def import_progress(job: ImportJob) -> Progress:
         rate = (job.rows_done - job.run_start_rows) / elapsed
         if job.is_active and rate > 0:
             seconds_left = int((total - job.rows_done) / rate)
-    return Progress(job.rows_done, total, min(percent, 100), rate, seconds_left)
+    took = ""
+    if job.started_at and job.finished_at:
+        seconds = max(int((job.finished_at - job.started_at).total_seconds()), 1)
+        took = f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+    return Progress(job.rows_done, total, min(percent, 100), rate, seconds_left, took)

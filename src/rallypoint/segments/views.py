@@ -53,6 +53,7 @@ def segment_list(request):
 def _builder(request, segment: Segment | None):
     initial = initial_from_definition(segment) if segment else {}
     form = SegmentForm(request.POST or None, segment=segment, initial=initial)
+    form.fields["name"].required = "preview" not in request.POST  # counting needs no name
     preview = None
     if request.method == "POST":
         definition = _checked(form)
@@ -110,6 +111,7 @@ def segment_preview(request):
     if request.POST.get("segment"):
         segment = Segment.objects.filter(slug=request.POST["segment"]).first()
     form = SegmentForm(request.POST, segment=segment)
+    form.fields["name"].required = False
     definition = _checked(form)
     context = {"form": form, "preview": _preview(definition) if definition is not None else None}
     return render(request, "segments/_preview.html", context)

@@ -102,3 +102,16 @@ def api_attendances(*, event=None, person=None) -> QuerySet:
     if person is not None:
         queryset = queryset.filter(person=person)
     return queryset
+
+
+def api_lists() -> QuerySet:
+    from rallypoint.segments.models import Segment
+
+    return Segment.objects.order_by("created_at", "id")
+
+
+def api_list_items(segment) -> QuerySet:
+    """The segment's members now (segments.queries.segment_people), in a stable order."""
+    from rallypoint.segments.queries import segment_people
+
+    return segment_people(segment).order_by("created_at", "id")

@@ -6,7 +6,7 @@ import re
 from django.urls import path, re_path
 
 from .resources.actions import FORMS, PETITIONS
-from .views import actions, entry, events, keys, people, tags
+from .views import actions, entry, events, keys, lists, people, tags
 
 app_name = "api"
 
@@ -42,6 +42,10 @@ urlpatterns = [
         events.PersonAttendancesView.as_view(),
         "person_attendances",
     ),
+    api("lists", lists.ListsView.as_view(), "lists"),
+    api("lists/<list_id>", lists.ListView.as_view(), "list"),
+    api("lists/<list_id>/items", lists.ItemsView.as_view(), "items"),
+    api("lists/<list_id>/items/<item_id>", lists.ItemView.as_view(), "item"),
     # Petitions and forms: one set of views, told which kind they serve.
     *[
         route

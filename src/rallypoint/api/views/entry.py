@@ -16,6 +16,7 @@ ENTRY_RELATIONS: list[tuple[str, str]] = [
     ("osdi:petitions", "petitions"),
     ("osdi:forms", "forms"),
     ("osdi:events", "events"),
+    ("osdi:lists", "lists"),
 ]
 
 

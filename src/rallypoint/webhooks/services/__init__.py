@@ -1,0 +1,54 @@
+"""Webhooks: other tools' services announce events with `webhook_emit`; events are batched per
+hook, signed, sent by the task queue and retried with backoff.
+
+    webhook_emit("signature", submission)           # a model instance, rendered as OSDI JSON
+    webhook_emit("person.created", lambda: {...})   # or a builder called after commit
+
+emit.py: announcing, batching, signing, sending, retrying. hooks.py: what organizers do.
+"""
+
+from .emit import (
+    ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    backoff,
+    deliveries_send_due,
+    delivery_attempt,
+    hook_disable,
+    sign,
+    signature_valid,
+    webhook_emit,
+    webhook_flush,
+)
+from .hooks import (
+    delivery_resend,
+    hook_create,
+    hook_delete,
+    hook_rotate_secret,
+    hook_send_test,
+    hook_set_active,
+    hook_update,
+    hook_url_clean,
+)
+
+__all__ = [
+    "ID_HEADER",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "backoff",
+    "deliveries_send_due",
+    "delivery_attempt",
+    "delivery_resend",
+    "hook_create",
+    "hook_delete",
+    "hook_disable",
+    "hook_rotate_secret",
+    "hook_send_test",
+    "hook_set_active",
+    "hook_update",
+    "hook_url_clean",
+    "sign",
+    "signature_valid",
+    "webhook_emit",
+    "webhook_flush",
+]

@@ -60,6 +60,12 @@ def _day_start(day: str) -> datetime:
     return timezone.make_aware(datetime.combine(datetime.fromisoformat(day).date(), time.min))
 
 
+def _ids(queryset) -> Q:
+    """Members as `id IN (SELECT person_id …)`: the database starts from the condition's own
+    index (tag, coordinates, postal code) instead of visiting every person."""
+    return Q(pk__in=queryset.values("person_id"))
+
+
 def _condition(c: dict[str, Any], seen: frozenset[int]) -> Q:
     kind = c["type"]
     if kind == "tags":
@@ -68,32 +74,33 @@ def _condition(c: dict[str, Any], seen: frozenset[int]) -> Q:
         if c["mode"] == "all":
             q = Q()
             for tag_id in c["tags"]:
-                q &= Q(Exists(Tagging.objects.filter(person=OuterRef("pk"), tag_id=tag_id)))
+                q &= _ids(Tagging.objects.filter(tag_id=tag_id))
             return q
-        tagged = Exists(Tagging.objects.filter(person=OuterRef("pk"), tag_id__in=c["tags"]))
-        return ~Q(tagged) if c["mode"] == "none" else Q(tagged)
+        if c["mode"] == "none":
+            return ~Q(Exists(Tagging.objects.filter(person=OuterRef("pk"), tag_id__in=c["tags"])))
+        return _ids(Tagging.objects.filter(tag_id__in=c["tags"]))
     if kind == "email_status":
         statuses = [s for s in c["statuses"] if s != "none"]
         q = NOBODY
         if statuses:
+            # Most people are subscribed: checking each candidate beats listing them all.
             q = Q(Exists(EmailAddress.objects.filter(person=OuterRef("pk"), status__in=statuses)))
         if "none" in c["statuses"]:
             q |= ~Q(Exists(EmailAddress.objects.filter(person=OuterRef("pk"))))
         return q
     if kind == "phone":
         q = Q()
-        phones = PhoneNumber.objects.filter(person=OuterRef("pk"))
         if c.get("has_phone") is True:
-            q &= Q(Exists(phones))
+            q &= Q(Exists(PhoneNumber.objects.filter(person=OuterRef("pk"))))
         elif c.get("has_phone") is False:
-            q &= ~Q(Exists(phones))
+            q &= ~Q(Exists(PhoneNumber.objects.filter(person=OuterRef("pk"))))
         if c.get("sms_consent"):
-            q &= Q(Exists(phones.filter(sms_consent=True)))
+            q &= _ids(PhoneNumber.objects.filter(sms_consent=True))
         return q
     if kind == "place":
-        return _place(c)
+        return _ids(_place_addresses(c))
     if kind == "near":
-        return Q(_near(c))
+        return _ids(near_addresses(c["lat"], c["lng"], _radius_km(c)))
     if kind == "created":
         q = Q()
         if c.get("after"):
@@ -112,12 +119,14 @@ def _condition(c: dict[str, Any], seen: frozenset[int]) -> Q:
             return Q(Exact(value, c["value"]))
         return Q(Exists(Person.objects.filter(pk=OuterRef("pk"), custom_fields__has_key=c["key"])))
     if kind == "activity":
-        acts = Activity.objects.filter(person=OuterRef("pk"), kind=c["kind"])
+        acts = Activity.objects.filter(kind=c["kind"])
         if c.get("campaign") is not None:
             acts = acts.filter(campaign_id=c["campaign"])
         if c.get("since"):
             acts = acts.filter(created_at__gte=_day_start(c["since"]))
-        return Q(Exists(acts)) if c.get("did", True) else ~Q(Exists(acts))
+        if c.get("did", True):
+            return _ids(acts)
+        return ~Q(Exists(acts.filter(person=OuterRef("pk"))))
     if kind == "segments":
         q = NOBODY
         for segment_id in c["segments"]:
@@ -128,7 +137,7 @@ def _condition(c: dict[str, Any], seen: frozenset[int]) -> Q:
     raise ValueError(f"Unknown condition type {kind!r}")
 
 
-def _place(c: dict[str, Any]) -> Q:
+def _place_addresses(c: dict[str, Any]) -> QuerySet[PostalAddress]:
     address = Q()
     if c.get("postal_codes"):
         codes = Q()
@@ -142,11 +151,7 @@ def _place(c: dict[str, Any]) -> Q:
         address &= Q(region__in=c["regions"])
     if c.get("countries"):
         address &= Q(country__in=c["countries"])
-    return Q(_primary_address_q(address))
-
-
-def _primary_address_q(q: Q) -> Exists:
-    return Exists(PostalAddress.objects.filter(q, person=OuterRef("pk"), primary=True))
+    return PostalAddress.objects.filter(address, primary=True)
 
 
 def distance_km_expression(lat: float, lng: float):
@@ -159,20 +164,23 @@ def distance_km_expression(lat: float, lng: float):
     return 2 * EARTH_RADIUS_KM * ASin(Sqrt(a))
 
 
-def _near(c: dict[str, Any]) -> Exists:
-    radius_km = c["radius"] * 1.609344 if c.get("unit", "mi") == "mi" else c["radius"]
-    min_lat, max_lat, min_lng, max_lng = bounding_box(c["lat"], c["lng"], radius_km)
-    addresses = (
+def _radius_km(c: dict[str, Any]) -> float:
+    return c["radius"] * 1.609344 if c.get("unit", "mi") == "mi" else c["radius"]
+
+
+def near_addresses(lat: float, lng: float, radius_km: float) -> QuerySet[PostalAddress]:
+    """Primary addresses within `radius_km` of a point: the (latitude, longitude) index narrows
+    to a bounding box, then the exact great-circle distance decides."""
+    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius_km)
+    return (
         PostalAddress.objects.filter(
-            person=OuterRef("pk"),
             primary=True,
             latitude__range=(min_lat, max_lat),
             longitude__range=(min_lng, max_lng),
         )
-        .annotate(distance_km=distance_km_expression(c["lat"], c["lng"]))
+        .annotate(distance_km=distance_km_expression(lat, lng))
         .filter(distance_km__lte=radius_km)
     )
-    return Exists(addresses)
 
 
 def segments_list() -> QuerySet[Segment]:

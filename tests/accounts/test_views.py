@@ -56,6 +56,14 @@ def test_after_login_sends_organizer_to_organize_and_supporter_to_account(client
     assert client.get(reverse("accounts:after_login"))["Location"] == reverse("accounts:account")
 
 
+def test_after_login_sends_supporter_with_person_to_dashboard(client):
+    from rallypoint.accounts.services import account_link_person
+
+    user = account_link_person(user=UserFactory(email="ada@example.org"))
+    client.force_login(user)
+    assert client.get(reverse("accounts:after_login"))["Location"] == reverse("ledger:dashboard")
+
+
 def test_logout_is_a_post(client, supporter):
     client.force_login(supporter)
     response = client.post(reverse("accounts:logout"))

@@ -34,6 +34,8 @@ PAGE_SIZE = 25
 def after_login(request):
     if request.user.is_organizer:
         return redirect("core:organize")
+    if request.user.person_id:
+        return redirect("ledger:dashboard")
     return redirect("accounts:account")
 
 

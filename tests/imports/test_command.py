@@ -1,0 +1,61 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from rallypoint.imports.models import ImportJob
+from rallypoint.people.models import Person
+from tests.imports.factories import write_csv
+
+pytestmark = pytest.mark.django_db
+
+
+def test_people_import_command_maps_columns_and_writes_skipped_rows(tmp_path, capsys):
+    path = write_csv(
+        tmp_path,
+        "Contact,Nickname,Cell\nana@example.org,Annie,303-555-0101\n,Nobody,\n",
+    )
+    call_command(
+        "people",
+        "import",
+        str(path),
+        "--map",
+        "Contact=email",
+        "--map",
+        "Nickname=custom",
+        "--source",
+        "phone tree",
+    )
+    out = capsys.readouterr().out
+    assert "Created 1, updated 0, skipped 1 (of 2 rows)." in out
+    skipped = tmp_path / "people.skipped.csv"
+    assert f"Skipped rows, with line numbers and reasons: {skipped}" in out
+    assert skipped.read_text().splitlines() == [
+        "line,reason,Contact,Nickname,Cell",
+        "3,No email address and no phone number.,,Nobody,",
+    ]
+    ana = Person.objects.get()
+    assert (ana.custom_fields, ana.source) == ({"Nickname": "Annie"}, "phone tree")
+
+
+def test_people_import_command_refuses_unknown_column(tmp_path):
+    path = write_csv(tmp_path, "email\na@example.org\n")
+    with pytest.raises(CommandError, match="No column named 'Mail'"):
+        call_command("people", "import", str(path), "--map", "Mail=email")
+    assert Person.objects.count() == 0
+
+
+def test_people_import_command_resume_of_unknown_job(tmp_path):
+    with pytest.raises(CommandError, match="There is no import #99."):
+        call_command("people", "import", "--resume", "99")
+
+
+def test_people_import_command_resume_of_finished_job_says_why(tmp_path):
+    path = write_csv(tmp_path, "email\na@example.org\n")
+    call_command("people", "import", str(path))
+    job = ImportJob.objects.get()
+    with pytest.raises(CommandError, match="Only a stopped import can be resumed."):
+        call_command("people", "import", "--resume", str(job.pk))
+
+
+def test_people_export_command_unknown_segment_lists_the_real_ones(tmp_path):
+    with pytest.raises(CommandError, match=r"No segment 'nope'. Segments: \(none\)"):
+        call_command("people", "export", "--segment", "nope")

@@ -20,6 +20,13 @@ def person_for(user: Any) -> Person | None:
     return user.person
 
 
+def person_of(user: Any) -> Person | None:
+    """The supporter record behind a login, without creating one (for pages that only read)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.person
+
+
 def is_organizer(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_organizer", False))
 

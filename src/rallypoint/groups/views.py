@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from rallypoint.accounts.permissions import organizer_required
 from rallypoint.events.calendar import calendar_bytes
-from rallypoint.events.permissions import person_for
+from rallypoint.events.permissions import person_for, person_of
 from rallypoint.events.queries import feed_events
 from rallypoint.events.services import event_invite_group
 from rallypoint.people.services import PersonData
@@ -70,7 +70,7 @@ def group_list(request):
             "page": page,
             "error": error,
             "query": params.urlencode(),
-            "mine": queries.groups_for_person(person_for(request.user)),
+            "mine": queries.groups_for_person(person_of(request.user)),
         },
     )
 
@@ -107,8 +107,7 @@ def group_detail(request, slug):
     group = _group_or_404(request, slug)
     if group.status == GroupStatus.MERGED and group.merged_into_id:
         return redirect("groups:detail", group.merged_into.slug)
-    person = person_for(request.user)
-    membership = membership_for(person, group)
+    membership = membership_for(person_of(request.user), group)
     return render(
         request,
         "groups/detail.html",

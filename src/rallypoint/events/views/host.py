@@ -13,7 +13,7 @@ from rallypoint.people.services import PersonData, find_person
 from .. import queries
 from ..forms import CancelForm, DuplicateForm, EventForm, MessageForm, WalkInForm
 from ..models import Approval, Rsvp, RsvpStatus
-from ..permissions import person_for, require_manager
+from ..permissions import person_for, person_of, require_manager
 from ..services import (
     event_cancel,
     event_create,
@@ -43,13 +43,14 @@ def _group_for(request):
 
 @login_required
 def event_create_view(request):
-    person = person_for(request.user)
     group = _group_for(request)
     campaign = request.GET.get("campaign", "")
     form = EventForm(request.POST or None, initial={"campaign": campaign or None})
     if request.method == "POST" and form.is_valid():
         try:
-            event = event_create(data=form.to_data(group=group), host=person, actor=request.user)
+            event = event_create(
+                data=form.to_data(group=group), host=person_for(request.user), actor=request.user
+            )
         except ValidationError as exc:
             form.add_service_errors(exc)
         except PermissionDenied as exc:
@@ -105,7 +106,6 @@ def event_manage(request, uuid):
             "waiting": [r for r in rsvps if r.status == RsvpStatus.WAITLISTED],
             "counts": queries.rsvp_counts(event),
             "hosts": list(event.hosts.all()),
-            "share_url": request.build_absolute_uri(event.get_absolute_url()),
         },
     )
 
@@ -248,7 +248,7 @@ def event_cancel_view(request, uuid):
 
 @login_required
 def my_events(request):
-    person = person_for(request.user)
+    person = person_of(request.user)
     return render(
         request,
         "events/mine.html",

@@ -16,7 +16,7 @@ from .. import queries
 from ..calendar import calendar_bytes
 from ..forms import RsvpForm, SearchForm
 from ..models import RsvpStatus
-from ..permissions import can_manage, can_view, person_for
+from ..permissions import can_manage, can_view, person_of
 from ..services import rsvp_cancel, rsvp_create
 
 PAGE_SIZE = 20
@@ -42,7 +42,7 @@ def event_list(request):
             sort=c.get("sort") or "",
         )
     elif not form.is_bound:
-        person = person_for(request.user)
+        person = person_of(request.user)
         home = person.postal_addresses.filter(primary=True).first() if person else None
         if home and home.postal_code:
             search.postal_code = home.postal_code
@@ -94,7 +94,7 @@ def _viewable(request, uuid):
 
 def event_detail(request, uuid, form=None):
     event = _viewable(request, uuid)
-    person = person_for(request.user) if request.user.is_authenticated else None
+    person = person_of(request.user)
     rsvp = queries.rsvp_of(event, person)
     if form is None:
         initial = {"guests": 0}
@@ -117,7 +117,6 @@ def event_detail(request, uuid, form=None):
             "rsvp": rsvp,
             "can_manage": can_manage(request.user, event),
             "hosts": list(event.hosts.all()),
-            "share_url": request.build_absolute_uri(event.get_absolute_url()),
         },
         status=400 if form.is_bound else 200,
     )
@@ -171,7 +170,6 @@ def rsvp_done(request, rsvp_uuid):
         raise Http404("No such RSVP.")
     event = found.event
     person = found.person
-    share_url = request.build_absolute_uri(event.get_absolute_url())
     return render(
         request,
         "events/rsvp_done.html",
@@ -179,7 +177,6 @@ def rsvp_done(request, rsvp_uuid):
             "rsvp": found,
             "event": event,
             "person": person,
-            "share_url": f"{share_url}?ref={person.share_code}",
             "is_going": found.status == RsvpStatus.ACCEPTED,
         },
     )
@@ -198,7 +195,7 @@ def rsvp_cancel_view(request, rsvp_uuid):
 
 def event_ics(request, uuid):
     event = _viewable(request, uuid)
-    person = person_for(request.user) if request.user.is_authenticated else None
+    person = person_of(request.user)
     going = queries.rsvp_of(event, person) is not None or can_manage(request.user, event)
     body = calendar_bytes([event], name=event.title, with_join_url=going)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")

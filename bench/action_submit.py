@@ -191,6 +191,28 @@ def csrf_pair(page_url: str) -> tuple[str, str]:
     return token, cookie
 
 
+def cpu_seconds(server_pid: int, db_name: str) -> tuple[float, float]:
+    """CPU seconds used so far by the gunicorn processes (the server's session) and by the
+    PostgreSQL backends connected to the bench database (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    web = db = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        used = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if int(fields[3]) == server_pid or int(entry.name) == server_pid:  # session id
+            web += used
+        elif cmdline.startswith("postgres:") and f" {db_name} " in cmdline:
+            db += used
+    return web, db
+
+
 def wrk(url: str, script: str, *, connections: int, duration: int, threads: int = 2) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
@@ -312,14 +334,21 @@ def main() -> None:
         print("warming up …")
         wrk(base + "/", submit_lua, connections=args.connections, duration=3)
         wrk(base + "/", BASELINE_LUA, connections=args.connections, duration=2)
+        db_name = db_url.rsplit("/", 1)[1]
+
+        def measured(script: str) -> dict:
+            """A wrk run plus the CPU the web and database processes spent per request."""
+            web0, db0 = cpu_seconds(server.pid, db_name)
+            result = wrk(base + "/", script, connections=args.connections, duration=args.duration)
+            web1, db1 = cpu_seconds(server.pid, db_name)
+            result["web_cpu_ms"] = 1000 * (web1 - web0) / max(result["requests"], 1)
+            result["db_cpu_ms"] = 1000 * (db1 - db0) / max(result["requests"], 1)
+            return result
+
         print("baseline: one INSERT per request …")
-        results["baseline"] = wrk(
-            base + "/", BASELINE_LUA, connections=args.connections, duration=args.duration
-        )
+        results["baseline"] = measured(BASELINE_LUA)
         print("petition POST …")
-        results["petition"] = wrk(
-            base + "/", submit_lua, connections=args.connections, duration=args.duration
-        )
+        results["petition"] = measured(submit_lua)
         if has_mission:
             print("petition POST with the mission page loaded at the same time …")
             box: dict[str, dict] = {}
@@ -348,16 +377,18 @@ def main() -> None:
 def report(results: dict, args) -> None:
     base = results["baseline"]["rps"]
     lines = [
-        "| run | requests/s | ratio to baseline | p50 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|",
+        "| run | requests/s | ratio to baseline | p50 ms | p99 ms | errors "
+        "| CPU ms/request: web + database |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         if not r:
             continue
         errors = r["errors"] + r["bad_status"]
+        cpu = f"{r['web_cpu_ms']:.2f} + {r['db_cpu_ms']:.2f}" if "web_cpu_ms" in r else "(shared)"
         lines.append(
             f"| {name} | {r['rps']:.0f} | {r['rps'] / base:.2f} | {r['p50_ms']:.1f} | "
-            f"{r['p99_ms']:.1f} | {errors} |"
+            f"{r['p99_ms']:.1f} | {errors} | {cpu} |"
         )
     table = "\n".join(lines)
     print(table)

@@ -1,7 +1,8 @@
 import pytest
+from django.utils import timezone
 
 from rallypoint.ledger.models import Activity
-from rallypoint.ledger.services import activity_record
+from rallypoint.ledger.services import activity_record, recruitment_record
 from rallypoint.sharing.models import Recruitment
 from rallypoint.sharing.referral import Referral
 from tests.factories import PersonFactory
@@ -146,8 +147,71 @@ def test_activity_record_recruitment_statements_for_new_person(django_assert_num
     ana, ben = PersonFactory(), PersonFactory()
     referral = Referral(code=ana.share_code, channel="x")
     activity_record(person=PersonFactory(), kind="sign", campaign=campaign)  # warm caches
-    # referrer lookup, act, savepoint, edge, release savepoint, recruiter's act
-    with django_assert_num_queries(6):
+    # referrer lookup, edge (insert or skip), the act and the recruiter's act in one insert
+    with django_assert_num_queries(3):
         activity_record(
             person=ben, kind="sign", campaign=campaign, referral=referral, person_created=True
         )
+
+
+def test_activity_record_recruitment_statements_for_known_person(django_assert_num_queries):
+    campaign = CampaignFactory()
+    ana, ben = PersonFactory(), PersonFactory()
+    referral = Referral(code=ana.share_code, channel="x")
+    activity_record(person=PersonFactory(), kind="sign", campaign=campaign)  # warm caches
+    # referrer lookup, earlier acts in the campaign, edge (insert or skip), both acts
+    with django_assert_num_queries(4):
+        activity_record(person=ben, kind="sign", campaign=campaign, referral=referral)
+    assert list(Recruitment.objects.values_list("recruiter_id", "recruit_id")) == [(ana.pk, ben.pk)]
+
+
+def test_activity_record_known_referrer_skips_the_lookup(django_assert_num_queries):
+    campaign = CampaignFactory(points={"recruit": 3})
+    ana, ben = PersonFactory(), PersonFactory()
+    referral = Referral(code=ana.share_code, channel="sms")
+    activity_record(person=PersonFactory(), kind="sign", campaign=campaign)  # warm caches
+    with django_assert_num_queries(2):
+        act = activity_record(
+            person=ben,
+            kind="sign",
+            campaign=campaign,
+            referral=referral,
+            referrer=ana,
+            person_created=True,
+        )
+    credit = Activity.objects.get(kind="recruit")
+    assert (act.referrer, act.channel) == (ana, "sms")
+    assert (credit.person, credit.points, credit.target_id, credit.pk) == (
+        ana,
+        3,
+        str(ben.pk),
+        act.pk + 1,
+    )
+
+
+def test_activity_record_known_referrer_none_records_no_referrer():
+    campaign = CampaignFactory()
+    ana, ben = PersonFactory(), PersonFactory()
+    act = activity_record(
+        person=ben,
+        kind="sign",
+        campaign=campaign,
+        referral=Referral(code=ana.share_code, channel="x"),
+        referrer=None,
+        person_created=True,
+    )
+    assert (act.referrer, act.channel) == (None, "x")
+    assert Recruitment.objects.count() == 0
+
+
+def test_recruitment_record_stores_edge_and_credit_once():
+    campaign = CampaignFactory()
+    ana, ben = PersonFactory(), PersonFactory()
+    at = timezone.now()
+    values = {"recruit": ben, "campaign": campaign, "channel": "x", "at": at}
+    first = recruitment_record(recruiter=ana, person_created=True, **values)
+    second = recruitment_record(recruiter=PersonFactory(), person_created=True, **values)
+    assert (first.recruiter, second) == (ana, None)
+    assert list(Activity.objects.values_list("person_id", "kind", "target_id")) == [
+        (ana.pk, "recruit", str(ben.pk))
+    ]

@@ -9,11 +9,12 @@ from typing import Any
 
 import nh3
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from rallypoint.core.audit import log_action
+from rallypoint.core.inserts import insert_or_skip
 from rallypoint.core.mail import email_queue
 from rallypoint.ledger.services import activity_record, resolve_referrer
 from rallypoint.people.models import Person
@@ -296,6 +297,7 @@ def submission_record(
     at = at or timezone.now()
     with transaction.atomic():
         person, person_created = person_match_or_create(person_data)
+        referrer = resolve_referrer(referral, person)
         submission = _submission_create(
             action=action,
             person=person,
@@ -303,6 +305,7 @@ def submission_record(
             answers=cleaned_answers,
             comment=comment,
             referral=referral,
+            referrer=referrer,
             source=source,
             at=at,
         )
@@ -314,6 +317,7 @@ def submission_record(
                 campaign=action.campaign,
                 target=submission,
                 referral=referral,
+                referrer=referrer,
                 person_created=person_created,
                 details={"action": action.pk},
                 at=at,
@@ -333,10 +337,10 @@ def _submission_create(
     answers: dict[str, Any],
     comment: str,
     referral: Referral | None,
+    referrer: Person | None,
     source: str,
     at: datetime,
 ) -> Submission:
-    referrer = resolve_referrer(referral, person)
     channel = (referral.channel if referral else "") or ""
     values = {
         "action": action,
@@ -353,17 +357,13 @@ def _submission_create(
         submission = Submission.objects.create(**values, counted=True)
         submission.created = True
         return submission
-    existing = Submission.objects.filter(action=action, person=person, counted=True).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                submission = Submission.objects.create(**values, counted=True)
-        except IntegrityError:
-            # The same person's second click landed at the same moment: theirs is in.
-            existing = Submission.objects.get(action=action, person=person, counted=True)
-        else:
-            submission.created = True
-            return submission
+    # The counted submission is unique per person and action: the insert itself says whether
+    # this person had signed already (or their second click landed at the same moment).
+    submission = Submission(**values, counted=True)
+    if insert_or_skip(submission):
+        submission.created = True
+        return submission
+    existing = Submission.objects.get(action=action, person=person, counted=True)
     if action.once_per_person:
         existing.created = False
         return existing

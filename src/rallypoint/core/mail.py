@@ -9,11 +9,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .inserts import insert_or_skip
 from .models import OutboundEmail
 
 
@@ -34,17 +35,16 @@ def email_queue(
         body_html = render_to_string(f"{template}.html", ctx)
     except TemplateDoesNotExist:
         body_html = ""
-    try:
-        with transaction.atomic():
-            message = OutboundEmail.objects.create(
-                to=to,
-                subject=subject,
-                body_text=body_text,
-                body_html=body_html,
-                attachments=attachments or [],
-                dedupe_key=dedupe_key,
-            )
-    except IntegrityError:
+    message = OutboundEmail(
+        to=to,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        attachments=attachments or [],
+        dedupe_key=dedupe_key,
+    )
+    # dedupe_key is unique: a message queued before (or a moment ago) makes this a no-op.
+    if not insert_or_skip(message):
         return None
     from .tasks import send_email
 

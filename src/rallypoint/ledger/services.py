@@ -4,9 +4,10 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.utils import timezone
 
+from rallypoint.core.inserts import insert_or_skip
 from rallypoint.people.models import Person
 from rallypoint.sharing.models import Recruitment
 from rallypoint.sharing.referral import Referral
@@ -25,10 +26,15 @@ def resolve_referrer(referral: Referral | None, person: Person | None = None) ->
     """The person behind a share code; None for unknown codes and self-referral."""
     if referral is None or not referral.code:
         return None
-    referrer = Person.objects.filter(share_code=referral.code).first()
+    # Only the key is needed to credit them; other fields load if someone reads them.
+    referrer = Person.objects.filter(share_code=referral.code).only("id", "share_code").first()
     if referrer is None or (person is not None and referrer.pk == person.pk):
         return None
     return referrer
+
+
+# "Look the referrer up from the referral" (the default of activity_record's `referrer`).
+FROM_REFERRAL: Any = object()
 
 
 def activity_record(
@@ -44,6 +50,7 @@ def activity_record(
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
     channel: str | None = None,
+    referrer: Person | None = FROM_REFERRAL,
 ) -> Activity:
     """Write one act. Call inside the tool's transaction.
 
@@ -51,13 +58,16 @@ def activity_record(
     the actor is new (`person_created`) or has never been recruited for this campaign, the
     recruitment edge is stored (first touch wins) and the recruiter earns a "recruit" act.
     `channel` names the channel of the act itself when it has no referral (a share on X).
+    `referrer`: the person `resolve_referrer(referral, person)` gave, when the caller already
+    asked (saves the lookup).
     """
     at = at or timezone.now()
-    referrer = resolve_referrer(referral, person)
+    if referrer is FROM_REFERRAL:
+        referrer = resolve_referrer(referral, person)
     explicit_channel = channel is not None
     if channel is None:
         channel = (referral.channel if referral else "") or ""
-    activity = Activity.objects.create(
+    activity = Activity(
         person=person,
         kind=kind,
         campaign=campaign,
@@ -71,8 +81,9 @@ def activity_record(
         created_at=at,
         details=details or {},
     )
+    edge = None
     if referrer is not None:
-        recruitment_record(
+        edge = _recruitment_edge(
             recruiter=referrer,
             recruit=person,
             campaign=campaign,
@@ -80,6 +91,11 @@ def activity_record(
             at=at,
             person_created=person_created,
         )
+    if edge is None:
+        activity.save(force_insert=True)
+    else:
+        # The act and the recruiter's credit in one INSERT, in that order.
+        Activity.objects.bulk_create([activity, _recruit_credit(edge)])
     return activity
 
 
@@ -96,36 +112,55 @@ def recruitment_record(
 
     A person counts as recruited into a campaign when they are new to Rallypoint, or when this
     is their first act in that campaign."""
+    edge = _recruitment_edge(
+        recruiter=recruiter,
+        recruit=recruit,
+        campaign=campaign,
+        channel=channel,
+        at=at,
+        person_created=person_created,
+    )
+    if edge is not None:
+        _recruit_credit(edge).save(force_insert=True)
+    return edge
+
+
+def _recruitment_edge(
+    *,
+    recruiter: Person,
+    recruit: Person,
+    campaign: Any,
+    channel: str,
+    at: datetime,
+    person_created: bool,
+) -> Recruitment | None:
+    """The new edge, or None when the recruit was already known to the campaign."""
     if recruiter.pk == recruit.pk:
         return None
     if not person_created:
-        # Someone new has no edge yet (a concurrent one is caught by the unique constraint),
-        # so only people who were already known need these two checks.
-        if Recruitment.objects.filter(recruit=recruit, campaign=campaign).exists():
-            return None
+        # Only people who were already known can have acted in the campaign before. (An
+        # existing edge is answered by the insert itself.)
         earlier = Activity.objects.filter(person=recruit, campaign=campaign, created_at__lt=at)
         if campaign is None or earlier.exists():
             return None
-    try:
-        with transaction.atomic():
-            edge = Recruitment.objects.create(
-                recruiter=recruiter,
-                recruit=recruit,
-                campaign=campaign,
-                channel=channel,
-                created_at=at,
-            )
-    except IntegrityError:
-        return None
-    Activity.objects.create(
-        person=recruiter,
-        kind="recruit",
-        campaign=campaign,
-        target_type=ContentType.objects.get_for_model(recruit),
-        target_id=str(recruit.pk),
-        points=points_for("recruit", campaign),
-        channel=channel,
-        created_at=at,
-        details={"recruit": recruit.pk},
+    edge = Recruitment(
+        recruiter=recruiter, recruit=recruit, campaign=campaign, channel=channel, created_at=at
     )
-    return edge
+    # One recruiter per recruit and campaign: a unique constraint, so a concurrent first touch
+    # (or an edge stored earlier) makes this a no-op.
+    return edge if insert_or_skip(edge) else None
+
+
+def _recruit_credit(edge: Recruitment) -> Activity:
+    """The recruiter's "recruit" act for `edge` (unsaved)."""
+    return Activity(
+        person=edge.recruiter,
+        kind="recruit",
+        campaign=edge.campaign,
+        target_type=ContentType.objects.get_for_model(edge.recruit),
+        target_id=str(edge.recruit.pk),
+        points=points_for("recruit", edge.campaign),
+        channel=edge.channel,
+        created_at=edge.created_at,
+        details={"recruit": edge.recruit.pk},
+    )

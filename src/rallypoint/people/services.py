@@ -1,6 +1,7 @@
 """Writes to the people layer. Every entry point (join page, actions, import, API) matches here."""
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from rallypoint.core.audit import log_action
 from rallypoint.core.geo import lookup_postal_code
+from rallypoint.core.inserts import insert_or_skip
 from rallypoint.core.mail import email_queue
 from rallypoint.ledger.models import Activity
 from rallypoint.ledger.services import activity_record
@@ -25,6 +27,12 @@ NAME_FIELDS = (
     "honorific_suffix",
 )
 FIELD_LIMITS = {name: Person._meta.get_field(name).max_length for name in (*NAME_FIELDS, "source")}
+
+
+# One submission is validated by the form, by the tool's service and by the matching (and a
+# known supporter comes back): remember recent good answers. Errors are not cached.
+_email_checked = lru_cache(maxsize=4096)(clean_email)
+_phone_checked = lru_cache(maxsize=4096)(clean_phone)
 
 
 @dataclass
@@ -62,12 +70,12 @@ class PersonData:
         email = phone = ""
         if self.email.strip():
             try:
-                email = clean_email(self.email)
+                email = _email_checked(self.email)
             except ValidationError as exc:
                 errors["email"] = exc.messages
         if self.phone.strip():
             try:
-                phone = clean_phone(self.phone, self.country or "US")[0]
+                phone = _phone_checked(self.phone, self.country or "US")[0]
             except ValidationError as exc:
                 errors["phone"] = exc.messages
         if not self.email.strip() and not self.phone.strip():
@@ -89,24 +97,32 @@ class PersonData:
 
 def find_person(*, email: str = "", phone: str = "") -> Person | None:
     """Email first (case-insensitive, trimmed), then phone (E.164)."""
-    if email:
-        hit = (
-            EmailAddress.objects.filter(address_normalized=email_key(email))
-            .select_related("person")
-            .first()
+    return _match(email, phone)[0]
+
+
+def _match(email: str, phone: str) -> tuple[Person | None, bool]:
+    """(person, matched by email?) in one query: email first, then the phone number's most
+    recently active owner."""
+    key = email_key(email) if email else ""
+    if key and phone:
+        by_email = (
+            Person.objects.filter(email_addresses__address_normalized=key)
+            .annotate(match_rank=models.Value(0))
+            .order_by()
         )
-        if hit:
-            return hit.person
+        by_phone = (
+            Person.objects.filter(phone_numbers__number=phone)
+            .annotate(match_rank=models.Value(1))
+            .order_by()
+        )
+        person = by_email.union(by_phone, all=True).order_by("match_rank", "-modified_at").first()
+        return person, person is not None and person.match_rank == 0
+    if key:
+        return Person.objects.filter(email_addresses__address_normalized=key).first(), True
     if phone:
-        hit = (
-            PhoneNumber.objects.filter(number=phone)
-            .select_related("person")
-            .order_by("-person__modified_at")
-            .first()
-        )
-        if hit:
-            return hit.person
-    return None
+        person = Person.objects.filter(phone_numbers__number=phone).order_by("-modified_at").first()
+        return person, False
+    return None, False
 
 
 def person_match_or_create(data: PersonData, *, overwrite: bool = True) -> tuple[Person, bool]:
@@ -116,24 +132,87 @@ def person_match_or_create(data: PersonData, *, overwrite: bool = True) -> tuple
     Returns (person, created). Raises ValidationError for bad email/phone.
     """
     data = data.validated()
-    for attempt in range(3):
-        try:
-            with transaction.atomic():
-                person = find_person(email=data.email, phone=data.phone)
-                created = person is None
-                if created:
-                    person = Person.objects.create(source=data.source[:200])
-                _apply(person, data, created=created, overwrite=overwrite)
+    for _attempt in range(3):
+        # No savepoint of its own: a concurrent submission of the same new address is caught
+        # by insert_or_skip before anything else is written (never by an exception), so this
+        # block never has to roll back alone.
+        with transaction.atomic(savepoint=False):
+            person, by_email = _match(data.email, data.phone)
+            created = person is None
+            if created:
+                person = _person_create(data)
+            elif not _person_merge_data(person, data, by_email=by_email, overwrite=overwrite):
+                person = None
+            if person is not None:
                 webhook_emit("person.created" if created else "person.updated", person)
                 return person, created
-        except IntegrityError:
-            # A concurrent submission created the same address first: match again.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+        # The address was taken a moment ago by a concurrent submission: match again.
+    raise IntegrityError(f"Could not match or create a person for {data.email!r}.")
 
 
-def _apply(person: Person, data: PersonData, *, created: bool, overwrite: bool) -> None:
+def _person_create(data: PersonData) -> Person | None:
+    """A new person with their contact details: one INSERT per row. None (and nothing kept)
+    when a concurrent submission took the email address first."""
+    person = Person(source=data.source[:200])
+    _fields_merge(person, data, overwrite=True)
+    person.save(force_insert=True)
+    if data.email:
+        email = EmailAddress(
+            person=person,
+            address=data.email,
+            address_normalized=email_key(data.email),
+            primary=True,
+            status=data.email_status or EmailStatus.SUBSCRIBED,
+        )
+        if not insert_or_skip(email):
+            Person.objects.filter(pk=person.pk).delete()
+            return None
+    if data.phone:
+        _phone_new(person, data.phone, data.sms_consent, primary=True).save(force_insert=True)
+    if data.postal_code or data.address_lines or data.locality:
+        PostalAddress.objects.create(person=person, primary=True, **_address_values(data))
+    for name in data.tags:
+        tag_add(person=person, name=name)
+    return person
+
+
+def _person_merge_data(
+    person: Person, data: PersonData, *, by_email: bool, overwrite: bool
+) -> bool:
+    """Merge `data` into a known person. False (nothing written) when their new email address
+    was taken a moment ago by a concurrent submission."""
+    changed = _fields_merge(person, data, overwrite=overwrite)
+    if data.email and by_email:
+        if data.email_status in {EmailStatus.SUBSCRIBED, EmailStatus.UNSUBSCRIBED}:
+            # Only an explicit choice changes a known address's status.
+            EmailAddress.objects.filter(address_normalized=email_key(data.email)).exclude(
+                status=data.email_status
+            ).update(status=data.email_status, modified_at=timezone.now())
+    elif data.email:
+        # Matched by phone: the address is nobody's yet (the match looked it up).
+        email = EmailAddress(
+            person=person,
+            address=data.email,
+            address_normalized=email_key(data.email),
+            primary=not person.email_addresses.exists(),
+            status=data.email_status or EmailStatus.SUBSCRIBED,
+        )
+        if not insert_or_skip(email):
+            return False
+    if data.phone:
+        _merge_phone(person, data.phone, data.sms_consent)
+    if data.postal_code or data.address_lines or data.locality:
+        _merge_address(person, data, overwrite=overwrite)
+    for name in data.tags:
+        tag_add(person=person, name=name)
+    # Always bump modified_at: the record was touched by a new act.
+    person.save(update_fields=[*changed, "modified_at"])
+    return True
+
+
+def _fields_merge(person: Person, data: PersonData, *, overwrite: bool) -> set[str]:
+    """Copy names, source, custom fields, languages and identifiers onto `person` (in memory);
+    returns the names of the fields that changed."""
     changed: set[str] = set()
     for name in NAME_FIELDS:
         value = (getattr(data, name) or "").strip()
@@ -157,16 +236,7 @@ def _apply(person: Person, data: PersonData, *, created: bool, overwrite: bool) 
         if identifier and identifier not in person.foreign_identifiers:
             person.foreign_identifiers = [*person.foreign_identifiers, identifier]
             changed.add("foreign_identifiers")
-    if data.email:
-        _merge_email(person, data.email, data.email_status, created=created)
-    if data.phone:
-        _merge_phone(person, data.phone, data.sms_consent)
-    if data.postal_code or data.address_lines or data.locality:
-        _merge_address(person, data, overwrite=overwrite)
-    for name in data.tags:
-        tag_add(person=person, name=name)
-    # Always bump modified_at: the record was touched by a new act.
-    person.save(update_fields=[*changed, "modified_at"])
+    return changed
 
 
 def _merge_email(person: Person, address: str, status: str | None, *, created: bool) -> None:
@@ -185,32 +255,50 @@ def _merge_email(person: Person, address: str, status: str | None, *, created: b
         existing.save(update_fields=["status", "modified_at"])
 
 
+def _phone_new(person: Person, number: str, sms_consent: bool | None, *, primary: bool):
+    e164, number_type = _phone_checked(number)
+    phone = PhoneNumber(
+        person=person,
+        number=e164,
+        number_type=number_type,
+        sms_capable=number_type in {"mobile", "voip"},
+        primary=primary,
+    )
+    _phone_consent(phone, sms_consent)
+    return phone
+
+
+def _phone_consent(phone: PhoneNumber, sms_consent: bool | None) -> bool:
+    """Record the person's SMS choice on `phone` (in memory); True when it changed."""
+    if sms_consent is None or phone.sms_consent == sms_consent:
+        return False
+    phone.sms_consent = sms_consent
+    phone.sms_consent_at = timezone.now()
+    if sms_consent:
+        phone.sms_capable = True
+    return True
+
+
 def _merge_phone(person: Person, number: str, sms_consent: bool | None) -> None:
-    phone = person.phone_numbers.filter(number=number).first()
+    phones = list(person.phone_numbers.all())
+    phone = next((p for p in phones if p.number == number), None)
     if phone is None:
-        e164, number_type = clean_phone(number)
-        phone = PhoneNumber(
-            person=person,
-            number=e164,
-            number_type=number_type,
-            sms_capable=number_type in {"mobile", "voip"},
-            primary=not person.phone_numbers.exists(),
-        )
-    if sms_consent is not None and phone.sms_consent != sms_consent:
-        phone.sms_consent = sms_consent
-        phone.sms_consent_at = timezone.now()
-        if sms_consent:
-            phone.sms_capable = True
-    phone.save()
+        phone = _phone_new(person, number, sms_consent, primary=not phones)
+        if insert_or_skip(phone):
+            return
+        # The same number was added to this person a moment ago by a concurrent submission.
+        phone = person.phone_numbers.get(number=phone.number)
+    if _phone_consent(phone, sms_consent):
+        phone.save(update_fields=["sms_consent", "sms_consent_at", "sms_capable", "modified_at"])
 
 
-def _merge_address(person: Person, data: PersonData, *, overwrite: bool) -> None:
+def _address_values(data: PersonData) -> dict[str, Any]:
     country = (data.country or "US").upper()[:2]
     postal_code = data.postal_code.strip()
     place = lookup_postal_code(postal_code, country) if postal_code else None
     latitude = data.latitude if data.latitude is not None else (place and place.latitude)
     longitude = data.longitude if data.longitude is not None else (place and place.longitude)
-    values = {
+    return {
         "address_lines": [line.strip() for line in data.address_lines if line.strip()],
         "locality": data.locality.strip() or (place.locality if place else ""),
         "region": data.region.strip() or (place.region if place else ""),
@@ -220,6 +308,11 @@ def _merge_address(person: Person, data: PersonData, *, overwrite: bool) -> None
         "longitude": longitude,
         "accuracy": "rooftop" if data.latitude is not None else ("approximate" if place else ""),
     }
+
+
+def _merge_address(person: Person, data: PersonData, *, overwrite: bool) -> None:
+    values = _address_values(data)
+    postal_code = values["postal_code"]
     addresses = list(person.postal_addresses.all())
     same = next(
         (
@@ -231,14 +324,21 @@ def _merge_address(person: Person, data: PersonData, *, overwrite: bool) -> None
         None,
     )
     if same is not None:
-        for key, value in values.items():
-            if value not in ("", None, []) and (overwrite or getattr(same, key) in ("", None, [])):
-                setattr(same, key, value)
-        same.save()
+        changed = [
+            key
+            for key, value in values.items()
+            if value not in ("", None, [])
+            and (overwrite or getattr(same, key) in ("", None, []))
+            and getattr(same, key) != value
+        ]
+        for key in changed:
+            setattr(same, key, values[key])
+        if changed:
+            same.save(update_fields=[*changed, "modified_at"])
         return
     if addresses and not overwrite:
         return  # a known address is kept; imports that only fill blanks add nothing here
-    if overwrite:
+    if overwrite and any(a.primary for a in addresses):
         person.postal_addresses.filter(primary=True).update(primary=False)
     PostalAddress.objects.create(person=person, primary=True, **values)
 
@@ -401,9 +501,11 @@ def person_join(
     confirmation email. Returns (person, created)."""
     with transaction.atomic():
         person, created = person_match_or_create(data)
-        already_joined = Activity.objects.filter(
-            person=person, kind="join", campaign=campaign
-        ).exists()
+        # Someone new has not joined before; only known people need the check.
+        already_joined = (
+            not created
+            and Activity.objects.filter(person=person, kind="join", campaign=campaign).exists()
+        )
         if not already_joined:
             activity_record(
                 person=person,
@@ -414,7 +516,14 @@ def person_join(
                 details={"source": data.source} if data.source else None,
             )
         key = email_key(data.email)
-        address = person.email_addresses.filter(address_normalized=key).first() if key else None
+        if created and key:
+            # Just written by the match: the address as given, with the status it was given.
+            address: EmailAddress | None = EmailAddress(
+                address=data.email.strip(),
+                status=data.email_status or EmailStatus.SUBSCRIBED,
+            )
+        else:
+            address = person.email_addresses.filter(address_normalized=key).first() if key else None
         if address is not None and address.status == EmailStatus.SUBSCRIBED:
             email_queue(
                 to=address.address,

@@ -14,6 +14,7 @@ from rallypoint.ledger.services import activity_record
 from rallypoint.people.models import Person
 from rallypoint.people.services import PersonData, person_match_or_create
 from rallypoint.sharing.referral import Referral
+from rallypoint.webhooks.services import webhook_emit
 
 from ..models import Approval, Event, Rsvp, RsvpStatus
 from ..permissions import require_manager
@@ -118,6 +119,7 @@ def rsvp_create(
             rsvp.save(update_fields=["status"])
         else:
             raise ValidationError("Sorry, this event is full.", code="full")
+        webhook_emit("attendance", rsvp)
         status = rsvp.status
         rsvp.event = event
         if attended:

@@ -23,7 +23,7 @@ from rallypoint.core.geo import lookup_postal_code
 from ..models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress, Tagging
 from ..normalize import clean_phone, email_key
 from ..services import NAME_FIELDS, PersonData, tag_get_or_create
-from .sql import insert_rows, update_rows
+from .sql import InList, insert_rows, update_rows
 
 FIELD_LABELS = {
     "email": "Email",
@@ -223,18 +223,18 @@ class _Batch:
         keys = {email_key(data.email) for _, data in self.rows if data.email}
         numbers = {data.phone for _, data in self.rows if data.phone}
         email_rows = list(
-            EmailAddress.objects.filter(address_normalized__in=keys).values_list(
+            EmailAddress.objects.filter(InList("address_normalized", keys)).values_list(
                 "id", "address_normalized", "address", "status", "person_id"
             )
         )
         best_phone: dict[str, tuple[datetime, int]] = {}
         for number, person_id, modified in PhoneNumber.objects.filter(
-            number__in=numbers
+            InList("number", numbers)
         ).values_list("number", "person_id", "person__modified_at"):
             if number not in best_phone or (modified, person_id) > best_phone[number]:
                 best_phone[number] = (modified, person_id)
         person_ids = {row[4] for row in email_rows} | {pid for _, pid in best_phone.values()}
-        for pk, *values in Person.objects.filter(pk__in=person_ids).values_list(
+        for pk, *values in Person.objects.filter(InList("id", person_ids)).values_list(
             "pk", "modified_at", *PERSON_MERGED_FIELDS
         ):
             modified_at, *merged = values
@@ -246,12 +246,14 @@ class _Batch:
             slot.has_email = True
             self.emails[key] = _Email(address, key, status, slot, id=email_id)
         for person_id in (
-            EmailAddress.objects.filter(person_id__in=set(self.slots) - {r[4] for r in email_rows})
+            EmailAddress.objects.filter(
+                InList("person_id", set(self.slots) - {r[4] for r in email_rows})
+            )
             .values_list("person_id", flat=True)
             .distinct()
         ):
             self.slots[person_id].has_email = True
-        for row in PhoneNumber.objects.filter(person_id__in=self.slots).values_list(
+        for row in PhoneNumber.objects.filter(InList("person_id", self.slots)).values_list(
             "person_id",
             "id",
             "number",
@@ -266,7 +268,7 @@ class _Batch:
         for number, (_, person_id) in best_phone.items():
             self.phone_owner[number] = self.slots[person_id]
         for row in (
-            PostalAddress.objects.filter(person_id__in=self.slots)
+            PostalAddress.objects.filter(InList("person_id", self.slots))
             .order_by("-primary", "id")
             .values_list("person_id", "id", "primary", *ADDRESS_VALUE_FIELDS)
         ):
@@ -275,7 +277,7 @@ class _Batch:
                 _Address(primary, dict(zip(ADDRESS_VALUE_FIELDS, values, strict=True)), id=pk)
             )
         for person_id, tag_id in Tagging.objects.filter(
-            person_id__in=self.slots, tag_id__in=set(self.tag_ids.values())
+            InList("person_id", self.slots), tag_id__in=set(self.tag_ids.values())
         ).values_list("person_id", "tag_id"):
             self.slots[person_id].tag_ids.add(tag_id)
 

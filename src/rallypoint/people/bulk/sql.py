@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connections, models
-from django.db.models import NOT_PROVIDED
+from django.db.models import NOT_PROVIDED, BooleanField, Expression, F
 from django.utils import timezone
 
 Convert = Callable[[Any], Any]
@@ -133,22 +133,55 @@ def insert_rows(
         return ids
     prepared = [plan.row(values) for values in rows]
     placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
-    insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES "  # noqa: S608
+    insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES {placeholders}"  # noqa: S608
     with connection.cursor() as cursor:
+        # One statement text, whatever the batch size: the driver prepares it once. (Each
+        # multi-row INSERT of a new length would be prepared and cached anew, ~2 MB apiece.)
+        cursor.executemany(insert, prepared)
         if not returning:
-            cursor.executemany(insert + placeholders, prepared)
             return []
-        # Multi-row INSERT … RETURNING, in chunks under the bound-parameter limit.
-        ids = []
-        per_statement = max(1, 30000 // len(names))
-        for start in range(0, len(prepared), per_statement):
-            chunk = prepared[start : start + per_statement]
-            cursor.execute(
-                insert + ", ".join([placeholders] * len(chunk)) + f" RETURNING {quote(pk_name)}",
-                [value for values in chunk for value in values],
-            )
-            ids.extend(r[0] for r in cursor.fetchall())
-    return ids
+        key = next((f for f in plan.all_fields if f.unique), None)
+        if key is None:
+            raise ValueError(f"{model.__name__} needs a unique field to read new ids back")
+        position = plan.all_fields.index(key)
+        keys = [row[position] for row in prepared]
+        cursor.execute(
+            f"SELECT {quote(pk_name)}, {quote(key.column)} FROM {table} "  # noqa: S608
+            f"WHERE {quote(key.column)} IN (SELECT value FROM json_each(%s))",
+            [json.dumps(keys)],
+        )
+        found = {k: pk for pk, k in cursor.fetchall()}
+    return [found[k] for k in keys]
+
+
+class InList(Expression):
+    """`column IN (values)` as one SQL text whatever the number of values (`= ANY(%s)` on
+    PostgreSQL, `IN (SELECT value FROM json_each(%s))` elsewhere), so a batch lookup is
+    prepared once instead of once per list length."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column: str, values):
+        super().__init__()
+        self.column = F(column)
+        self.values = list(values)
+
+    def resolve_expression(
+        self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False
+    ):
+        clone = self.copy()
+        clone.column = self.column.resolve_expression(
+            query, allow_joins, reuse, summarize, for_save
+        )
+        return clone
+
+    def as_sql(self, compiler, connection):
+        lhs, params = compiler.compile(self.column)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*params, self.values]
+        sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - lhs is a column
+        return sql, [*params, json.dumps(self.values)]
 
 
 def update_rows(

@@ -36,6 +36,9 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Sessions in the database whatever REDIS_URL says, so query-count tests count the same
+    # statements on every backend.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     if "redis" in settings.CACHES["default"]["BACKEND"].lower():
         # Redis is shared by parallel test processes: isolate each test by key prefix instead
         # of flushing the database under the others' feet.

@@ -23,6 +23,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A rate limit written "COUNT/SECONDS", e.g. JOIN_RATE_LIMIT=30/600."""
+    raw = os.environ.get(name, default)
+    try:
+        count, window = (int(part) for part in raw.split("/", 1))
+    except ValueError:
+        raise RuntimeError(f"{name} must look like COUNT/SECONDS, e.g. {default}")
+    return count, max(window, 1)
+
+
 def _secret_key() -> str:
     if key := os.environ.get("SECRET_KEY"):
         return key
@@ -224,6 +234,10 @@ TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 # Referral attribution: "first" touch within REFERRAL_COOKIE_DAYS wins, or the "last" one.
 REFERRAL_ATTRIBUTION = os.environ.get("REFERRAL_ATTRIBUTION", "first")
 REFERRAL_COOKIE_DAYS = int(os.environ.get("REFERRAL_COOKIE_DAYS", "30"))
+
+# Per-IP limits on the public join form and on login attempts.
+JOIN_RATE_LIMIT = env_rate("JOIN_RATE_LIMIT", "30/600")
+LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "20/300")
 # How long the signed "My Rallypoint" link in thank-you emails works.
 DASHBOARD_LINK_DAYS = int(os.environ.get("DASHBOARD_LINK_DAYS", "30"))
 

@@ -54,7 +54,7 @@ def chain_to_root(person: Person, campaign: Any) -> list[Person]:
     params.append(MAX_DEPTH)
     sql = f"""
         WITH RECURSIVE chain(person_id, depth) AS (
-            SELECT %s, 0
+            SELECT CAST(%s AS BIGINT), 0
             UNION ALL
             SELECT r.recruiter_id, chain.depth + 1
             FROM {table} r JOIN chain ON r.recruit_id = chain.person_id

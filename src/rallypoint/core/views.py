@@ -2,7 +2,8 @@ from django.shortcuts import render
 
 from rallypoint.accounts.permissions import organizer_required
 from rallypoint.mission.queries import home_campaigns
-from rallypoint.people.queries import people_stats
+
+from .queries import organizer_overview
 
 
 def home(request):
@@ -11,4 +12,4 @@ def home(request):
 
 @organizer_required
 def organize(request):
-    return render(request, "core/organize.html", {"stats": people_stats()})
+    return render(request, "core/organize.html", organizer_overview())

@@ -20,6 +20,7 @@ from rallypoint.ledger.services import activity_record, resolve_referrer
 from rallypoint.people.models import Person
 from rallypoint.people.services import PersonData, person_match_or_create
 from rallypoint.sharing.referral import Referral
+from rallypoint.webhooks.services import webhook_emit
 
 from .links import action_share_url, dashboard_url
 from .models import Action, ActionKind, ActionStatus, Question, QuestionKind, Submission
@@ -310,6 +311,10 @@ def submission_record(
             at=at,
         )
         submission.person_created = person_created
+        if submission.created:
+            webhook_emit(
+                "submission" if action.kind == ActionKind.FORM else "signature", submission
+            )
         if submission.created and submission.counted:
             activity_record(
                 person=person,

@@ -185,9 +185,13 @@ def _person_merge_data(
     if data.email and by_email:
         if data.email_status in {EmailStatus.SUBSCRIBED, EmailStatus.UNSUBSCRIBED}:
             # Only an explicit choice changes a known address's status.
-            EmailAddress.objects.filter(address_normalized=email_key(data.email)).exclude(
-                status=data.email_status
-            ).update(status=data.email_status, modified_at=timezone.now())
+            updated = (
+                EmailAddress.objects.filter(address_normalized=email_key(data.email))
+                .exclude(status=data.email_status)
+                .update(status=data.email_status, modified_at=timezone.now())
+            )
+            if updated and data.email_status == EmailStatus.UNSUBSCRIBED:
+                webhook_emit("unsubscribe", person)
     elif data.email:
         # Matched by phone: the address is nobody's yet (the match looked it up).
         email = EmailAddress(
@@ -253,6 +257,8 @@ def _merge_email(person: Person, address: str, status: str | None, *, created: b
         # Only an explicit choice changes a known address's status.
         existing.status = status
         existing.save(update_fields=["status", "modified_at"])
+        if status == EmailStatus.UNSUBSCRIBED:
+            webhook_emit("unsubscribe", person)
 
 
 def _phone_new(person: Person, number: str, sms_consent: bool | None, *, primary: bool):
@@ -394,6 +400,7 @@ def person_update(*, person: Person, actor: Any, **values: Any) -> Person:
             actor=actor,
             data={"before": {k: before[k] for k in changed}, "after": changed},
         )
+        webhook_emit("person.updated", person)
     return person
 
 
@@ -598,5 +605,9 @@ def email_status_set(*, email: EmailAddress, status: str, actor: Any) -> EmailAd
                 "before": {"status": before},
                 "after": {"status": status},
             },
+        )
+        webhook_emit(
+            "unsubscribe" if status == EmailStatus.UNSUBSCRIBED else "person.updated",
+            email.person,
         )
     return email

@@ -165,6 +165,15 @@ def baseline(path: Path) -> float:
     return seconds
 
 
+def peak_rss_mb() -> float:
+    """This program's own peak RSS. (getrusage would also count the parent's pages that the
+    child shared between fork and exec.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child_import(path: str) -> None:
     """Run in a separate process: the import alone, as `rallypoint people import` runs it."""
     setup_django()
@@ -178,6 +187,7 @@ def child_import(path: str) -> None:
     print(
         json.dumps(
             {
+                "peak_rss_mb": peak_rss_mb(),
                 "seconds": seconds,
                 "rows": job.rows_done,
                 "created": job.created_count,
@@ -249,7 +259,7 @@ def main() -> None:
     if child.returncode != 0:
         sys.exit(child.stderr)
     result = json.loads(child.stdout.strip().splitlines()[-1])
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mb = result["peak_rss_mb"]
     rate = n / result["seconds"]
     print(
         f"import: {result['seconds']:.1f} s, {rate:,.0f} rows/s — created {result['created']:,},"

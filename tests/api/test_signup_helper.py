@@ -244,3 +244,34 @@ def test_signup_liberal_about_content_type(api):
         content_type="text/plain",
     )
     assert response.status_code == 201
+
+
+def test_keyless_signup_is_a_join_with_referral_and_confirmation(anon_api, mailoutbox):
+    from rallypoint.core.models import OutboundEmail
+    from rallypoint.ledger.models import Activity
+    from rallypoint.people.models import Person
+    from rallypoint.sharing.models import Recruitment
+    from tests.factories import PersonFactory
+
+    sharer = PersonFactory()
+    body = {
+        "person": {"given_name": "Lee", "email_addresses": [{"address": "lee@example.org"}]},
+        "referrer_data": {"referrer": sharer.share_code, "source": "whatsapp"},
+    }
+    for _ in range(2):  # a double submit joins once
+        response = anon_api.post("people", body)
+        assert response.status_code == 200
+        assert response.json() == {}
+    lee = Person.objects.get(email_addresses__address_normalized="lee@example.org")
+    joins = Activity.objects.filter(person=lee, kind="join")
+    assert [(a.referrer_id, a.channel) for a in joins] == [(sharer.pk, "whatsapp")]
+    assert Recruitment.objects.filter(recruiter=sharer, recruit=lee).count() == 1
+    assert OutboundEmail.objects.filter(to="lee@example.org").count() == 1
+
+
+def test_keyed_signup_records_no_join_act(api):
+    from rallypoint.ledger.models import Activity
+
+    body = {"person": {"email_addresses": [{"address": "sync@example.org"}]}}
+    assert api.post("people", body).status_code == 201
+    assert Activity.objects.filter(kind="join").count() == 0

@@ -4,11 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from rallypoint.people.models import Tag
-from rallypoint.people.services import person_match_or_create, tag_remove
+from rallypoint.people.services import person_join, person_match_or_create, tag_remove
 
 from ..errors import BadRequest
 from ..hal import HalResponse
-from ..payload import form_fields, get_dict, get_object, get_str_list
+from ..payload import form_fields, get_dict, get_object, get_referral, get_str_list
 from ..queries import api_people, api_taggings
 from ..resources.people import (
     OSDI_FIELD_NAMES,
@@ -40,6 +40,9 @@ class PeopleView(CollectionMixin, Endpoint):
         remove_tags: list[str] = []
         if form is not None:
             data, add_tags = person_data_from_form(form)
+            referral, _ = get_referral(
+                {"referrer_data": {"referrer": form.get("ref"), "source": form.get("ch")}}
+            )
         else:
             document = get_dict(body, "person")
             if document is None:
@@ -50,10 +53,16 @@ class PeopleView(CollectionMixin, Endpoint):
             data = person_data_from_osdi(document)
             add_tags = get_str_list(body, "add_tags", max_length=100)
             remove_tags = get_str_list(body, "remove_tags", max_length=100)
+            referral, _ = get_referral(body)
         data.tags = add_tags
         try:
             with transaction.atomic():
-                person, created = person_match_or_create(data)
+                if self.anonymous:
+                    # A keyless post comes from an embedded sign-up form: someone joining, with
+                    # the join act (and its referral) and confirmation email of the Join page.
+                    person, created = person_join(data=data, referral=referral)
+                else:
+                    person, created = person_match_or_create(data)
                 for name in remove_tags:
                     tag = Tag.objects.filter(name__iexact=name).first()
                     if tag is not None:

@@ -173,6 +173,26 @@ cores (--workers 4) was slower everywhere.
 """
 
 
+def bench_env(db_url: str, var_dir: str, settings_module: str, port: int) -> dict[str, str]:
+    """The environment of a benchmark server: its own database and var dir, no rate limit,
+    database task queue, quiet logs."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "RALLYPOINT_VAR_DIR": var_dir,
+        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "PYTHONPATH": f"{BENCH}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        "ACTION_RATE_LIMIT": "0/1",
+        "TASK_BACKEND": "db",
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "0",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+    }
+    env.pop("REDIS_URL", None)
+    return env
+
+
 def sh(cmd, env, **kwargs):
     return subprocess.run(cmd, env=env, cwd=ROOT, check=True, text=True, **kwargs)
 
@@ -272,20 +292,7 @@ def main() -> None:
 
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     var_dir = tempfile.mkdtemp(prefix="rp-bench-actions-")
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "RALLYPOINT_VAR_DIR": var_dir,
-        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-        "DJANGO_SETTINGS_MODULE": "action_submit_settings",
-        "PYTHONPATH": f"{BENCH}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-        "ACTION_RATE_LIMIT": "0/1",
-        "TASK_BACKEND": "db",
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "0",
-        "SITE_URL": f"http://127.0.0.1:{args.port}",
-    }
-    env.pop("REDIS_URL", None)
+    env = bench_env(db_url, var_dir, "action_submit_settings", args.port)
     print(f"database {db_url}; var {var_dir}")
     database_prepare(db_url)
     sh([PYTHON, "-m", "rallypoint", "migrate", "-v0"], env)

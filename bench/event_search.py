@@ -33,33 +33,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/rp_bench_events"
 SECTION = "### Event search and RSVP throughput"
-METROS = [
-    "100",
-    "112",
-    "191",
-    "200",
-    "212",
-    "303",
-    "331",
-    "432",
-    "441",
-    "481",
-    "532",
-    "554",
-    "600",
-    "631",
-    "641",
-    "752",
-    "770",
-    "802",
-    "850",
-    "891",
-    "900",
-    "941",
-    "956",
-    "971",
-    "981",
-]
 PROBES = ["10001", "80202", "60601", "94110", "59001"]
 
 
@@ -153,6 +126,8 @@ def load(args) -> None:
         cursor.execute(
             "TRUNCATE events_rsvp, events_eventhost, events_event, people_person CASCADE"
         )
+    from rallypoint.people.demo import METROS
+
     rng = random.Random(2008)
     places = [
         z

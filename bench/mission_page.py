@@ -35,6 +35,7 @@ from pathlib import Path
 from action_submit import (
     GET_LUA,
     SUBMIT_LUA,
+    bench_env,
     csrf_pair,
     database_prepare,
     wait_ready,
@@ -142,20 +143,7 @@ def main() -> None:
 
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     var_dir = tempfile.mkdtemp(prefix="rp-bench-mission-")
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "RALLYPOINT_VAR_DIR": var_dir,
-        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-        "DJANGO_SETTINGS_MODULE": "mission_page_settings",
-        "PYTHONPATH": f"{BENCH}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-        "ACTION_RATE_LIMIT": "0/1",
-        "TASK_BACKEND": "db",
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "0",
-        "SITE_URL": f"http://127.0.0.1:{args.port}",
-    }
-    env.pop("REDIS_URL", None)
+    env = bench_env(db_url, var_dir, "mission_page_settings", args.port)
     print(f"database {db_url}; var {var_dir}")
     database_prepare(db_url)
     sh([PYTHON, "-m", "rallypoint", "migrate", "-v0"], env)

@@ -80,6 +80,27 @@ def test_action_post_bad_input_keeps_good_values_and_explains(client):
     assert Person.objects.count() == 0
 
 
+def test_action_post_unknown_zip_is_explained_and_stores_nothing(client):
+    action = ActionFactory()
+    response = client.post(
+        reverse("actions:detail", args=[action.slug]), {**GOOD, "postal_code": "00000"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "postal_code": ["We couldn't find that ZIP code. Check it and try again."]
+    }
+    assert Submission.objects.count() == 0
+
+
+def test_action_post_international_postal_code_is_accepted(client):
+    action = ActionFactory()
+    response = client.post(
+        reverse("actions:detail", args=[action.slug]), {**GOOD, "postal_code": "SW1A 1AA"}
+    )
+    assert response.status_code == 302
+    assert Submission.objects.count() == 1
+
+
 def test_action_post_sms_consent_without_phone_is_explained(client):
     action = ActionFactory()
     response = client.post(

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from rallypoint.core.geo import lookup_postal_code
 from rallypoint.mission.models import Campaign
 from rallypoint.people.normalize import clean_email, clean_phone
 from rallypoint.people.services import PersonData
@@ -100,8 +101,11 @@ class SubmissionForm(forms.Form):
 
     def clean_postal_code(self) -> str:
         code = self.cleaned_data["postal_code"].strip().upper()
-        if re.fullmatch(r"[\d\- ]+", code) and not US_ZIP_RE.match(code.replace(" ", "")):
-            raise ValidationError("Enter a 5-digit ZIP code, like 80202.")
+        if re.fullmatch(r"[\d\- ]+", code):
+            if not US_ZIP_RE.match(code.replace(" ", "")):
+                raise ValidationError("Enter a 5-digit ZIP code, like 80202.")
+            if lookup_postal_code(code[:5], "US") is None:
+                raise ValidationError("We couldn't find that ZIP code. Check it and try again.")
         return code
 
     def clean(self) -> dict[str, Any]:

@@ -133,7 +133,9 @@ def main() -> None:
         t = time.perf_counter()
         load(args.people, random.Random(args.seed))
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            # What autovacuum does soon after a load: statistics, and the visibility map
+            # that lets PostgreSQL answer from indexes alone.
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
         print(f"loaded {args.people:,} people in {time.perf_counter() - t:.0f} s")
 
     definition = definition_clean(

@@ -3,6 +3,8 @@
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
 from pathlib import Path
@@ -16,7 +18,7 @@ from django.utils import timezone
 
 from rallypoint.core.audit import log_action
 from rallypoint.core.mail import email_queue
-from rallypoint.people.bulk import people_bulk_upsert
+from rallypoint.people.bulk import PreparedRows, people_bulk_prepare, people_bulk_write
 from rallypoint.people.models import Person
 from rallypoint.people.services import person_merge
 
@@ -198,50 +200,78 @@ def import_job_run(
     return ImportJob.objects.get(pk=job.pk)
 
 
+@dataclass
+class _Batch:
+    size: int
+    prepared: PreparedRows
+    skipped: list[ImportRowError]  # rows that never became PersonData
+    values_at: dict[int, list[str]]
+
+
+def _prepare(job: ImportJob, chunk: list, mapping: dict[int, str]) -> _Batch:
+    """Map and validate one chunk of records: no database access."""
+    skipped, rows, values_at = [], [], {}
+    for record in chunk:
+        if record.values is None:
+            skipped.append(ImportRowError(job=job, line=record.line, reason=record.problem))
+            continue
+        values_at[record.line] = record.values
+        try:
+            rows.append((record.line, person_data(record.values, mapping, job.headers)))
+        except RowProblem as problem:
+            skipped.append(
+                ImportRowError(job=job, line=record.line, reason=str(problem), values=record.values)
+            )
+    prepared = people_bulk_prepare(rows, tags=job.tags, source=job.source)
+    return _Batch(len(chunk), prepared, skipped, values_at)
+
+
 def _run(job: ImportJob, token: str, batch_size: int, on_progress) -> None:
     fmt = CsvFormat(job.encoding, job.delimiter, job.quotechar)
     mapping = {int(k): v for k, v in job.mapping.items() if v}
-    headers = job.headers
-    overwrite = not job.fill_blanks_only
-    path = Path(job.file.path)
-    rows = records(path, fmt, skip=job.rows_done)
-    for chunk in _batches(rows, batch_size):
-        good, errors = [], []
-        values_at = {}
-        for record in chunk:
-            if record.values is None:
-                errors.append(ImportRowError(job=job, line=record.line, reason=record.problem))
-                continue
-            values_at[record.line] = record.values
-            try:
-                good.append((record.line, person_data(record.values, mapping, headers)))
-            except RowProblem as problem:
-                errors.append(
-                    ImportRowError(
-                        job=job, line=record.line, reason=str(problem), values=record.values
-                    )
-                )
-        with transaction.atomic():
-            current = ImportJob.objects.select_for_update().get(pk=job.pk)
-            if current.run_token != token or current.status != ImportStatus.RUNNING:
+    chunks = _batches(records(Path(job.file.path), fmt, skip=job.rows_done), batch_size)
+
+    def prepare_next() -> _Batch | None:
+        chunk = next(chunks, None)
+        return None if chunk is None else _prepare(job, chunk, mapping)
+
+    # The next batch is read and validated (pure Python) while this one is written (mostly
+    # waiting on the database), so the two overlap.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-prepare") as pool:
+        upcoming = pool.submit(prepare_next)
+        while (batch := upcoming.result()) is not None:
+            upcoming = pool.submit(prepare_next)
+            if not _write(job, token, batch):
                 return  # cancelled, or another worker took over
-            result = people_bulk_upsert(good, overwrite=overwrite, tags=job.tags, source=job.source)
-            errors.extend(
-                ImportRowError(
-                    job=job, line=e.line, reason=e.reason[:500], values=values_at[e.line]
-                )
-                for e in result.errors
+            if on_progress is not None:
+                on_progress(ImportJob.objects.get(pk=job.pk))
+    _finish(job, token)
+
+
+def _write(job: ImportJob, token: str, batch: _Batch) -> bool:
+    with transaction.atomic():
+        current = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if current.run_token != token or current.status != ImportStatus.RUNNING:
+            return False
+        result = people_bulk_write(batch.prepared, overwrite=not job.fill_blanks_only)
+        errors = batch.skipped + [
+            ImportRowError(
+                job=job, line=e.line, reason=e.reason[:500], values=batch.values_at[e.line]
             )
-            ImportRowError.objects.bulk_create(errors)
-            ImportJob.objects.filter(pk=job.pk).update(
-                rows_done=F("rows_done") + len(chunk),
-                created_count=F("created_count") + result.created,
-                updated_count=F("updated_count") + result.updated,
-                skipped_count=F("skipped_count") + len(errors),
-                heartbeat_at=timezone.now(),
-            )
-        if on_progress is not None:
-            on_progress(ImportJob.objects.get(pk=job.pk))
+            for e in result.errors
+        ]
+        ImportRowError.objects.bulk_create(errors)
+        ImportJob.objects.filter(pk=job.pk).update(
+            rows_done=F("rows_done") + batch.size,
+            created_count=F("created_count") + result.created,
+            updated_count=F("updated_count") + result.updated,
+            skipped_count=F("skipped_count") + len(errors),
+            heartbeat_at=timezone.now(),
+        )
+    return True
+
+
+def _finish(job: ImportJob, token: str) -> None:
     with transaction.atomic():
         current = ImportJob.objects.select_for_update().get(pk=job.pk)
         if current.run_token != token or current.status != ImportStatus.RUNNING:

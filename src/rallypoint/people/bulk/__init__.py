@@ -154,29 +154,37 @@ def _new_slot(source: str) -> _Slot:
 # --- the batch --------------------------------------------------------------------------------
 
 
-def people_bulk_upsert(
-    rows: Sequence[tuple[int, PersonData]],
-    *,
-    overwrite: bool = False,
-    tags: Sequence[str] = (),
-    source: str = "",
-) -> BatchResult:
-    """Match or create the person each (line, data) row describes, in order, in one transaction.
+@dataclass
+class PreparedRows:
+    """Rows checked by PersonData.validated(), ready for people_bulk_write."""
 
-    `tags` are added to everyone in the batch and `source` is used where a row has none.
-    Bad rows are returned as errors (line + reason) and change nothing; the others are written.
-    """
-    result = BatchResult()
-    valid: list[tuple[int, PersonData]] = []
+    valid: list[tuple[int, PersonData]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def people_bulk_prepare(
+    rows: Iterable[tuple[int, PersonData]], *, tags: Sequence[str] = (), source: str = ""
+) -> PreparedRows:
+    """Validate rows (no database access, so it can run while the previous batch is written).
+    `tags` are added to every row and `source` is used where a row has none."""
+    prepared = PreparedRows()
     for line, data in rows:
         if tags:
             data.tags = [*data.tags, *tags]
         if source and not data.source:
             data.source = source
         try:
-            valid.append((line, data.validated()))
+            prepared.valid.append((line, data.validated()))
         except ValidationError as exc:
-            result.errors.append(RowError(line, error_reason(exc)))
+            prepared.errors.append(RowError(line, error_reason(exc)))
+    return prepared
+
+
+def people_bulk_write(prepared: PreparedRows, *, overwrite: bool = False) -> BatchResult:
+    """Match or create the person each prepared row describes, in order, in one transaction.
+    Bad rows come back as errors (line + reason) and change nothing; the others are written."""
+    result = BatchResult(errors=list(prepared.errors))
+    valid = prepared.valid
     if not valid:
         return result
     tag_ids = _tag_ids(name for _, data in valid for name in data.tags)
@@ -192,6 +200,20 @@ def people_bulk_upsert(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def people_bulk_upsert(
+    rows: Sequence[tuple[int, PersonData]],
+    *,
+    overwrite: bool = False,
+    tags: Sequence[str] = (),
+    source: str = "",
+) -> BatchResult:
+    """people_bulk_prepare then people_bulk_write: the same result as person_match_or_create
+    on each row in order."""
+    return people_bulk_write(
+        people_bulk_prepare(rows, tags=tags, source=source), overwrite=overwrite
+    )
 
 
 def _tag_ids(names: Iterable[str]) -> dict[str, int]:

@@ -3,7 +3,6 @@
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
@@ -229,22 +228,13 @@ def _prepare(job: ImportJob, chunk: list, mapping: dict[int, str]) -> _Batch:
 def _run(job: ImportJob, token: str, batch_size: int, on_progress) -> None:
     fmt = CsvFormat(job.encoding, job.delimiter, job.quotechar)
     mapping = {int(k): v for k, v in job.mapping.items() if v}
-    chunks = _batches(records(Path(job.file.path), fmt, skip=job.rows_done), batch_size)
-
-    def prepare_next() -> _Batch | None:
-        chunk = next(chunks, None)
-        return None if chunk is None else _prepare(job, chunk, mapping)
-
-    # The next batch is read and validated (pure Python) while this one is written (mostly
-    # waiting on the database), so the two overlap.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-prepare") as pool:
-        upcoming = pool.submit(prepare_next)
-        while (batch := upcoming.result()) is not None:
-            upcoming = pool.submit(prepare_next)
-            if not _write(job, token, batch):
-                return  # cancelled, or another worker took over
-            if on_progress is not None:
-                on_progress(ImportJob.objects.get(pk=job.pk))
+    for chunk in _batches(records(Path(job.file.path), fmt, skip=job.rows_done), batch_size):
+        # (Validating the next batch in a thread while this one is written was measured: no
+        # gain, the work is Python-bound either way.)
+        if not _write(job, token, _prepare(job, chunk, mapping)):
+            return  # cancelled, or another worker took over
+        if on_progress is not None:
+            on_progress(ImportJob.objects.get(pk=job.pk))
     _finish(job, token)
 
 

@@ -18,7 +18,8 @@ from django.utils import timezone
 from rallypoint.core.audit import log_action
 from rallypoint.core.mail import email_queue
 from rallypoint.people.bulk import PreparedRows, people_bulk_prepare, people_bulk_write
-from rallypoint.people.models import Person
+from rallypoint.people.bulk.sql import tables_analyze
+from rallypoint.people.models import EmailAddress, Person, PhoneNumber, PostalAddress, Tagging
 from rallypoint.people.services import person_merge
 
 from .csvfile import CsvFormat, CsvFormatError, count_lines, detect_format, read_header, records
@@ -31,6 +32,8 @@ BATCH_SIZE = 2000
 # A running job that has not reported for this long lost its worker (restart, crash).
 STALE_AFTER = timedelta(minutes=2)
 MAX_TAGS = 20
+# Statistics refreshed after 10k, 40k, 160k, 640k… rows of one import (PostgreSQL).
+PEOPLE_TABLES = [Person, EmailAddress, PhoneNumber, PostalAddress, Tagging]
 
 
 def import_job_create(*, file: File | Path, name: str = "", actor: Any = None) -> ImportJob:
@@ -228,11 +231,17 @@ def _prepare(job: ImportJob, chunk: list, mapping: dict[int, str]) -> _Batch:
 def _run(job: ImportJob, token: str, batch_size: int, on_progress) -> None:
     fmt = CsvFormat(job.encoding, job.delimiter, job.quotechar)
     mapping = {int(k): v for k, v in job.mapping.items() if v}
+    next_analyze = 10_000
+    done = 0
     for chunk in _batches(records(Path(job.file.path), fmt, skip=job.rows_done), batch_size):
         # (Validating the next batch in a thread while this one is written was measured: no
         # gain, the work is Python-bound either way.)
         if not _write(job, token, _prepare(job, chunk, mapping)):
             return  # cancelled, or another worker took over
+        done += len(chunk)
+        if done >= next_analyze:
+            tables_analyze(PEOPLE_TABLES)
+            next_analyze *= 4
         if on_progress is not None:
             on_progress(ImportJob.objects.get(pk=job.pk))
     _finish(job, token)

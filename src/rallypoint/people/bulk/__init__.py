@@ -245,19 +245,23 @@ class _Batch:
         keys = {email_key(data.email) for _, data in self.rows if data.email}
         numbers = {data.phone for _, data in self.rows if data.phone}
         email_rows = list(
-            EmailAddress.objects.filter(InList("address_normalized", keys)).values_list(
-                "id", "address_normalized", "address", "status", "person_id"
-            )
+            EmailAddress.objects.filter(InList("address_normalized", keys))
+            .order_by()
+            .values_list("id", "address_normalized", "address", "status", "person_id")
         )
         best_phone: dict[str, tuple[datetime, int]] = {}
-        for number, person_id, modified in PhoneNumber.objects.filter(
-            InList("number", numbers)
-        ).values_list("number", "person_id", "person__modified_at"):
+        for number, person_id, modified in (
+            PhoneNumber.objects.filter(InList("number", numbers))
+            .order_by()
+            .values_list("number", "person_id", "person__modified_at")
+        ):
             if number not in best_phone or (modified, person_id) > best_phone[number]:
                 best_phone[number] = (modified, person_id)
         person_ids = {row[4] for row in email_rows} | {pid for _, pid in best_phone.values()}
-        for pk, *values in Person.objects.filter(InList("id", person_ids)).values_list(
-            "pk", "modified_at", *PERSON_MERGED_FIELDS
+        for pk, *values in (
+            Person.objects.filter(InList("id", person_ids))
+            .order_by()
+            .values_list("pk", "modified_at", *PERSON_MERGED_FIELDS)
         ):
             modified_at, *merged = values
             slot = _Slot(fields=dict(zip(PERSON_MERGED_FIELDS, merged, strict=True)), id=pk)
@@ -271,11 +275,13 @@ class _Batch:
             EmailAddress.objects.filter(
                 InList("person_id", set(self.slots) - {r[4] for r in email_rows})
             )
+            .order_by()
             .values_list("person_id", flat=True)
             .distinct()
         ):
             self.slots[person_id].has_email = True
-        for row in PhoneNumber.objects.filter(InList("person_id", self.slots)).values_list(
+        phones = PhoneNumber.objects.filter(InList("person_id", self.slots)).order_by()
+        for row in phones.values_list(
             "person_id",
             "id",
             "number",
@@ -298,9 +304,13 @@ class _Batch:
             self.slots[person_id].addresses.append(
                 _Address(primary, dict(zip(ADDRESS_VALUE_FIELDS, values, strict=True)), id=pk)
             )
-        for person_id, tag_id in Tagging.objects.filter(
-            InList("person_id", self.slots), tag_id__in=set(self.tag_ids.values())
-        ).values_list("person_id", "tag_id"):
+        for person_id, tag_id in (
+            Tagging.objects.filter(
+                InList("person_id", self.slots), tag_id__in=set(self.tag_ids.values())
+            )
+            .order_by()
+            .values_list("person_id", "tag_id")
+        ):
             self.slots[person_id].tag_ids.add(tag_id)
 
     def run(self, result: BatchResult) -> None:

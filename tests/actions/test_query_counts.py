@@ -90,3 +90,30 @@ def test_petition_post_repeat_signature_statements(client, petition, django_asse
 def _warm_acts(campaign) -> list[tuple[int, str]]:
     warm = Person.objects.get(email_addresses__address_normalized="warm@example.org")
     return [(warm.pk, "sign"), (warm.recruited_by.get(campaign=campaign).recruiter_id, "recruit")]
+
+
+def test_petition_post_statements_are_compiled_once(client, petition):
+    from django.db import connection, connections
+
+    from rallypoint.core import statements
+
+    _, url = petition
+    sharer, known = PersonFactory(), PersonFactory()
+    EmailAddressFactory(person=known, address="known@example.org")
+    with_phone = {**_form("phone@example.org", sharer.share_code), "phone": "2025550143"}
+    assert client.post(url, with_phone).status_code == 302
+    assert client.post(url, _form("known@example.org", sharer.share_code)).status_code == 302
+    cache = connections["default"].__dict__[statements._CACHE_ATTR]
+    # SQLite binds datetimes as text, so the earlier-acts check (by time) stays with the ORM.
+    earlier = "_SelectStatement" if connection.vendor == "postgresql" else "object"
+    expected = {
+        "people.match.email": "_SelectStatement",
+        "people.match.email_or_phone": "_SelectStatement",
+        "people.postal_addresses": "_SelectStatement",
+        "ledger.referrer": "_SelectStatement",
+        "ledger.earlier_act": earlier,
+    }
+    assert {name: type(cache.get(("select", name))).__name__ for name in expected} == expected
+    inserted = {key[1].__name__ for key in cache if key[0] == "insert"}
+    assert {"Person", "EmailAddress", "PhoneNumber", "PostalAddress", "Submission"} <= inserted
+    assert {"Recruitment", "Activity"} <= inserted

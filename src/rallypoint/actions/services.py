@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from rallypoint.core.audit import log_action
-from rallypoint.core.inserts import insert_or_skip
 from rallypoint.core.mail import email_queue
+from rallypoint.core.statements import insert
 from rallypoint.ledger.services import activity_record, resolve_referrer
 from rallypoint.people.models import Person
 from rallypoint.people.services import PersonData, person_match_or_create
@@ -359,13 +359,14 @@ def _submission_create(
     }
     if person_created:
         # Nobody else can have signed as a person who did not exist a moment ago.
-        submission = Submission.objects.create(**values, counted=True)
+        submission = Submission(**values, counted=True)
+        insert(submission)
         submission.created = True
         return submission
     # The counted submission is unique per person and action: the insert itself says whether
     # this person had signed already (or their second click landed at the same moment).
     submission = Submission(**values, counted=True)
-    if insert_or_skip(submission):
+    if insert(submission, ignore_conflicts=True):
         submission.created = True
         return submission
     existing = Submission.objects.get(action=action, person=person, counted=True)

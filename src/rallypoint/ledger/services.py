@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
-from rallypoint.core.inserts import insert_or_skip
+from rallypoint.core.statements import Select, insert
 from rallypoint.people.models import Person
 from rallypoint.sharing.models import Recruitment
 from rallypoint.sharing.referral import Referral
@@ -22,12 +22,30 @@ def points_for(kind: str, campaign: Any = None) -> int:
     return default_points(kind)
 
 
+# Only the key is needed to credit them; other fields load if someone reads them.
+_REFERRER = Select(
+    "ledger.referrer",
+    Person,
+    lambda code: Person.objects.filter(share_code=code).only("id", "share_code")[:1],
+)
+_EARLIER_ACT = Select(
+    "ledger.earlier_act",
+    Activity,
+    # One filter() per argument, in the arguments' order (filter() sorts its keywords).
+    lambda person_id, campaign_id, at: (
+        Activity.objects.filter(person_id=person_id)
+        .filter(campaign_id=campaign_id)
+        .filter(created_at__lt=at)
+        .values_list("id")[:1]
+    ),
+)
+
+
 def resolve_referrer(referral: Referral | None, person: Person | None = None) -> Person | None:
     """The person behind a share code; None for unknown codes and self-referral."""
     if referral is None or not referral.code:
         return None
-    # Only the key is needed to credit them; other fields load if someone reads them.
-    referrer = Person.objects.filter(share_code=referral.code).only("id", "share_code").first()
+    referrer = _REFERRER.one(referral.code)
     if referrer is None or (person is not None and referrer.pk == person.pk):
         return None
     return referrer
@@ -92,10 +110,10 @@ def activity_record(
             person_created=person_created,
         )
     if edge is None:
-        activity.save(force_insert=True)
+        insert(activity)
     else:
         # The act and the recruiter's credit in one INSERT, in that order.
-        Activity.objects.bulk_create([activity, _recruit_credit(edge)])
+        insert(activity, _recruit_credit(edge))
     return activity
 
 
@@ -121,7 +139,7 @@ def recruitment_record(
         person_created=person_created,
     )
     if edge is not None:
-        _recruit_credit(edge).save(force_insert=True)
+        insert(_recruit_credit(edge))
     return edge
 
 
@@ -137,18 +155,18 @@ def _recruitment_edge(
     """The new edge, or None when the recruit was already known to the campaign."""
     if recruiter.pk == recruit.pk:
         return None
-    if not person_created:
-        # Only people who were already known can have acted in the campaign before. (An
-        # existing edge is answered by the insert itself.)
-        earlier = Activity.objects.filter(person=recruit, campaign=campaign, created_at__lt=at)
-        if campaign is None or earlier.exists():
-            return None
+    # Only people who were already known can have acted in the campaign before. (An existing
+    # edge is answered by the insert itself.)
+    if not person_created and (
+        campaign is None or _EARLIER_ACT.one(recruit.pk, campaign.pk, at) is not None
+    ):
+        return None
     edge = Recruitment(
         recruiter=recruiter, recruit=recruit, campaign=campaign, channel=channel, created_at=at
     )
     # One recruiter per recruit and campaign: a unique constraint, so a concurrent first touch
     # (or an edge stored earlier) makes this a no-op.
-    return edge if insert_or_skip(edge) else None
+    return edge if insert(edge, ignore_conflicts=True) else None
 
 
 def _recruit_credit(edge: Recruitment) -> Activity:

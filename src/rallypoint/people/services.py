@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from rallypoint.core.audit import log_action
 from rallypoint.core.geo import lookup_postal_code
-from rallypoint.core.inserts import insert_or_skip
 from rallypoint.core.mail import email_queue
+from rallypoint.core.statements import Select, insert
 from rallypoint.ledger.models import Activity
 from rallypoint.ledger.services import activity_record
 from rallypoint.webhooks.services import webhook_emit
@@ -100,28 +100,53 @@ def find_person(*, email: str = "", phone: str = "") -> Person | None:
     return _match(email, phone)[0]
 
 
+def _by_email_or_phone(
+    email_rank: int, key: str, phone_rank: int, phone: str
+) -> models.QuerySet[Person]:
+    # The ranks are parameters too, in the order the SQL takes them.
+    by_email = (
+        Person.objects.filter(email_addresses__address_normalized=key)
+        .annotate(match_rank=models.Value(email_rank))
+        .order_by()
+    )
+    by_phone = (
+        Person.objects.filter(phone_numbers__number=phone)
+        .annotate(match_rank=models.Value(phone_rank))
+        .order_by()
+    )
+    return by_email.union(by_phone, all=True).order_by("match_rank", "-modified_at")[:1]
+
+
+# Every submission starts with one of these: their SQL is compiled once per connection.
+_MATCH_EMAIL_OR_PHONE = Select("people.match.email_or_phone", Person, _by_email_or_phone)
+_MATCH_EMAIL = Select(
+    "people.match.email",
+    Person,
+    lambda key: Person.objects.filter(email_addresses__address_normalized=key)[:1],
+)
+_MATCH_PHONE = Select(
+    "people.match.phone",
+    Person,
+    lambda phone: Person.objects.filter(phone_numbers__number=phone).order_by("-modified_at")[:1],
+)
+_POSTAL_ADDRESSES = Select(
+    "people.postal_addresses",
+    PostalAddress,
+    lambda person_id: PostalAddress.objects.filter(person_id=person_id),
+)
+
+
 def _match(email: str, phone: str) -> tuple[Person | None, bool]:
     """(person, matched by email?) in one query: email first, then the phone number's most
     recently active owner."""
     key = email_key(email) if email else ""
     if key and phone:
-        by_email = (
-            Person.objects.filter(email_addresses__address_normalized=key)
-            .annotate(match_rank=models.Value(0))
-            .order_by()
-        )
-        by_phone = (
-            Person.objects.filter(phone_numbers__number=phone)
-            .annotate(match_rank=models.Value(1))
-            .order_by()
-        )
-        person = by_email.union(by_phone, all=True).order_by("match_rank", "-modified_at").first()
+        person = _MATCH_EMAIL_OR_PHONE.one(0, key, 1, phone)
         return person, person is not None and person.match_rank == 0
     if key:
-        return Person.objects.filter(email_addresses__address_normalized=key).first(), True
+        return _MATCH_EMAIL.one(key), True
     if phone:
-        person = Person.objects.filter(phone_numbers__number=phone).order_by("-modified_at").first()
-        return person, False
+        return _MATCH_PHONE.one(phone), False
     return None, False
 
 
@@ -155,7 +180,7 @@ def _person_create(data: PersonData) -> Person | None:
     when a concurrent submission took the email address first."""
     person = Person(source=data.source[:200])
     _fields_merge(person, data, overwrite=True)
-    person.save(force_insert=True)
+    insert(person)
     if data.email:
         email = EmailAddress(
             person=person,
@@ -164,13 +189,13 @@ def _person_create(data: PersonData) -> Person | None:
             primary=True,
             status=data.email_status or EmailStatus.SUBSCRIBED,
         )
-        if not insert_or_skip(email):
+        if not insert(email, ignore_conflicts=True):
             Person.objects.filter(pk=person.pk).delete()
             return None
     if data.phone:
-        _phone_new(person, data.phone, data.sms_consent, primary=True).save(force_insert=True)
+        insert(_phone_new(person, data.phone, data.sms_consent, primary=True))
     if data.postal_code or data.address_lines or data.locality:
-        PostalAddress.objects.create(person=person, primary=True, **_address_values(data))
+        insert(PostalAddress(person=person, primary=True, **_address_values(data)))
     for name in data.tags:
         tag_add(person=person, name=name)
     return person
@@ -201,7 +226,7 @@ def _person_merge_data(
             primary=not person.email_addresses.exists(),
             status=data.email_status or EmailStatus.SUBSCRIBED,
         )
-        if not insert_or_skip(email):
+        if not insert(email, ignore_conflicts=True):
             return False
     if data.phone:
         _merge_phone(person, data.phone, data.sms_consent)
@@ -290,7 +315,7 @@ def _merge_phone(person: Person, number: str, sms_consent: bool | None) -> None:
     phone = next((p for p in phones if p.number == number), None)
     if phone is None:
         phone = _phone_new(person, number, sms_consent, primary=not phones)
-        if insert_or_skip(phone):
+        if insert(phone, ignore_conflicts=True):
             return
         # The same number was added to this person a moment ago by a concurrent submission.
         phone = person.phone_numbers.get(number=phone.number)
@@ -319,7 +344,7 @@ def _address_values(data: PersonData) -> dict[str, Any]:
 def _merge_address(person: Person, data: PersonData, *, overwrite: bool) -> None:
     values = _address_values(data)
     postal_code = values["postal_code"]
-    addresses = list(person.postal_addresses.all())
+    addresses = _POSTAL_ADDRESSES.all(person.pk)
     same = next(
         (
             a
@@ -346,7 +371,7 @@ def _merge_address(person: Person, data: PersonData, *, overwrite: bool) -> None
         return  # a known address is kept; imports that only fill blanks add nothing here
     if overwrite and any(a.primary for a in addresses):
         person.postal_addresses.filter(primary=True).update(primary=False)
-    PostalAddress.objects.create(person=person, primary=True, **values)
+    insert(PostalAddress(person=person, primary=True, **values))
 
 
 def tag_get_or_create(name: str) -> Tag:

@@ -8,9 +8,29 @@ from rallypoint.core.models import TimeStampedModel
 SHARE_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
+SHARE_CODE_LENGTH = 10
+# Random bytes below 248 (8 × 31) map to the 31 letters evenly; the others are dropped.
+_SHARE_CODE_BYTES = bytes(
+    ord(SHARE_CODE_ALPHABET[b % len(SHARE_CODE_ALPHABET)]) for b in range(256)
+)
+_SHARE_CODE_DROP = bytes(range(256 - 256 % len(SHARE_CODE_ALPHABET), 256))
+
+
+def new_share_codes(count: int) -> list[str]:
+    """`count` share codes: 10 characters each from a 31-letter alphabet, uniformly random
+    (~8e14 codes, not guessable by enumeration), from a few calls to the system's CSPRNG."""
+    need = count * SHARE_CODE_LENGTH
+    letters = b""
+    while len(letters) < need:
+        # 248 of 256 byte values are kept: ask for a little more than needed.
+        chunk = secrets.token_bytes((need - len(letters)) * 33 // 32 + 8)
+        letters += chunk.translate(_SHARE_CODE_BYTES, _SHARE_CODE_DROP)
+    text = letters[:need].decode("ascii")
+    return [text[i : i + SHARE_CODE_LENGTH] for i in range(0, need, SHARE_CODE_LENGTH)]
+
+
 def new_share_code() -> str:
-    # 10 characters from a 31-letter alphabet: ~8e14 codes, not guessable by enumeration.
-    return "".join(secrets.choice(SHARE_CODE_ALPHABET) for _ in range(10))
+    return new_share_codes(1)[0]
 
 
 class Person(TimeStampedModel):

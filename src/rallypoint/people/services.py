@@ -63,11 +63,13 @@ class PersonData:
     languages_spoken: list[str] = field(default_factory=list)
     source: str = ""
     identifiers: list[str] = field(default_factory=list)
+    # Set by validated(): the type phonenumbers gives `phone` ("mobile", "landline", …).
+    phone_type: str = field(default="", repr=False, compare=False)
 
     def validated(self) -> "PersonData":
         """A copy with email/phone cleaned; raises ValidationError keyed by field."""
         errors: dict[str, list[str]] = {}
-        email = phone = ""
+        email = phone = phone_type = ""
         if self.email.strip():
             try:
                 email = _email_checked(self.email)
@@ -75,7 +77,7 @@ class PersonData:
                 errors["email"] = exc.messages
         if self.phone.strip():
             try:
-                phone = _phone_checked(self.phone, self.country or "US")[0]
+                phone, phone_type = _phone_checked(self.phone, self.country or "US")
             except ValidationError as exc:
                 errors["phone"] = exc.messages
         if not self.email.strip() and not self.phone.strip():
@@ -90,7 +92,7 @@ class PersonData:
         if errors:
             raise ValidationError(errors)
         data = PersonData(**{**self.__dict__})
-        data.email, data.phone = email, phone
+        data.email, data.phone, data.phone_type = email, phone, phone_type
         data.tags = [t.strip()[:100] for t in self.tags if t and t.strip()]
         return data
 

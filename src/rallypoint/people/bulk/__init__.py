@@ -20,8 +20,16 @@ from django.utils import timezone
 
 from rallypoint.core.geo import lookup_postal_code
 
-from ..models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress, Tagging
-from ..normalize import clean_phone, email_key
+from ..models import (
+    EmailAddress,
+    EmailStatus,
+    Person,
+    PhoneNumber,
+    PostalAddress,
+    Tagging,
+    new_share_codes,
+)
+from ..normalize import email_key
 from ..services import NAME_FIELDS, PersonData, tag_get_or_create
 from .sql import InList, insert_rows, update_rows
 
@@ -358,7 +366,7 @@ class _Batch:
         if data.email:
             self._merge_email(slot, data.email, data.email_status)
         if data.phone:
-            self._merge_phone(slot, data.phone, data.sms_consent)
+            self._merge_phone(slot, data.phone, data.phone_type, data.sms_consent)
         if data.postal_code or data.address_lines or data.locality:
             self._merge_address(slot, data)
         for name in data.tags:
@@ -391,20 +399,22 @@ class _Batch:
             existing.status = status
             existing.status_changed = True
 
-    def _merge_phone(self, slot: _Slot, number: str, sms_consent: bool | None) -> None:
+    def _merge_phone(
+        self, slot: _Slot, number: str, number_type: str, sms_consent: bool | None
+    ) -> None:
+        """`number` is E.164 and `number_type` its type, both from PersonData.validated()."""
         phone = slot.phones.get(number)
         if phone is None:
-            e164, number_type = clean_phone(number)
             phone = _Phone(
-                e164,
+                number,
                 number_type,
                 sms_capable=number_type in {"mobile", "voip"},
                 sms_consent=False,
                 sms_consent_at=None,
                 primary=not slot.phones,
             )
-            slot.phones[e164] = phone
-            self.phone_owner[e164] = slot
+            slot.phones[number] = phone
+            self.phone_owner[number] = slot
         if sms_consent is not None and phone.sms_consent != sms_consent:
             phone.sms_consent = sms_consent
             phone.sms_consent_at = self.now
@@ -467,9 +477,11 @@ class _Batch:
     def _write(self) -> None:
         now = self.now
         if self.new_slots:
-            columns = ["created_at", "modified_at", *PERSON_MERGED_FIELDS]
+            columns = ["created_at", "modified_at", "share_code", *PERSON_MERGED_FIELDS]
+            codes = new_share_codes(len(self.new_slots))
             rows = [
-                (now, now, *(s.fields[f] for f in PERSON_MERGED_FIELDS)) for s in self.new_slots
+                (now, now, code, *(s.fields[f] for f in PERSON_MERGED_FIELDS))
+                for s, code in zip(self.new_slots, codes, strict=True)
             ]
             ids = insert_rows(Person, columns, rows, returning=True)
             for slot, pk in zip(self.new_slots, ids, strict=True):

@@ -8,12 +8,14 @@ field itself converts them (get_db_prep_save), once per distinct value where tha
 import json
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from django.db import connections, models
 from django.db.models import NOT_PROVIDED, BooleanField, Expression, F
 from django.utils import timezone
 
 Convert = Callable[[Any], Any]
+_EMPTY_JSON = {list: "[]", dict: "{}"}
 
 
 def _identity(value: Any) -> Any:
@@ -29,13 +31,22 @@ def _converter(field: models.Field, connection, *, for_copy: bool) -> Convert:
             encoder = field.encoder
 
             def dumps(value):
-                return None if value is None else json.dumps(value, cls=encoder)
+                if value is None:
+                    return None
+                if not value and type(value) in _EMPTY_JSON:
+                    return _EMPTY_JSON[type(value)]  # most rows: no custom fields, no languages
+                return json.dumps(value, cls=encoder)
 
             return dumps
         return lambda value: field.get_db_prep_save(value, connection)
     if kind == "UUIDField":
         if for_copy:
             return _identity
+        if not connection.features.has_native_uuid_field:
+            # What UUIDField.get_db_prep_value gives a UUID there: its hex digits.
+            return lambda value: (
+                value.hex if type(value) is UUID else field.get_db_prep_save(value, connection)
+            )
         return lambda value: field.get_db_prep_save(value, connection)
     if kind in {"DateTimeField", "DateField", "TimeField", "DecimalField", "DurationField"}:
         # The same timestamp repeats on every row of a batch: convert it once.

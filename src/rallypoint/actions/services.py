@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from rallypoint.core.audit import log_action
 from rallypoint.core.mail import email_queue
-from rallypoint.core.statements import insert
+from rallypoint.core.statements import Select, insert
 from rallypoint.ledger.services import activity_record, resolve_referrer
 from rallypoint.people.models import Person
 from rallypoint.people.services import PersonData, person_match_or_create
@@ -334,6 +334,20 @@ def submission_record(
     return submission
 
 
+# The counted submission of a person who had signed already (one filter() per argument, in the
+# arguments' order: filter() sorts its keywords).
+_COUNTED_SUBMISSION = Select(
+    "actions.counted_submission",
+    Submission,
+    lambda action_id, person_id: (
+        Submission.objects.filter(action_id=action_id)
+        .filter(person_id=person_id)
+        .filter(counted=True)
+        .order_by()[:1]
+    ),
+)
+
+
 def _submission_create(
     *,
     action: Action,
@@ -369,7 +383,9 @@ def _submission_create(
     if insert(submission, ignore_conflicts=True):
         submission.created = True
         return submission
-    existing = Submission.objects.get(action=action, person=person, counted=True)
+    existing = _COUNTED_SUBMISSION.one(action.pk, person.pk)
+    if existing is None:  # as get() would: the insert was skipped, so the row exists
+        raise Submission.DoesNotExist("No counted submission for this person and action.")
     if action.once_per_person:
         existing.created = False
         return existing

@@ -7,6 +7,7 @@ always the same text with different values, so they are compiled by the ORM once
     insert(person)                               # INSERT … RETURNING id, like save(force_insert)
     insert(email, ignore_conflicts=True)         # ON CONFLICT DO NOTHING: False when skipped
     insert(act, credit)                          # one INSERT of two rows, like bulk_create
+    update(person, ["given_name", "modified_at"])  # like save(update_fields=…)
     Select("people.match_email", Person, lambda key: Person.objects.filter(...)[:1]).one(key)
 
 The SQL still comes from the ORM's compilers (so it is the same on SQLite and PostgreSQL);
@@ -21,7 +22,7 @@ Like bulk_create, `insert` sends no pre_save/post_save signals and calls no save
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import DatabaseError, connections, models, router
 from django.db.models import sql
 from django.db.models.constants import OnConflict
 
@@ -34,6 +35,9 @@ def _cache(connection: Any) -> dict[Any, Any]:
     if cache is None:
         cache = connection.__dict__[_CACHE_ATTR] = {}
     return cache
+
+
+_UNCACHEABLE: Any = object()  # a statement this module leaves to the ORM on that connection
 
 
 def _is_expression(value: Any) -> bool:
@@ -175,6 +179,57 @@ def _set_returned(objs, returned, returning, converters, connection, using) -> N
         obj._state.db = using
 
 
+def update(obj: models.Model, update_fields: Sequence[str]) -> None:
+    """`obj.save(update_fields=update_fields)` in one UPDATE whose SQL is compiled once per
+    model and field set. auto_now fields among them get the current time, as in save(); like
+    save(), raises DatabaseError when the row is gone. A field set whose values the ORM binds
+    differently (JSON, expressions) is saved through save() instead."""
+    model = type(obj)
+    meta = model._meta
+    names = set(update_fields)
+    fields = tuple(
+        f
+        for f in meta.local_concrete_fields
+        if not f.primary_key and not f.generated and (f.name in names or f.attname in names)
+    )
+    if len(fields) != len(names) or not obj._is_pk_set():
+        obj.save(update_fields=update_fields)  # save() raises for unknown names
+        return
+    using = router.db_for_write(model, instance=obj)
+    connection = connections[using]
+    key = ("update", model, fields)
+    statement = _cache(connection).get(key)
+    if statement is _UNCACHEABLE:
+        obj.save(update_fields=update_fields)
+        return
+    values = [f.pre_save(obj, False) for f in fields]
+    if any(_is_expression(v) for v in values):
+        obj.save(update_fields=update_fields)
+        return
+    pk = meta.pk.get_db_prep_value(obj.pk, connection)
+    params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+    params.append(pk)
+    if statement is None:
+        query = model._base_manager.using(using).filter(pk=obj.pk).query.chain(sql.UpdateQuery)
+        query.add_update_fields([(f, None, v) for f, v in zip(fields, values, strict=True)])
+        sql_text, compiled = query.get_compiler(using).as_sql()
+        same = len(compiled) == len(params) and all(
+            c == p and type(c) is type(p) for c, p in zip(compiled, params, strict=True)
+        )
+        statement = sql_text if same else _UNCACHEABLE
+        _cache(connection)[key] = statement
+        if not same:
+            obj.save(update_fields=update_fields)
+            return
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        updated = cursor.rowcount
+    if not updated:
+        raise DatabaseError("Save with update_fields did not affect any rows.")
+    obj._state.adding = False
+    obj._state.db = using
+
+
 class Select:
     """A read whose SQL the ORM writes once: `build(*args)` returns the queryset (sliced if it
     should have a LIMIT) and `one(*args)` / `all(*args)` run it with new values.
@@ -211,9 +266,6 @@ class Select:
     def one(self, *args: Any) -> Any:
         rows = self.all(*args)
         return rows[0] if rows else None
-
-
-_UNCACHEABLE: Any = object()  # a query this module leaves to the ORM on that connection
 
 
 class _SelectStatement:

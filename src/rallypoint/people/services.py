@@ -11,7 +11,7 @@ from django.utils import timezone
 from rallypoint.core.audit import log_action
 from rallypoint.core.geo import lookup_postal_code
 from rallypoint.core.mail import email_queue
-from rallypoint.core.statements import Select, insert
+from rallypoint.core.statements import Select, insert, update
 from rallypoint.ledger.models import Activity
 from rallypoint.ledger.services import activity_record
 from rallypoint.webhooks.services import webhook_emit
@@ -237,7 +237,7 @@ def _person_merge_data(
     for name in data.tags:
         tag_add(person=person, name=name)
     # Always bump modified_at: the record was touched by a new act.
-    person.save(update_fields=[*changed, "modified_at"])
+    update(person, [*changed, "modified_at"])
     return True
 
 

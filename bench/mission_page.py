@@ -125,7 +125,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("WEB_THREADS", "32")),
+        help="gunicorn threads per worker (as `rallypoint serve`)",
+    )
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--acts", type=int, default=100_000, help="ledger rows seeded")
     parser.add_argument("--with-submissions", action="store_true")
@@ -258,7 +263,9 @@ def report(results: dict, progress: dict, args) -> None:
         section = (
             "## Mission page (bench/mission_page.py)\n\n"
             f"Last run {time.strftime('%Y-%m-%d')}: PostgreSQL, gunicorn gthread "
-            f"{args.workers}×{args.threads}, wrk {args.connections} connections, "
+            f"{args.workers}×{args.threads}, WRITE_CONCURRENCY "
+            f"{os.environ.get('WRITE_CONCURRENCY', '4 (default)')}, "
+            f"wrk {args.connections} connections, "
             f"{args.duration} s per run, {args.acts:,} ledger rows, "
             f"{args.submit_connections} connections posting signatures during submissions, "
             "on this machine "
@@ -271,12 +278,12 @@ def report(results: dict, progress: dict, args) -> None:
             "5 s per process.\n\n"
             "Most page requests run no query and render nothing: anonymous visitors share a "
             "copy rendered at most once per 5 s per process. While signatures are posted, both "
-            "kinds of request share gunicorn's threads and the two cores with PostgreSQL; a "
-            "signature holds a thread for hundreds of milliseconds, so page requests mostly "
-            "wait for a free thread. More threads per worker (--threads) shorten that wait. "
-            "The anonymous page is sent with Cache-Control: public, max-age=5, so a caching "
-            "proxy in front (nginx proxy_cache, a CDN) can serve it without reaching the "
-            "application at all.\n"
+            "kinds of request share gunicorn's threads and the two cores with PostgreSQL. Each "
+            "process runs at most WRITE_CONCURRENCY signatures at once (the others wait their "
+            "turn without using a thread's CPU), so with more threads than write slots the page "
+            "requests find a free thread at once instead of queueing behind signatures "
+            "(docs/deployment.md, Busy days). The anonymous page is also sent with "
+            "Cache-Control: public, max-age=5 for a caching proxy in front.\n"
         )
         pattern = re.compile(r"## Mission page \(bench/mission_page.py\).*?(?=\n## |\Z)", re.S)
         text = (

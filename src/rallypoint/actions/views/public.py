@@ -10,6 +10,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rallypoint.core.concurrency import write_slot
 from rallypoint.mission.hooks import ways_to_help
 from rallypoint.sharing.referral import from_query
 
@@ -90,6 +91,7 @@ def _submit(request, action, *, embedded):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@write_slot
 def action_detail(request, slug):
     action = _action_or_404(request, slug)
     if request.method == "POST":
@@ -103,6 +105,7 @@ def action_detail(request, slug):
 @csrf_exempt  # see spam.py: the widget proves itself with a signed token instead
 @xframe_options_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
+@write_slot
 def action_embed(request, slug):
     action = _action_or_404(request, slug)
     if request.method == "POST":

@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from rallypoint.core.concurrency import write_slot
 from rallypoint.core.ratelimit import client_ip, hit
 from rallypoint.mission.models import Campaign
 from rallypoint.people.services import PersonData
@@ -123,6 +124,7 @@ def event_detail(request, uuid, form=None):
 
 
 @require_POST
+@write_slot
 def rsvp(request, uuid):
     event = _viewable(request, uuid)
     allowed, retry = hit(f"rsvp:{client_ip(request)}", limit=30, window=600)

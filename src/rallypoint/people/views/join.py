@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from rallypoint.core.concurrency import write_slot
 from rallypoint.core.ratelimit import client_ip, hit
 
 from ..forms import JoinForm
@@ -20,6 +21,7 @@ def _rate(request) -> tuple[bool, int]:
     return hit(f"join:{client_ip(request)}", limit=limit, window=window)
 
 
+@write_slot
 def join(request):
     form = JoinForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":

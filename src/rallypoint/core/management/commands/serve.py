@@ -23,7 +23,13 @@ class Command(BaseCommand):
             help="gunicorn worker processes (WEB_CONCURRENCY). More than 1 needs REDIS_URL for "
             "shared rate limits.",
         )
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "8")))
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=int(os.environ.get("WEB_THREADS", "32")),
+            help="threads per worker (WEB_THREADS); keep it well above WRITE_CONCURRENCY so "
+            "pages are served while writes wait for their slot.",
+        )
         parser.add_argument("--no-worker", action="store_true", help="Serve the web only.")
 
     def handle(self, *args, host, port, workers, threads, no_worker, **options):

@@ -1,0 +1,199 @@
+"""The write bulkhead: at most WRITE_CONCURRENCY public writes per process, pages never wait."""
+
+import threading
+import time
+
+import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+
+from rallypoint.actions.models import Submission
+from rallypoint.core.concurrency import FairSlots, write_slot, write_slots
+from rallypoint.events.models import Rsvp
+from rallypoint.people.models import Person
+from tests.actions.factories import ActionFactory
+from tests.events.factories import EventFactory
+
+
+@pytest.fixture
+def one_slot(settings):
+    settings.WRITE_CONCURRENCY = 1
+    settings.WRITE_WAIT_SECONDS = 0.05
+    return write_slots()
+
+
+def test_bound_holds_and_every_write_finishes(settings):
+    settings.WRITE_CONCURRENCY = 3
+    settings.WRITE_WAIT_SECONDS = 30
+    running, peak, guard = [0], [0], threading.Lock()
+
+    @write_slot
+    def slow_view(request):
+        with guard:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.02)
+        with guard:
+            running[0] -= 1
+        return HttpResponse("ok")
+
+    factory = RequestFactory()
+    statuses = []
+
+    def post():
+        statuses.append(slow_view(factory.post("/x/")).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 12
+    assert peak[0] == 3
+
+
+def test_get_is_never_held_back(one_slot):
+    calls = []
+
+    @write_slot
+    def view(request):
+        calls.append(request.method)
+        return HttpResponse("page")
+
+    factory = RequestFactory()
+    with one_slot:  # every write slot taken
+        assert view(factory.get("/x/")).status_code == 200
+        assert view(factory.head("/x/")).status_code == 200
+    assert calls == ["GET", "HEAD"]
+
+
+def test_waiting_write_runs_when_a_slot_frees(settings):
+    settings.WRITE_CONCURRENCY = 1
+    settings.WRITE_WAIT_SECONDS = 10
+    slots = write_slots()
+
+    @write_slot
+    def view(request):
+        return HttpResponse("saved")
+
+    result = {}
+    slots.acquire()
+    waiter = threading.Thread(
+        target=lambda: result.update(status=view(RequestFactory().post("/x/")).status_code)
+    )
+    waiter.start()
+    time.sleep(0.1)
+    assert "status" not in result  # still waiting its turn
+    slots.release()
+    waiter.join(timeout=5)
+    assert result == {"status": 200}
+
+
+@pytest.mark.django_db
+def test_setting_change_resizes_the_slots(settings):
+    settings.WRITE_CONCURRENCY = 2
+    first = write_slots()
+    settings.WRITE_CONCURRENCY = 5
+    second = write_slots()
+    assert first is not second
+    assert all(second.acquire(timeout=0) for _ in range(5))
+    assert not second.acquire(timeout=0)
+    for _ in range(5):
+        second.release()
+
+
+@pytest.mark.django_db
+def test_busy_petition_gets_a_polite_503_and_stores_nothing(client, one_slot):
+    action = ActionFactory()
+    url = reverse("actions:detail", args=[action.slug])
+    data = {
+        "given_name": "Ana",
+        "family_name": "Ruiz",
+        "email": "ana@example.org",
+        "postal_code": "80202",
+    }
+    with one_slot:
+        page = client.get(url)
+        busy = client.post(url, data)
+    assert page.status_code == 200
+    assert busy.status_code == 503
+    assert busy["Retry-After"] == "10"
+    html = busy.content.decode()
+    assert "very busy" in html and "Nothing was stored" in html
+    assert Submission.objects.count() == 0 and Person.objects.count() == 0
+    # With the slot free again the same POST goes through.
+    assert client.post(url, data).status_code == 302
+    assert Submission.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_busy_join_embed_and_rsvp_are_bounded_too(client, one_slot):
+    action = ActionFactory()
+    event = EventFactory()
+    with one_slot:
+        join = client.post(reverse("people:join"), {"email": "b@example.org"})
+        embed = client.post(reverse("actions:embed", args=[action.slug]), {"email": "c@x.org"})
+        rsvp = client.post(f"{event.get_absolute_url()}rsvp/", {"email": "d@example.org"})
+    assert [join.status_code, embed.status_code, rsvp.status_code] == [503, 503, 503]
+    assert Person.objects.count() == 0 and Rsvp.objects.count() == 0
+
+
+def test_slots_are_served_in_order_of_arrival():
+    slots = FairSlots(1)
+    slots.acquire()
+    order = []
+
+    def wait(name):
+        slots.acquire(timeout=5)
+        order.append(name)
+        slots.release()
+
+    threads = []
+    for name in "abcde":
+        thread = threading.Thread(target=wait, args=(name,))
+        thread.start()
+        threads.append(thread)
+        while len(slots._waiters) < len(threads):  # queued before the next one arrives
+            time.sleep(0.001)
+    slots.release()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert order == list("abcde")
+
+
+def test_a_timed_out_waiter_leaves_the_queue_and_the_count_stays_right():
+    slots = FairSlots(2)
+    assert slots.acquire(timeout=0) and slots.acquire(timeout=0)
+    assert not slots.acquire(timeout=0.01)
+    assert not slots._waiters
+    slots.release()
+    slots.release()
+    assert slots.acquire(timeout=0) and slots.acquire(timeout=0)
+    assert not slots.acquire(timeout=0)
+    slots.release()
+    slots.release()
+    with pytest.raises(ValueError):
+        slots.release()
+
+
+def test_many_threads_never_exceed_the_bound():
+    slots, running, peak, guard = FairSlots(3), [0], [0], threading.Lock()
+
+    def work():
+        for _ in range(20):
+            assert slots.acquire(timeout=10)
+            with guard:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            time.sleep(0.0005)
+            with guard:
+                running[0] -= 1
+            slots.release()
+
+    threads = [threading.Thread(target=work) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak[0] == 3 and running[0] == 0 and slots._free == 3

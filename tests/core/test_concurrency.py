@@ -16,6 +16,30 @@ from tests.actions.factories import ActionFactory
 from tests.events.factories import EventFactory
 
 
+class Occupancy:
+    """Counts how many threads are inside `busy()` at once, and the most there ever were."""
+
+    def __init__(self):
+        self.now = self.peak = 0
+        self._guard = threading.Lock()
+
+    def busy(self, seconds: float) -> None:
+        with self._guard:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        time.sleep(seconds)
+        with self._guard:
+            self.now -= 1
+
+
+def run_threads(target, count: int) -> None:
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 @pytest.fixture
 def one_slot(settings):
     settings.WRITE_CONCURRENCY = 1
@@ -26,31 +50,18 @@ def one_slot(settings):
 def test_bound_holds_and_every_write_finishes(settings):
     settings.WRITE_CONCURRENCY = 3
     settings.WRITE_WAIT_SECONDS = 30
-    running, peak, guard = [0], [0], threading.Lock()
+    occupancy = Occupancy()
 
     @write_slot
     def slow_view(request):
-        with guard:
-            running[0] += 1
-            peak[0] = max(peak[0], running[0])
-        time.sleep(0.02)
-        with guard:
-            running[0] -= 1
+        occupancy.busy(0.02)
         return HttpResponse("ok")
 
     factory = RequestFactory()
     statuses = []
-
-    def post():
-        statuses.append(slow_view(factory.post("/x/")).status_code)
-
-    threads = [threading.Thread(target=post) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(lambda: statuses.append(slow_view(factory.post("/x/")).status_code), 12)
     assert statuses == [200] * 12
-    assert peak[0] == 3
+    assert occupancy.peak == 3
 
 
 def test_get_is_never_held_back(one_slot):
@@ -178,22 +189,13 @@ def test_a_timed_out_waiter_leaves_the_queue_and_the_count_stays_right():
 
 
 def test_many_threads_never_exceed_the_bound():
-    slots, running, peak, guard = FairSlots(3), [0], [0], threading.Lock()
+    slots, occupancy = FairSlots(3), Occupancy()
 
     def work():
         for _ in range(20):
             assert slots.acquire(timeout=10)
-            with guard:
-                running[0] += 1
-                peak[0] = max(peak[0], running[0])
-            time.sleep(0.0005)
-            with guard:
-                running[0] -= 1
+            occupancy.busy(0.0005)
             slots.release()
 
-    threads = [threading.Thread(target=work) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert peak[0] == 3 and running[0] == 0 and slots._free == 3
+    run_threads(work, 10)
+    assert occupancy.peak == 3 and occupancy.now == 0 and slots._free == 3

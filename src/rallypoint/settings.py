@@ -130,6 +130,16 @@ else:
     # A new PostgreSQL connection per request costs several times the throughput.
     _db["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "600"))
     _db["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL binds the parameters itself and, once a statement has run 5 times on a
+    # connection, keeps it prepared: the hot writes skip parse and plan (docs/performance.md).
+    # DATABASE_SERVER_SIDE_BINDING=0 turns it off (e.g. behind PgBouncer in transaction mode
+    # before 1.21, which cannot keep prepared statements).
+    if os.environ.get("DATABASE_SERVER_SIDE_BINDING", "1") != "0":
+        _db["OPTIONS"] = {
+            **_db.get("OPTIONS", {}),
+            "server_side_binding": True,
+            "prepare_threshold": 5,
+        }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from rallypoint.core import shared_pages
 from tests.factories import OrganizerFactory, UserFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -26,6 +27,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
+    shared_pages.forget_all()
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}
     }

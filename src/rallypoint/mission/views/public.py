@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 
+from rallypoint.core.shared_pages import share
 from rallypoint.ledger.caching import cached
 from rallypoint.ledger.dashboard import dashboard_person
 from rallypoint.ledger.queries import leaderboard
@@ -40,7 +41,7 @@ def _render_shared(request, slug: str, template: str, context_of) -> HttpRespons
     response = HttpResponse(cached(key, PAGE_CACHE_SECONDS, render_once))
     # The same few seconds of freshness for a caching proxy in front (it keys on Vary: Cookie).
     patch_cache_control(response, public=True, max_age=PAGE_CACHE_SECONDS)
-    return response
+    return share(response)
 
 
 def _detail_context(campaign) -> dict:

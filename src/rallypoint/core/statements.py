@@ -19,6 +19,10 @@ has its own), so nothing is shared between threads. Anything this module does no
 Like bulk_create, `insert` sends no pre_save/post_save signals and calls no save() override.
 """
 
+import datetime
+import decimal
+import functools
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -40,8 +44,40 @@ def _cache(connection: Any) -> dict[Any, Any]:
 _UNCACHEABLE: Any = object()  # a statement this module leaves to the ORM on that connection
 
 
+# Values of these types are never SQL expressions: no attribute look-ups needed.
+_PLAIN_TYPES = frozenset(
+    {
+        str,
+        int,
+        float,
+        bool,
+        type(None),
+        bytes,
+        datetime.datetime,
+        datetime.date,
+        datetime.time,
+        datetime.timedelta,
+        decimal.Decimal,
+        uuid.UUID,
+    }
+)
+
+
 def _is_expression(value: Any) -> bool:
+    if type(value) in _PLAIN_TYPES:
+        return False
     return hasattr(value, "resolve_expression") or hasattr(value, "as_sql")
+
+
+@functools.cache
+def _insert_fields(model: type[models.Model], pk_set: bool) -> tuple[models.Field, ...]:
+    """The fields save() would insert (the auto primary key only when it is set)."""
+    meta = model._meta
+    return tuple(
+        f
+        for f in meta.local_concrete_fields
+        if not f.generated and (pk_set or f is not meta.auto_field)
+    )
 
 
 class _InsertStatement:
@@ -75,11 +111,7 @@ def insert(*objs: models.Model, ignore_conflicts: bool = False) -> bool:
     pk_set = objs[0]._is_pk_set()
     if any(obj._is_pk_set() != pk_set for obj in objs):
         raise ValueError("insert() needs the primary key set on all instances or on none")
-    fields = tuple(
-        f
-        for f in meta.local_concrete_fields
-        if not f.generated and (pk_set or f is not meta.auto_field)
-    )
+    fields = _insert_fields(model, pk_set)
     features = connection.features
     can_return = (
         features.can_return_columns_from_insert

@@ -2,6 +2,8 @@
 
 import gc
 import logging
+import multiprocessing
+import queue
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -13,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -36,6 +38,11 @@ STALE_AFTER = timedelta(minutes=2)
 MAX_TAGS = 20
 # Statistics refreshed after 10k, 40k, 160k, 640k… rows of one import (PostgreSQL).
 PEOPLE_TABLES = [Person, EmailAddress, PhoneNumber, PostalAddress, Tagging]
+# From this many rows left to import, reading and validating happen in a second process
+# (forked) while this one writes: below it, starting the process costs more than it saves.
+PREPARE_PROCESS_MIN_ROWS = 3 * BATCH_SIZE
+# Batches validated ahead of the writes, at most: memory stays flat whatever the file size.
+PREPARE_AHEAD = 2
 
 
 def import_job_create(*, file: File | Path, name: str = "", actor: Any = None) -> ImportJob:
@@ -182,15 +189,22 @@ def import_job_run(
     job_id: int,
     batch_size: int = BATCH_SIZE,
     on_progress: Callable[[ImportJob], None] | None = None,
+    prepare_process: bool | None = None,
 ) -> ImportJob | None:
     """Import the file from the checkpoint on, one transaction per batch of rows. Safe to call
-    twice: a finished job or one another worker owns is left alone. Returns the job."""
+    twice: a finished job or one another worker owns is left alone. Returns the job.
+
+    `prepare_process`: read and validate in a forked process while this one writes (None:
+    when the platform can fork and at least PREPARE_PROCESS_MIN_ROWS rows are left)."""
     job, token = _claim(job_id)
     if job is None:
         return ImportJob.objects.filter(pk=job_id).first()
+    if prepare_process is None:
+        prepare_process = job.total_rows - job.rows_done >= PREPARE_PROCESS_MIN_ROWS
+    prepare_process = prepare_process and "fork" in multiprocessing.get_all_start_methods()
     try:
         with _collector_spared():
-            _run(job, token, batch_size, on_progress)
+            _run(job, token, batch_size, on_progress, prepare_process)
     except Exception as exc:
         logger.exception("Import %s stopped", job.pk)
         with transaction.atomic():
@@ -209,7 +223,8 @@ def import_job_run(
 class _Batch:
     size: int
     prepared: PreparedRows
-    skipped: list[ImportRowError]  # rows that never became PersonData
+    # Rows that never became PersonData: (line, reason, values or None).
+    skipped: list[tuple[int, str, list[str] | None]]
     values_at: dict[int, list[str]]
 
 
@@ -218,17 +233,80 @@ def _prepare(job: ImportJob, chunk: list, mapping: dict[int, str]) -> _Batch:
     skipped, rows, values_at = [], [], {}
     for record in chunk:
         if record.values is None:
-            skipped.append(ImportRowError(job=job, line=record.line, reason=record.problem))
+            skipped.append((record.line, record.problem, None))
             continue
         values_at[record.line] = record.values
         try:
             rows.append((record.line, person_data(record.values, mapping, job.headers)))
         except RowProblem as problem:
-            skipped.append(
-                ImportRowError(job=job, line=record.line, reason=str(problem), values=record.values)
-            )
+            skipped.append((record.line, str(problem), record.values))
     prepared = people_bulk_prepare(rows, tags=job.tags, source=job.source)
     return _Batch(len(chunk), prepared, skipped, values_at)
+
+
+def _prepared_batches(job: ImportJob, batch_size: int) -> Iterator[_Batch]:
+    """The file from the checkpoint on, in batches, mapped and validated, in file order."""
+    fmt = CsvFormat(job.encoding, job.delimiter, job.quotechar)
+    mapping = {int(k): v for k, v in job.mapping.items() if v}
+    for chunk in _batches(records(Path(job.file.path), fmt, skip=job.rows_done), batch_size):
+        yield _prepare(job, chunk, mapping)
+
+
+class PrepareProcessError(RuntimeError):
+    """The process reading and validating the file stopped without saying why."""
+
+
+def _prepare_worker(out: Any, job: ImportJob, batch_size: int) -> None:
+    """In the forked process: send the prepared batches, then None (or the exception)."""
+    for alias in connections:
+        # The parent's database connections are not ours to use or close: forget them.
+        connections[alias].connection = None
+    try:
+        for batch in _prepared_batches(job, batch_size):
+            out.put(batch)
+    except Exception as exc:  # noqa: BLE001 - handed to the parent, which fails the job
+        out.put(exc)
+    else:
+        out.put(None)
+
+
+@contextmanager
+def _prepared_elsewhere(job: ImportJob, batch_size: int) -> Iterator[Iterator[_Batch]]:
+    """_prepared_batches computed by a forked process, at most PREPARE_AHEAD batches ahead of
+    the caller, so that validating the next batches overlaps writing this one. The process
+    is stopped when the caller leaves (done, cancelled, failed)."""
+    context = multiprocessing.get_context("fork")
+    channel = context.Queue(maxsize=PREPARE_AHEAD)
+    worker = context.Process(
+        target=_prepare_worker, args=(channel, job, batch_size), name="import-prepare"
+    )
+    worker.daemon = True
+    worker.start()
+
+    def batches() -> Iterator[_Batch]:
+        while True:
+            try:
+                item = channel.get(timeout=1)
+            except queue.Empty:
+                if not worker.is_alive():
+                    raise PrepareProcessError(
+                        f"The process validating the file stopped (exit code {worker.exitcode})."
+                    )
+                continue
+            if item is None:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+    try:
+        yield batches()
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+        channel.close()
+        channel.join_thread()
 
 
 @contextmanager
@@ -250,23 +328,28 @@ def _batch_done() -> None:
     gc.freeze()
 
 
-def _run(job: ImportJob, token: str, batch_size: int, on_progress) -> None:
-    fmt = CsvFormat(job.encoding, job.delimiter, job.quotechar)
-    mapping = {int(k): v for k, v in job.mapping.items() if v}
+@contextmanager
+def _prepared_here(job: ImportJob, batch_size: int) -> Iterator[Iterator[_Batch]]:
+    yield _prepared_batches(job, batch_size)
+
+
+def _run(job: ImportJob, token: str, batch_size: int, on_progress, prepare_process: bool) -> None:
+    # (A thread validating the next batch was measured: no gain, the GIL serialises it with
+    # the writes. A process does run beside them.)
+    prepared = _prepared_elsewhere if prepare_process else _prepared_here
     next_analyze = 10_000
     done = 0
-    for chunk in _batches(records(Path(job.file.path), fmt, skip=job.rows_done), batch_size):
-        # (Validating the next batch in a thread while this one is written was measured: no
-        # gain, the work is Python-bound either way.)
-        if not _write(job, token, _prepare(job, chunk, mapping)):
-            return  # cancelled, or another worker took over
-        _batch_done()
-        done += len(chunk)
-        if done >= next_analyze:
-            tables_analyze(PEOPLE_TABLES)
-            next_analyze *= 4
-        if on_progress is not None:
-            on_progress(ImportJob.objects.get(pk=job.pk))
+    with prepared(job, batch_size) as batches:
+        for batch in batches:
+            if not _write(job, token, batch):
+                return  # cancelled, or another worker took over
+            _batch_done()
+            done += batch.size
+            if done >= next_analyze:
+                tables_analyze(PEOPLE_TABLES)
+                next_analyze *= 4
+            if on_progress is not None:
+                on_progress(ImportJob.objects.get(pk=job.pk))
     _finish(job, token)
 
 
@@ -276,7 +359,12 @@ def _write(job: ImportJob, token: str, batch: _Batch) -> bool:
         if current.run_token != token or current.status != ImportStatus.RUNNING:
             return False
         result = people_bulk_write(batch.prepared, overwrite=not job.fill_blanks_only)
-        errors = batch.skipped + [
+        errors = [
+            ImportRowError(job=job, line=line, reason=reason)
+            if values is None
+            else ImportRowError(job=job, line=line, reason=reason, values=values)
+            for line, reason, values in batch.skipped
+        ] + [
             ImportRowError(
                 job=job, line=e.line, reason=e.reason[:500], values=batch.values_at[e.line]
             )

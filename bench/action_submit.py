@@ -149,27 +149,19 @@ with a CSRF token and a share code, 70% new people and 30% existing ones; answer
 is written in the request). CPU ms/request: CPU time of the gunicorn processes and of the
 PostgreSQL backends serving the bench database during the run, divided by its requests. The
 machine's two cores are shared with PostgreSQL, wrk and whatever else runs, so compare ratios
-and CPU per request, not absolute rates.
+and CPU per request, not absolute rates; the baseline's own rate moves the most.
 
-A new person with a share code costs 11 statements + 1 task row (before 2026-11-25: 23 + 1):
-match (one lookup for email and phone), insert person, insert email (ON CONFLICT DO NOTHING:
-a concurrent twin is skipped without a savepoint), insert address, referrer lookup (once for
-the submission and the act), insert submission, insert recruitment edge (ON CONFLICT DO
-NOTHING), one insert for the act and the sharer's "recruit" act, BEGIN/COMMIT, then the task
-row. A known person signing for the first time: match, their addresses, person update
-(modified_at), referrer, submission, earlier acts in the campaign, edge, acts. Alternating runs
-of the code before and after that change on this machine: CPU per petition 10.0 → 6.8 ms
-(web 7.6 → 5.0, database 2.4 → 1.8), ratio 0.11 → 0.15–0.18.
-
-Still below the 35% target. The CPU left is mostly per statement: the ORM builds and compiles
-each query (0.2–0.4 ms of Python for a one-row SELECT or INSERT against 0.03 ms for the same
-statement on a bare cursor), and PostgreSQL parses and plans each one and checks the foreign
-keys (action, campaign, content type rows shared by every signature). Knobs measured here:
-BENCH_SERVER_SIDE_BINDING=5 (PostgreSQL prepares repeated statements; settings OPTIONS
-server_side_binding + prepare_threshold) cut database CPU per petition 1.9 → 1.3 ms; more
-threads (--threads 32) let the mission page through while signatures wait (mission page ~900
-req/s instead of ~200) at the cost of the signatures' own rate; more worker processes than
-cores (--workers 4) was slower everywhere.
+A new person with a share code costs 10 statements + 1 task row: BEGIN, match (one lookup for
+email and phone), insert person, insert email (ON CONFLICT DO NOTHING: a concurrent twin is
+skipped without a savepoint), insert address, referrer lookup (once for the submission and the
+act), insert submission, insert recruitment edge (ON CONFLICT DO NOTHING), one insert for the
+act and the sharer's "recruit" act, COMMIT, then the task row (and, as on every request,
+Django's connection health check, SELECT 1). A known person signing for the
+first time: match, their addresses, person update (modified_at), referrer, submission, earlier
+acts in the campaign, edge, acts. These statements are compiled by the ORM once per connection
+and run again with new values (rallypoint.core.statements, docs/performance.md), and
+PostgreSQL prepares them (server-side binding, on by default; DATABASE_SERVER_SIDE_BINDING=0
+in the environment runs the benchmark without it).
 """
 
 
@@ -431,7 +423,9 @@ def report(results: dict, args) -> None:
         text = readme.read_text() if readme.exists() else "# Benchmarks\n"
         section = (
             "## Actions: petition submit (bench/action_submit.py)\n\n"
-            f"Last run {time.strftime('%Y-%m-%d')}: PostgreSQL, gunicorn gthread "
+            f"Last run {time.strftime('%Y-%m-%d')}: PostgreSQL (server-side binding "
+            f"{'off' if os.environ.get('DATABASE_SERVER_SIDE_BINDING') == '0' else 'on'}), "
+            "gunicorn gthread "
             f"{args.workers}×{args.threads}, wrk {args.connections} connections, "
             f"{args.duration} s per run, on this machine ({os.cpu_count()} cores, load average "
             f"{args.load_before:.1f} before the run).\n\n"

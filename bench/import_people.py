@@ -10,7 +10,7 @@ for 30%; 10% of rows are people already in the database (matched by email, some 
 and 1% are bad rows (no contact, invalid email, impossible phone, over-long name).
 
 The import runs in a child process exactly like `rallypoint people import` (import_job_create →
-import_job_start → import_job_run, batches of 2,000), so its peak RSS is measured alone: the
+import_job_start → import_job_run, in its batches), so its peak RSS is measured alone: the
 peak of that process plus the peak of the process it forks to read and validate the file.
 The baseline, in the same run on the same database: PostgreSQL `COPY` of the same file into a
 bare table with a unique index on email; on SQLite, `executemany` of the file's rows into such a

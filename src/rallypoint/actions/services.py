@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from rallypoint.core.audit import log_action
 from rallypoint.core.mail import email_queue
 from rallypoint.core.statements import Select, insert
+from rallypoint.core.tasks import enqueue_on_commit
 from rallypoint.ledger.services import activity_record, resolve_referrer
 from rallypoint.people.models import Person
 from rallypoint.people.services import PersonData, person_match_or_create
@@ -328,9 +329,7 @@ def submission_record(
                 at=at,
             )
             if send_email and person_data.email:
-                transaction.on_commit(
-                    partial(thank_you_send.enqueue, submission.pk, person_data.email)
-                )
+                enqueue_on_commit(thank_you_send, submission.pk, person_data.email)
     return submission
 
 

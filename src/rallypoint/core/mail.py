@@ -46,9 +46,9 @@ def email_queue(
     # dedupe_key is unique: a message queued before (or a moment ago) makes this a no-op.
     if not insert_or_skip(message):
         return None
-    from .tasks import send_email
+    from .tasks import enqueue_on_commit, send_email
 
-    transaction.on_commit(lambda: send_email.enqueue(message.pk))
+    enqueue_on_commit(send_email, message.pk)
     return message
 
 

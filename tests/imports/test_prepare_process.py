@@ -15,11 +15,14 @@ from tests.imports.factories import started_job
 from tests.imports.test_services import *  # noqa: F403 - run them all with the process on
 
 pytestmark = pytest.mark.django_db
+SINGLE_THREADED = services._single_threaded  # before the fixture below replaces it
 
 
 @pytest.fixture(autouse=True)
 def _prepare_in_a_process(monkeypatch):
     monkeypatch.setattr(services, "PREPARE_PROCESS_MIN_ROWS", 0)
+    # The test runner may have threads of its own; the process is what is under test here.
+    monkeypatch.setattr(services, "_single_threaded", lambda: True)
 
 
 def _mixed_file(rows: int) -> str:
@@ -133,5 +136,29 @@ def test_small_files_and_platforms_without_fork_stay_in_one_process(tmp_path, mo
     monkeypatch.undo()
     monkeypatch.setattr(services, "_prepared_elsewhere", spy)
     monkeypatch.setattr(services, "PREPARE_PROCESS_MIN_ROWS", 10)
+    monkeypatch.setattr(services, "_single_threaded", lambda: True)
     import_job_run(job_id=started_job(tmp_path, _mixed_file(40)).pk)
     assert used == [True]
+
+
+def test_a_process_running_other_threads_does_not_fork(tmp_path, monkeypatch):
+    used = []
+    original = services._prepared_elsewhere
+    monkeypatch.setattr(services, "_prepared_elsewhere", lambda *a: used.append(1) or original(*a))
+    monkeypatch.setattr(services, "_single_threaded", lambda: False)
+    job = import_job_run(job_id=started_job(tmp_path, _mixed_file(40)).pk)
+    assert used == [] and job.status == ImportStatus.DONE
+
+
+def test_single_threaded_sees_other_threads():
+    import threading
+
+    assert SINGLE_THREADED() == (threading.active_count() == 1)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert SINGLE_THREADED() is False
+    finally:
+        stop.set()
+        thread.join()

@@ -5,6 +5,7 @@ import logging
 import multiprocessing
 import queue
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -200,7 +201,11 @@ def import_job_run(
     if job is None:
         return ImportJob.objects.filter(pk=job_id).first()
     if prepare_process is None:
-        prepare_process = job.total_rows - job.rows_done >= PREPARE_PROCESS_MIN_ROWS
+        # Only from a single-threaded process (the CLI, a task worker): forking while other
+        # threads run (a web server running tasks inline) could copy a lock another thread holds.
+        prepare_process = (
+            job.total_rows - job.rows_done >= PREPARE_PROCESS_MIN_ROWS and _single_threaded()
+        )
     prepare_process = prepare_process and "fork" in multiprocessing.get_all_start_methods()
     try:
         with _collector_spared():
@@ -217,6 +222,10 @@ def import_job_run(
         if on_progress is not None:
             raise
     return ImportJob.objects.get(pk=job.pk)
+
+
+def _single_threaded() -> bool:
+    return threading.active_count() == 1
 
 
 @dataclass

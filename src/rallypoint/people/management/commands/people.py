@@ -90,6 +90,8 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages))
             self.stderr.write(f"Import #{job.pk}: " + self._describe(job))
+        # No tqdm monitor thread: a single-threaded process may hand validation to a forked one.
+        tqdm.monitor_interval = 0
         bar = tqdm(
             total=job.total_rows or None,
             initial=job.rows_done,

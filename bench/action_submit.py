@@ -238,6 +238,15 @@ def cpu_seconds(server_pid: int, db_name: str) -> tuple[float, float]:
     return web, db
 
 
+# As docs/deployment.md recommends: one process per core, 32 threads each (rallypoint serve).
+DEFAULT_WORKERS = os.cpu_count() or 1
+DEFAULT_THREADS = 32
+
+
+def write_slots_label() -> str:
+    return os.environ.get("WRITE_CONCURRENCY", "2 (default)")
+
+
 def wrk(url: str, script: str, *, connections: int, duration: int, threads: int = 2) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
@@ -268,8 +277,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=15, help="seconds per run")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn worker processes"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="gunicorn threads per worker"
+    )
     parser.add_argument("--existing", type=int, default=5000, help="people seeded beforehand")
     parser.add_argument("--max-per-thread", type=int, default=50_000, help="new people cap")
     parser.add_argument("--port", type=int, default=8791)
@@ -426,8 +439,9 @@ def report(results: dict, args) -> None:
             f"Last run {time.strftime('%Y-%m-%d')}: PostgreSQL (server-side binding "
             f"{'off' if os.environ.get('DATABASE_SERVER_SIDE_BINDING') == '0' else 'on'}), "
             "gunicorn gthread "
-            f"{args.workers}×{args.threads}, wrk {args.connections} connections, "
-            f"{args.duration} s per run, on this machine ({os.cpu_count()} cores, load average "
+            f"{args.workers}×{args.threads}, WRITE_CONCURRENCY {write_slots_label()}, "
+            f"wrk {args.connections} connections, {args.duration} s per run, "
+            f"on this machine ({os.cpu_count()} cores, load average "
             f"{args.load_before:.1f} before the run).\n\n"
             f"{table}\n\n" + NOTES
         )

@@ -33,12 +33,15 @@ import urllib.request
 from pathlib import Path
 
 from action_submit import (
+    DEFAULT_THREADS,
+    DEFAULT_WORKERS,
     GET_LUA,
     SUBMIT_LUA,
     bench_env,
     csrf_pair,
     database_prepare,
     wait_ready,
+    write_slots_label,
     wrk,
 )
 
@@ -124,12 +127,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument(
-        "--threads",
-        type=int,
-        default=int(os.environ.get("WEB_THREADS", "32")),
-        help="gunicorn threads per worker (as `rallypoint serve`)",
+        "--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn worker processes"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="gunicorn threads per worker"
     )
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--acts", type=int, default=100_000, help="ledger rows seeded")
@@ -263,8 +265,7 @@ def report(results: dict, progress: dict, args) -> None:
         section = (
             "## Mission page (bench/mission_page.py)\n\n"
             f"Last run {time.strftime('%Y-%m-%d')}: PostgreSQL, gunicorn gthread "
-            f"{args.workers}×{args.threads}, WRITE_CONCURRENCY "
-            f"{os.environ.get('WRITE_CONCURRENCY', '4 (default)')}, "
+            f"{args.workers}×{args.threads}, WRITE_CONCURRENCY {write_slots_label()}, "
             f"wrk {args.connections} connections, "
             f"{args.duration} s per run, {args.acts:,} ledger rows, "
             f"{args.submit_connections} connections posting signatures during submissions, "

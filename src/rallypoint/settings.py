@@ -259,7 +259,7 @@ ACTION_RATE_LIMIT = os.environ.get("ACTION_RATE_LIMIT", "30/3600")
 ACTION_EMBED_TOKEN_MAX_AGE = int(os.environ.get("ACTION_EMBED_TOKEN_MAX_AGE", str(2 * 3600)))
 # Public writes (signatures, joins, RSVPs) running at once per web process; the rest wait
 # their turn for up to WRITE_WAIT_SECONDS (then a 503), leaving threads free for pages.
-WRITE_CONCURRENCY = int(os.environ.get("WRITE_CONCURRENCY", "4"))
+WRITE_CONCURRENCY = int(os.environ.get("WRITE_CONCURRENCY", "2"))
 WRITE_WAIT_SECONDS = float(os.environ.get("WRITE_WAIT_SECONDS", "30"))
 
 # --- OSDI API and webhooks (docs/api.md, docs/webhooks.md) ------------------------------------

@@ -147,6 +147,9 @@ def test_busy_join_embed_and_rsvp_are_bounded_too(client, one_slot):
         embed = client.post(reverse("actions:embed", args=[action.slug]), {"email": "c@x.org"})
         rsvp = client.post(f"{event.get_absolute_url()}rsvp/", {"email": "d@example.org"})
     assert [join.status_code, embed.status_code, rsvp.status_code] == [503, 503, 503]
+    # The embedded form answers inside the host site's iframe: no site header, framing allowed.
+    assert "very busy" in embed.content.decode() and "site-header" not in embed.content.decode()
+    assert "X-Frame-Options" not in embed and "X-Frame-Options" in join
     assert Person.objects.count() == 0 and Rsvp.objects.count() == 0
 
 

@@ -91,9 +91,14 @@ def write_slots() -> FairSlots:
     return _slots
 
 
-def write_slot(view: Callable) -> Callable:
+def write_slot(view: Callable | None = None, *, bare: bool = False) -> Callable:
     """Run the view's unsafe-method requests (POST, …) within this process's write slots;
-    GET and HEAD pass straight through."""
+    GET and HEAD pass straight through. `@write_slot(bare=True)` answers a write that waited
+    too long with a page without the site's header and footer (for forms shown in an iframe
+    on someone else's site)."""
+    if view is None:
+        return functools.partial(write_slot, bare=bare)
+    template = "core/busy_bare.html" if bare else "core/busy.html"
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -101,9 +106,7 @@ def write_slot(view: Callable) -> Callable:
             return view(request, *args, **kwargs)
         slots = write_slots()
         if not slots.acquire(timeout=float(settings.WRITE_WAIT_SECONDS)):
-            response = render(
-                request, "core/busy.html", {"retry_after": RETRY_AFTER_SECONDS}, status=503
-            )
+            response = render(request, template, {"retry_after": RETRY_AFTER_SECONDS}, status=503)
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response
         try:

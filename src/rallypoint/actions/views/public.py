@@ -105,7 +105,7 @@ def action_detail(request, slug):
 @csrf_exempt  # see spam.py: the widget proves itself with a signed token instead
 @xframe_options_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
-@write_slot
+@write_slot(bare=True)
 def action_embed(request, slug):
     action = _action_or_404(request, slug)
     if request.method == "POST":

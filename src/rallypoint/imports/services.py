@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -348,7 +348,7 @@ def _run(job: ImportJob, token: str, batch_size: int, on_progress, prepare_proce
     prepared = _prepared_elsewhere if prepare_process else _prepared_here
     next_analyze = 10_000
     done = 0
-    with prepared(job, batch_size) as batches:
+    with prepared(job, batch_size) as batches, _sqlite_checkpoints_spaced():
         for batch in batches:
             if not _write(job, token, batch):
                 return  # cancelled, or another worker took over
@@ -360,6 +360,29 @@ def _run(job: ImportJob, token: str, batch_size: int, on_progress, prepare_proce
             if on_progress is not None:
                 on_progress(ImportJob.objects.get(pk=job.pk))
     _finish(job, token)
+
+
+# SQLite moves the write-ahead log into the database file (a checkpoint) at the first commit
+# after the log passes wal_autocheckpoint pages (1,000 by default). A batch of a large import
+# dirties thousands of index pages, so by default every batch's commit checkpoints them all;
+# letting the log grow to ~100 MB (25,000 pages of 4 KB) first writes a page once for several
+# batches. Measured with bench/import_people.py at 300,000 rows: about 15% faster.
+IMPORT_WAL_AUTOCHECKPOINT = 25_000
+SQLITE_WAL_AUTOCHECKPOINT = 1_000  # SQLite's default, restored when the import stops
+
+
+@contextmanager
+def _sqlite_checkpoints_spaced() -> Iterator[None]:
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA wal_autocheckpoint={IMPORT_WAL_AUTOCHECKPOINT}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT}")
 
 
 def _write(job: ImportJob, token: str, batch: _Batch) -> bool:

@@ -209,7 +209,7 @@ def main() -> None:
                 "cookie": cookie,
                 "slug": seeded["slug"],
                 "codes": ",".join(f'"{c}"' for c in seeded["codes"]),
-                "nonce": str(int(time.time())),
+                "nonce": str(time.time_ns()),
                 "max_new": 50_000,
                 "existing": args.people,
             }

@@ -4,7 +4,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import DatabaseError, connection, connections, models
+from django.db import DatabaseError, connection, connections, models, transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -66,7 +66,10 @@ def test_insert_ignore_conflicts_says_whether_it_wrote():
     twin = EmailAddress(
         person=PersonFactory(), address="X@example.org", address_normalized="x@example.org"
     )
-    assert insert(twin, ignore_conflicts=True) is False
+    with transaction.atomic():
+        assert insert(twin, ignore_conflicts=True) is False
+        # The surrounding transaction still works: no savepoint and no error were needed.
+        assert EmailAddress.objects.filter(address_normalized="x@example.org").count() == 1
     assert twin.pk is None and twin._state.adding is True
     assert list(EmailAddress.objects.values_list("pk", "person_id")) == [(kept.pk, person.pk)]
 

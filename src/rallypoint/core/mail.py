@@ -14,8 +14,8 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .inserts import insert_or_skip
 from .models import OutboundEmail
+from .statements import insert
 
 
 def email_queue(
@@ -44,7 +44,7 @@ def email_queue(
         dedupe_key=dedupe_key,
     )
     # dedupe_key is unique: a message queued before (or a moment ago) makes this a no-op.
-    if not insert_or_skip(message):
+    if not insert(message, ignore_conflicts=True):
         return None
     from .tasks import enqueue_on_commit, send_email
 

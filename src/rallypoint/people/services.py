@@ -161,8 +161,8 @@ def person_match_or_create(data: PersonData, *, overwrite: bool = True) -> tuple
     data = data.validated()
     for _attempt in range(3):
         # No savepoint of its own: a concurrent submission of the same new address is caught
-        # by insert_or_skip before anything else is written (never by an exception), so this
-        # block never has to roll back alone.
+        # by insert(…, ignore_conflicts=True) before anything else is written (never by an
+        # exception), so this block never has to roll back alone.
         with transaction.atomic(savepoint=False):
             person, by_email = _match(data.email, data.phone)
             created = person is None

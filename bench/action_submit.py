@@ -393,6 +393,13 @@ def main() -> None:
             print(f"round {number}: petition POST …")
             petition_run = measured(submit_lua())
             rounds.append((petition_run["rps"] / baseline_run["rps"], baseline_run, petition_run))
+            print(
+                f"round {number}: baseline {baseline_run['rps']:.0f} req/s "
+                f"({baseline_run['web_cpu_ms']:.2f} + {baseline_run['db_cpu_ms']:.2f} ms CPU), "
+                f"petition {petition_run['rps']:.0f} req/s "
+                f"({petition_run['web_cpu_ms']:.2f} + {petition_run['db_cpu_ms']:.2f} ms CPU, "
+                f"p99 {petition_run['p99_ms']:.0f} ms): ratio {rounds[-1][0]:.2f}"
+            )
         rounds.sort(key=lambda item: item[0])
         _, results["baseline"], results["petition"] = rounds[len(rounds) // 2]
         args.rounds_seen = [(ratio, petition["p99_ms"]) for ratio, _, petition in rounds]

@@ -156,7 +156,7 @@ else:
 
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "rq" if REDIS_URL else "db")
 _task_backends = {
-    "db": "django_tasks_db.DatabaseBackend",
+    "db": "rallypoint.core.task_backend.DatabaseBackend",
     "rq": "django_tasks_rq.RQBackend",
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
     "dummy": "django_tasks.backends.dummy.DummyBackend",

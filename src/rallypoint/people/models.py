@@ -46,7 +46,10 @@ class Person(TimeStampedModel):
     source = models.CharField(max_length=200, blank=True)
     # Identifiers that other systems posted for this person ("action_network:…", "vendor:…").
     foreign_identifiers = models.JSONField(default=list, blank=True)
-    share_code = models.CharField(max_length=16, unique=True, default=new_share_code)
+    # Unique through Meta.constraints rather than unique=True, which on PostgreSQL would add a
+    # second (varchar_pattern_ops) index that only LIKE lookups use; share codes are matched
+    # exactly.
+    share_code = models.CharField(max_length=16, default=new_share_code)
     # Supporters may stay off public leaderboards and activity feeds.
     public_display = models.BooleanField(default=True)
 
@@ -54,6 +57,9 @@ class Person(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(Lower("family_name"), Lower("given_name"), name="person_name_ci"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["share_code"], name="person_share_code_unique"),
         ]
 
     def __str__(self) -> str:
@@ -82,10 +88,15 @@ class EmailStatus(models.TextChoices):
 
 
 class EmailAddress(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="email_addresses")
+    # No index of its own: (person, primary) in Meta leads with it.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="email_addresses", db_index=False
+    )
     address = models.CharField(max_length=254)  # as entered (trimmed)
     # trimmed + lowercased: the matching key. Dots and plus-tags are kept: they may be real.
-    address_normalized = models.CharField(max_length=254, unique=True)
+    # Unique through Meta.constraints, not unique=True: no LIKE-only index on PostgreSQL (lookups
+    # are exact, IN, or a >=/< range, which the plain unique index serves).
+    address_normalized = models.CharField(max_length=254)
     primary = models.BooleanField(default=False)
     address_type = models.CharField(max_length=20, blank=True)
     status = models.CharField(
@@ -96,6 +107,11 @@ class EmailAddress(models.Model):
 
     class Meta:
         ordering = ["-primary", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address_normalized"], name="email_address_normalized_unique"
+            ),
+        ]
         indexes = [models.Index(fields=["person", "primary"])]
 
     def __str__(self) -> str:
@@ -131,7 +147,9 @@ class PostalAddress(models.Model):
     address_type = models.CharField(max_length=20, blank=True)
     address_lines = models.JSONField(default=list, blank=True)
     locality = models.CharField(max_length=100, blank=True)
-    region = models.CharField(max_length=100, blank=True, db_index=True)
+    # Indexed through Meta.indexes, not db_index=True: no LIKE-only index on PostgreSQL (regions
+    # are matched with IN or iexact, never a prefix).
+    region = models.CharField(max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True, db_index=True)
     country = models.CharField(max_length=2, blank=True, default="US")
     latitude = models.FloatField(null=True, blank=True)
@@ -142,7 +160,10 @@ class PostalAddress(models.Model):
 
     class Meta:
         ordering = ["-primary", "id"]
-        indexes = [models.Index(fields=["latitude", "longitude"])]
+        indexes = [
+            models.Index(fields=["latitude", "longitude"]),
+            models.Index(fields=["region"], name="postaladdress_region"),
+        ]
 
     def __str__(self) -> str:
         parts = [*self.address_lines, self.locality, self.region, self.postal_code]

@@ -5,8 +5,9 @@ from django.db.models import Q
 class Recruitment(models.Model):
     """An edge of the social grid: `recruiter` brought `recruit` in, on `channel`."""
 
+    # No index of its own: (recruiter, campaign) in Meta leads with it.
     recruiter = models.ForeignKey(
-        "people.Person", on_delete=models.CASCADE, related_name="recruits"
+        "people.Person", on_delete=models.CASCADE, related_name="recruits", db_index=False
     )
     recruit = models.ForeignKey(
         "people.Person", on_delete=models.CASCADE, related_name="recruited_by"

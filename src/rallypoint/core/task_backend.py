@@ -1,0 +1,47 @@
+"""The database task backend, with its enqueue writing the task row the way the hot paths write.
+
+`django_tasks_db.DatabaseBackend` saves each new task through `Model.objects.create()` and then
+builds the task's result object twice (once for the `task_enqueued` signal, once to return).
+A signature enqueues its thank-you email inside its own transaction, so that cost is paid on
+every signature. This subclass writes the same row with `core.statements.insert` (the ORM's
+INSERT, compiled once per connection; the primary key is generated here, so nothing is read
+back) and builds the result once. The model's pre_save and post_save signals are still sent (the
+library fills in `run_after` from one). Everything else (workers, results, checks) is the
+library's.
+"""
+
+from django.db import router
+from django.db.models.signals import post_save, pre_save
+from django_tasks_db.backend import DatabaseBackend as LibraryDatabaseBackend
+from django_tasks_db.backend import TaskResult
+from django_tasks_db.compat import normalize_json, task_enqueued
+
+from . import statements
+
+
+class DatabaseBackend(LibraryDatabaseBackend):
+    def _task_to_db_task(self, task, args, kwargs):
+        from django_tasks_db.models import DBTaskResult
+
+        result = DBTaskResult(
+            id=self._get_id(),
+            args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=task.run_after,
+            backend_name=self.alias,
+        )
+        using = router.db_for_write(DBTaskResult, instance=result)
+        pre_save.send(DBTaskResult, instance=result, raw=False, using=using, update_fields=None)
+        statements.insert(result)
+        post_save.send(
+            DBTaskResult, instance=result, created=True, raw=False, using=using, update_fields=None
+        )
+        return result
+
+    def enqueue(self, task, args, kwargs) -> TaskResult:
+        self.validate_task(task)
+        task_result = self._task_to_db_task(task, args, kwargs).task_result
+        task_enqueued.send(type(self), task_result=task_result)
+        return task_result

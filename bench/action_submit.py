@@ -342,6 +342,8 @@ def main() -> None:
             str(args.threads),
             "--log-level",
             "warning",
+            # As `rallypoint serve` does: each worker its own socket, connections spread evenly.
+            *(["--reuse-port"] if args.workers > 1 else []),
         ],
         env=env,
         cwd=ROOT,
@@ -472,7 +474,9 @@ def report(results: dict, args) -> None:
             f"Last run {time.strftime('%Y-%m-%d')}: PostgreSQL (server-side binding "
             f"{'off' if os.environ.get('DATABASE_SERVER_SIDE_BINDING') == '0' else 'on'}), "
             "gunicorn gthread "
-            f"{args.workers}×{args.threads}, WRITE_CONCURRENCY {write_slots_label()}, "
+            f"{args.workers}×{args.threads}"
+            f"{' (a listening socket per worker)' if args.workers > 1 else ''}, "
+            f"WRITE_CONCURRENCY {write_slots_label()}, "
             f"wrk {args.connections} connections, {args.duration} s per run, "
             f"on this machine ({os.cpu_count()} cores, load average "
             f"{args.load_before:.1f} before the run).\n\n"

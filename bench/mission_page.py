@@ -179,6 +179,8 @@ def main() -> None:
             str(args.threads),
             "--log-level",
             "warning",
+            # As `rallypoint serve` does: each worker its own socket, connections spread evenly.
+            *(["--reuse-port"] if args.workers > 1 else []),
         ],
         env=env,
         cwd=ROOT,
@@ -265,7 +267,9 @@ def report(results: dict, progress: dict, args) -> None:
         section = (
             "## Mission page (bench/mission_page.py)\n\n"
             f"Last run {time.strftime('%Y-%m-%d')}: PostgreSQL, gunicorn gthread "
-            f"{args.workers}×{args.threads}, WRITE_CONCURRENCY {write_slots_label()}, "
+            f"{args.workers}×{args.threads}"
+            f"{' (a listening socket per worker)' if args.workers > 1 else ''}, "
+            f"WRITE_CONCURRENCY {write_slots_label()}, "
             f"wrk {args.connections} connections, "
             f"{args.duration} s per run, {args.acts:,} ledger rows, "
             f"{args.submit_connections} connections posting signatures during submissions, "

@@ -1,7 +1,9 @@
 """`rallypoint serve`: the web server (gunicorn, gthread) and a task worker in one command."""
 
+import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,23 +32,26 @@ class Command(BaseCommand):
             help="threads per worker (WEB_THREADS); keep it well above WRITE_CONCURRENCY so "
             "pages are served while writes wait for their slot.",
         )
+        parser.add_argument(
+            "--reuse-port",
+            action=argparse.BooleanOptionalAction,
+            default=os.environ.get("WEB_REUSE_PORT", "1") != "0",
+            help="with more than one worker, give each its own listening socket (SO_REUSEPORT) "
+            "so the kernel spreads connections evenly over them (WEB_REUSE_PORT=0 to turn off).",
+        )
         parser.add_argument("--no-worker", action="store_true", help="Serve the web only.")
 
-    def handle(self, *args, host, port, workers, threads, no_worker, **options):
+    def handle(self, *args, host, port, workers, threads, reuse_port, no_worker, **options):
         python = sys.executable
         web = [
-            python,
-            "-m",
-            "gunicorn",
-            "rallypoint.wsgi:application",
-            "--bind",
-            f"{host}:{port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
+            *gunicorn_command(
+                python,
+                host=host,
+                port=port,
+                workers=workers,
+                threads=threads,
+                reuse_port=reuse_port,
+            ),
             "--access-logfile",
             "-",
             "--graceful-timeout",
@@ -77,6 +82,33 @@ class Command(BaseCommand):
         codes = [proc.returncode for proc in processes]
         if any(code not in (0, -signal.SIGTERM, -signal.SIGINT) for code in codes):
             sys.exit(1)
+
+
+def gunicorn_command(
+    python: str, *, host: str, port: str | int, workers: int, threads: int, reuse_port: bool
+) -> list[str]:
+    """gunicorn with gthread workers. With several workers and `reuse_port`, each worker opens
+    its own listening socket with SO_REUSEPORT and the kernel hands new connections to them
+    evenly; on one shared socket, whichever worker wakes first accepts, and a burst of
+    keep-alive connections can all land on one process (one core's worth of Python) while the
+    other idles. bench/action_submit.py saw 32 connections split 32/0 and 31/1 that way."""
+    command = [
+        python,
+        "-m",
+        "gunicorn",
+        "rallypoint.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
+    if reuse_port and workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+        command.append("--reuse-port")
+    return command
 
 
 def worker_command(python: str) -> list[str]:

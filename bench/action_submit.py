@@ -151,14 +151,14 @@ PostgreSQL backends serving the bench database during the run, divided by its re
 machine's two cores are shared with PostgreSQL, wrk and whatever else runs, so compare ratios
 and CPU per request, not absolute rates; the baseline's own rate moves the most.
 
-A new person with a share code costs 10 statements + 1 task row: BEGIN, match (one lookup for
-email and phone), insert person, insert email (ON CONFLICT DO NOTHING: a concurrent twin is
-skipped without a savepoint), insert address, referrer lookup (once for the submission and the
-act), insert submission, insert recruitment edge (ON CONFLICT DO NOTHING), one insert for the
-act and the sharer's "recruit" act, COMMIT, then the task row (and, as on every request,
-Django's connection health check, SELECT 1). A known person signing for the
-first time: match, their addresses, person update (modified_at), referrer, submission, earlier
-acts in the campaign, edge, acts. These statements are compiled by the ORM once per connection
+A new person with a share code costs 11 statements: BEGIN, match (one lookup for email and
+phone), insert person, insert email (ON CONFLICT DO NOTHING: a concurrent twin is skipped
+without a savepoint), insert address, referrer lookup (once for the submission and the act),
+insert submission, insert recruitment edge (ON CONFLICT DO NOTHING), one insert for the act and
+the sharer's "recruit" act, the thank-you email's task row, COMMIT (and, as on every request,
+Django's connection health check, SELECT 1). A known person signing for the first time: match,
+their addresses, person update (modified_at), referrer, submission, earlier acts in the
+campaign, edge, acts, task row. These statements are compiled by the ORM once per connection
 and run again with new values (rallypoint.core.statements, docs/performance.md), and
 PostgreSQL prepares them (server-side binding, on by default; DATABASE_SERVER_SIDE_BINDING=0
 in the environment runs the benchmark without it).

@@ -45,6 +45,8 @@ from action_submit import (
     wrk,
 )
 
+from rallypoint.core.management.commands.serve import gunicorn_command
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
@@ -163,24 +165,19 @@ def main() -> None:
     )
 
     base = f"http://127.0.0.1:{args.port}"
+    # Started as `rallypoint serve` starts it (a listening socket per worker when several).
     server = subprocess.Popen(
         [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "rallypoint.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
+            *gunicorn_command(
+                PYTHON,
+                host="127.0.0.1",
+                port=args.port,
+                workers=args.workers,
+                threads=args.threads,
+                reuse_port=True,
+            ),
             "--log-level",
             "warning",
-            # As `rallypoint serve` does: each worker its own socket, connections spread evenly.
-            *(["--reuse-port"] if args.workers > 1 else []),
         ],
         env=env,
         cwd=ROOT,

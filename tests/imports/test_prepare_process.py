@@ -11,7 +11,7 @@ from rallypoint.imports import services
 from rallypoint.imports.models import ImportJob, ImportRowError, ImportStatus
 from rallypoint.imports.services import import_job_resume, import_job_run
 from rallypoint.people.models import EmailAddress, Person, PhoneNumber, PostalAddress, Tagging
-from tests.imports.factories import started_job
+from tests.imports.factories import crash_after, started_job
 from tests.imports.test_services import *  # noqa: F403 - run them all with the process on
 
 pytestmark = pytest.mark.django_db
@@ -82,15 +82,9 @@ def test_crash_then_resume_with_the_process_keeps_lines_and_checkpoint(tmp_path,
     ImportRowError.objects.all().delete()
 
     job = started_job(tmp_path, text)
-    seen = []
-
-    def crash_after_three_batches(current):
-        seen.append(current.rows_done)
-        if len(seen) == 3:
-            raise RuntimeError("worker lost")
-
+    crash = crash_after(3, RuntimeError("worker lost"))
     with pytest.raises(RuntimeError):
-        import_job_run(job_id=job.pk, batch_size=10, on_progress=crash_after_three_batches)
+        import_job_run(job_id=job.pk, batch_size=10, on_progress=crash)
     job.refresh_from_db()
     assert (job.status, job.rows_done) == (ImportStatus.FAILED, 30)
     import_job_resume(job=job, actor=organizer, enqueue=False)

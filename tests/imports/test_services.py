@@ -17,7 +17,7 @@ from rallypoint.imports.services import (
 )
 from rallypoint.people.models import EmailAddress, EmailStatus, Person, PhoneNumber, Tagging
 from tests.factories import EmailAddressFactory, PersonFactory, PhoneNumberFactory
-from tests.imports.factories import started_job, write_csv
+from tests.imports.factories import crash_after, started_job, write_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -186,15 +186,9 @@ class Crash(Exception):
 def test_import_resume_after_crash_creates_no_duplicates(tmp_path, organizer):
     rows = "".join(f"p{i}@example.org,Name{i}\n" for i in range(7))
     job = started_job(tmp_path, "email,first name\n" + rows, tags=["t"], actor=organizer)
-    calls = []
-
-    def crash_after_two_batches(current):
-        calls.append(current.rows_done)
-        if len(calls) == 2:
-            raise Crash("worker killed")
-
+    crash = crash_after(2, Crash("worker killed"))
     with pytest.raises(Crash):
-        import_job_run(job_id=job.pk, batch_size=3, on_progress=crash_after_two_batches)
+        import_job_run(job_id=job.pk, batch_size=3, on_progress=crash)
     job.refresh_from_db()
     assert (job.status, job.rows_done, job.created_count) == ("failed", 6, 6)
     assert job.error_message == "Crash: worker killed"

@@ -392,9 +392,7 @@ def _write(job: ImportJob, token: str, batch: _Batch) -> bool:
             return False
         result = people_bulk_write(batch.prepared, overwrite=not job.fill_blanks_only)
         errors = [
-            ImportRowError(job=job, line=line, reason=reason)
-            if values is None
-            else ImportRowError(job=job, line=line, reason=reason, values=values)
+            ImportRowError(job=job, line=line, reason=reason, values=values or [])
             for line, reason, values in batch.skipped
         ] + [
             ImportRowError(

@@ -5,16 +5,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-# AlterField(db_index=False) on a ForeignKey would also drop and re-add (and so re-validate
-# against every row) the foreign-key constraint on PostgreSQL. Only the index has to go, and the
-# index names Django gave these columns are the same on PostgreSQL and SQLite, so drop just that.
-
-
-def drop_index(table, column, name):
-    return migrations.RunSQL(
-        f'DROP INDEX IF EXISTS "{name}"',
-        reverse_sql=f'CREATE INDEX "{name}" ON "{table}" ("{column}")',
-    )
+from rallypoint.core.migration_ops import drop_index_only
 
 
 class Migration(migrations.Migration):
@@ -25,14 +16,14 @@ class Migration(migrations.Migration):
     operations = [
         migrations.SeparateDatabaseAndState(
             database_operations=[
-                drop_index(
+                drop_index_only(
                     "ledger_activity", "campaign_id", "ledger_activity_campaign_id_60bb53bb"
                 ),
-                drop_index("ledger_activity", "person_id", "ledger_activity_person_id_b72c1840"),
-                drop_index(
+                drop_index_only("ledger_activity", "person_id", "ledger_activity_person_id_b72c1840"),
+                drop_index_only(
                     "ledger_activity", "referrer_id", "ledger_activity_referrer_id_b89bffd5"
                 ),
-                drop_index(
+                drop_index_only(
                     "ledger_activity", "target_type_id", "ledger_activity_target_type_id_708c07fc"
                 ),
             ],

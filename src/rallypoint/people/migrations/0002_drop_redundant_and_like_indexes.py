@@ -11,6 +11,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 import rallypoint.people.models
+from rallypoint.core.migration_ops import drop_index_only
 
 
 class Migration(migrations.Migration):
@@ -19,14 +20,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # AlterField(db_index=False) on a ForeignKey would also drop, re-add and re-validate the
-        # foreign-key constraint on PostgreSQL; only the index has to go (same name on SQLite).
         migrations.SeparateDatabaseAndState(
             database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "people_emailaddress_person_id_4613d132"',
-                    reverse_sql='CREATE INDEX "people_emailaddress_person_id_4613d132" '
-                    'ON "people_emailaddress" ("person_id")',
+                drop_index_only(
+                    "people_emailaddress", "person_id", "people_emailaddress_person_id_4613d132"
                 ),
             ],
             state_operations=[

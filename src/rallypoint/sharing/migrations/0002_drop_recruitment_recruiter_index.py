@@ -3,16 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-# AlterField(db_index=False) on a ForeignKey would also drop and re-add (and so re-validate
-# against every row) the foreign-key constraint on PostgreSQL. Only the index has to go, and the
-# index names Django gave these columns are the same on PostgreSQL and SQLite, so drop just that.
-
-
-def drop_index(table, column, name):
-    return migrations.RunSQL(
-        f'DROP INDEX IF EXISTS "{name}"',
-        reverse_sql=f'CREATE INDEX "{name}" ON "{table}" ("{column}")',
-    )
+from rallypoint.core.migration_ops import drop_index_only
 
 
 class Migration(migrations.Migration):
@@ -23,7 +14,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.SeparateDatabaseAndState(
             database_operations=[
-                drop_index(
+                drop_index_only(
                     "sharing_recruitment",
                     "recruiter_id",
                     "sharing_recruitment_recruiter_id_86a7202e",

@@ -69,12 +69,15 @@ local codes = {%(codes)s}
 local channels = {"facebook", "email", "whatsapp", "x", "sms", "direct", "bluesky"}
 local nonce, max_new, existing = "%(nonce)s", %(max_new)d, %(existing)d
 local threads, counter = {}, 0
-local tid = 0
-local made = 0
+made = 0  -- a global of each thread's state, so that done() can read it (thread:get)
+-- setup() runs in wrk's main script state: it numbers the threads and gives each its own
+-- global `tid` (a chunk-level `local tid` would shadow it, so that every thread made the same
+-- "new" addresses, in step, and most new signers collided with a concurrent twin).
+local next_tid = 0
 
 function setup(thread)
-  tid = tid + 1
-  thread:set("tid", tid)
+  next_tid = next_tid + 1
+  thread:set("tid", next_tid)
   table.insert(threads, thread)
 end
 
@@ -109,12 +112,17 @@ response = function(status, headers, body)
 end
 
 done = function(summary, latency, requests)
+  local new_people = 0
+  for _, thread in ipairs(threads) do
+    new_people = new_people + thread:get("made")
+  end
   io.write("RESULT " .. string.format(
-    '{"requests": %%d, "seconds": %%f, "p50_ms": %%f, "p99_ms": %%f, "errors": %%d}',
+    '{"requests": %%d, "seconds": %%f, "p50_ms": %%f, "p99_ms": %%f, "errors": %%d, '
+    .. '"new_people": %%d}',
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
     latency:percentile(99) / 1000,
     summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.status + summary.errors.timeout) .. "\n")
+      + summary.errors.status + summary.errors.timeout, new_people) .. "\n")
 end
 """
 
@@ -196,6 +204,13 @@ def database_prepare(url: str) -> None:
     admin = url.rsplit("/", 1)[0] + "/postgres"
     for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
         subprocess.run(["psql", admin, "-qc", sql], check=True)
+
+
+def new_people_count(url: str, nonce: str) -> int:
+    """People whose address one petition run (its nonce) made up."""
+    sql = f"SELECT count(*) FROM people_emailaddress WHERE address LIKE 'n{int(nonce)}-%'"
+    out = subprocess.run(["psql", url, "-tAc", sql], check=True, capture_output=True, text=True)
+    return int(out.stdout.strip())
 
 
 def wait_ready(url: str, timeout: float = 60) -> None:
@@ -352,7 +367,7 @@ def main() -> None:
         token, cookie = csrf_pair(f"{base}/act/{seeded['slug']}/")
         codes = seeded["codes"][:2000]
 
-        def submit_lua() -> str:
+        def submit_lua(nonce: str) -> str:
             """The petition script with a fresh nonce: every run signs up people no earlier
             run (warm-up included) has created, so "new" people are really new."""
             return SUBMIT_LUA % {
@@ -360,10 +375,24 @@ def main() -> None:
                 "cookie": cookie,
                 "slug": seeded["slug"],
                 "codes": ",".join(f'"{c}"' for c in codes),
-                "nonce": str(time.time_ns()),
+                "nonce": nonce,
                 "max_new": args.max_per_thread,
                 "existing": args.existing,
             }
+
+        def petition(run) -> dict:
+            """A petition run (`run` takes the script), checked: every new address the script
+            sent made one new person (a request still in flight when wrk stopped may or may not
+            have), so the run measured new signers, not collisions between them."""
+            nonce = str(time.time_ns())
+            result = run(submit_lua(nonce))
+            created = new_people_count(db_url, nonce)
+            sent = result["new_people"]
+            if not sent - args.connections <= created <= sent:
+                raise SystemExit(
+                    f"the petition run sent {sent} new addresses but {created} people were made"
+                )
+            return result
 
         mission_url = f"{base}/campaigns/{seeded['campaign']}/"
         try:
@@ -372,7 +401,7 @@ def main() -> None:
         except Exception:
             has_mission = False
         print("warming up …")
-        wrk(base + "/", submit_lua(), connections=args.connections, duration=3)
+        petition(lambda script: wrk(base + "/", script, connections=args.connections, duration=3))
         wrk(base + "/", BASELINE_LUA, connections=args.connections, duration=2)
         db_name = db_url.rsplit("/", 1)[1]
 
@@ -390,7 +419,7 @@ def main() -> None:
             print(f"round {number}: baseline, one INSERT per request …")
             baseline_run = measured(BASELINE_LUA)
             print(f"round {number}: petition POST …")
-            petition_run = measured(submit_lua())
+            petition_run = petition(measured)
             rounds.append((petition_run["rps"] / baseline_run["rps"], baseline_run, petition_run))
             print(
                 f"round {number}: baseline {baseline_run['rps']:.0f} req/s "
@@ -413,8 +442,10 @@ def main() -> None:
                 )
             )
             t.start()
-            results["petition_with_mission"] = wrk(
-                base + "/", submit_lua(), connections=args.connections, duration=args.duration
+            results["petition_with_mission"] = petition(
+                lambda script: wrk(
+                    base + "/", script, connections=args.connections, duration=args.duration
+                )
             )
             t.join(timeout=args.duration + 60)
             results["mission_during_submissions"] = box.get("mission", {})

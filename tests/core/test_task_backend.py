@@ -93,3 +93,32 @@ def test_the_library_worker_runs_what_it_wrote(settings):
     assert RAN == [(7, "seven")]
     result.refresh()
     assert result.status == "SUCCESSFUL" and result.return_value == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_task_is_checked_once_and_a_bad_one_is_refused_every_time(settings, monkeypatch):
+    from django_tasks.exceptions import InvalidTaskError
+
+    settings.TASKS = {"default": OURS}
+    checks = []
+    library_check = LibraryBackend.validate_task
+
+    def counted(self, task):
+        checks.append(task)
+        library_check(self, task)
+
+    monkeypatch.setattr(LibraryBackend, "validate_task", counted)
+    remember.enqueue(1)
+    remember.enqueue(2)
+    remember.using(priority=3).enqueue(3)  # another task: checked on its own
+    assert checks == [remember, remember.using(priority=3)]
+    # A task is checked when it is made too, so make it while its queue is still allowed.
+    settings.TASKS = {"default": {**OURS, "QUEUES": [*OURS["QUEUES"], "nowhere"]}}
+    unknown_queue = remember.using(queue_name="nowhere")
+    settings.TASKS = {"default": OURS}
+    checks.clear()
+    for _ in range(2):
+        with pytest.raises(InvalidTaskError):
+            unknown_queue.enqueue(4)
+    assert checks == [unknown_queue, unknown_queue]
+    assert DBTaskResult.objects.count() == 3

@@ -21,13 +21,16 @@ class Referral:
     channel: str = ""
 
 
+CHANNELS = frozenset(Channel.values)
+
+
 def clean_channel(raw: str | None) -> str:
     value = (raw or "").strip().lower()
     if value in {"twitter", "tw"}:
         value = "x"
     if value in {"fb"}:
         value = "facebook"
-    return value if value in Channel.values else ("other" if value else "")
+    return value if value in CHANNELS else ("other" if value else "")
 
 
 def from_query(params) -> Referral | None:

@@ -83,10 +83,13 @@ def signature_valid(
 Payload = dict[str, Any] | Callable[[], dict[str, Any]] | models.Model
 
 
+EVENT_TYPES = frozenset(EventType.values)  # (`Choices.values` builds a new list on each use)
+
+
 def webhook_emit(event_type: str, payload: Payload) -> None:
     """Announce an event. Call it inside or after the service's transaction: the work happens
     after commit (never for a rolled-back write) and a failure here never reaches the user."""
-    if event_type not in EventType.values:
+    if event_type not in EVENT_TYPES:
         raise ValueError(f"Unknown webhook event type {event_type!r}")
     transaction.on_commit(lambda: _emit_after_commit(event_type, payload), robust=True)
 

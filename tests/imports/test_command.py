@@ -59,3 +59,25 @@ def test_people_import_command_resume_of_finished_job_says_why(tmp_path):
 def test_people_export_command_unknown_segment_lists_the_real_ones(tmp_path):
     with pytest.raises(CommandError, match=r"No segment 'nope'. Segments: \(none\)"):
         call_command("people", "export", "--segment", "nope")
+
+
+@pytest.mark.parametrize("size", ["0", "-5", "lots"])
+def test_people_import_command_refuses_a_batch_size_that_is_not_a_count(tmp_path, size):
+    path = write_csv(tmp_path, "email\na@example.org\n")
+    with pytest.raises(CommandError, match="whole number of rows"):
+        call_command("people", "import", str(path), "--batch-size", size)
+    assert not ImportJob.objects.exists() and not Person.objects.exists()
+
+
+def test_people_import_command_batch_size_sets_rows_per_transaction(tmp_path, capsys):
+    path = write_csv(tmp_path, "email\n" + "".join(f"p{i}@example.org\n" for i in range(7)))
+    call_command("people", "import", str(path), "--batch-size", "3")
+    assert "Created 7, updated 0, skipped 0 (of 7 rows)." in capsys.readouterr().out
+
+
+def test_batch_size_grows_with_the_file_and_stays_within_bounds():
+    from rallypoint.imports.services import BATCH_SIZE, MAX_BATCH_SIZE, batch_size_for
+
+    assert batch_size_for(0) == batch_size_for(100_000) == BATCH_SIZE == 2000
+    assert batch_size_for(250_000) == 5000  # fifty batches
+    assert batch_size_for(1_000_000) == batch_size_for(10**8) == MAX_BATCH_SIZE == 10_000

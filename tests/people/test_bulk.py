@@ -195,3 +195,21 @@ def test_bulk_upsert_query_count_does_not_grow_with_rows(django_assert_max_num_q
     assert len(many.captured_queries) == len(few.captured_queries)
     assert Person.objects.count() == 301
     assert PhoneNumber.objects.count() == 300
+
+
+def test_bulk_rows_get_distinct_version_4_uuids_the_orm_reads_back():
+    import uuid
+
+    people_bulk_upsert(
+        [(i, PersonData(email=f"u{i}@example.org", tags=["uuid"])) for i in range(200)]
+    )
+    people = list(Person.objects.order_by("id").values_list("uuid", flat=True))
+    taggings = list(Tagging.objects.values_list("uuid", flat=True))
+    assert len(people) == len(taggings) == 200
+    made = people + taggings
+    assert len(set(made)) == 400
+    assert all(
+        isinstance(u, uuid.UUID) and u.version == 4 and u.variant == uuid.RFC_4122 for u in made
+    )
+    # And each is found again by its own value, as the API looks people up.
+    assert Person.objects.get(uuid=people[123]).email_addresses.get().address == "u123@example.org"

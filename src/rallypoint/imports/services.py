@@ -33,7 +33,12 @@ from .models import ImportJob, ImportRowError, ImportStatus
 
 logger = logging.getLogger(__name__)
 
+# Rows per batch (one transaction each): at least BATCH_SIZE, and for a large file a fiftieth of
+# it up to MAX_BATCH_SIZE, so the progress bar still moves in fifty steps or more. A bigger batch
+# writes each index page it touches once for more rows (measured with bench/import_people.py:
+# batches of 10,000 wrote 100,000 rows about 15% faster than batches of 2,000 on SQLite).
 BATCH_SIZE = 2000
+MAX_BATCH_SIZE = 10_000
 # A running job that has not reported for this long lost its worker (restart, crash).
 STALE_AFTER = timedelta(minutes=2)
 MAX_TAGS = 20
@@ -188,18 +193,21 @@ def _batches(items: Iterator, size: int) -> Iterator[list]:
 def import_job_run(
     *,
     job_id: int,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     on_progress: Callable[[ImportJob], None] | None = None,
     prepare_process: bool | None = None,
 ) -> ImportJob | None:
     """Import the file from the checkpoint on, one transaction per batch of rows. Safe to call
     twice: a finished job or one another worker owns is left alone. Returns the job.
 
+    `batch_size`: rows per transaction (None: batch_size_for the rows left).
     `prepare_process`: read and validate in a forked process while this one writes (None:
     when the platform can fork and at least PREPARE_PROCESS_MIN_ROWS rows are left)."""
     job, token = _claim(job_id)
     if job is None:
         return ImportJob.objects.filter(pk=job_id).first()
+    if batch_size is None:
+        batch_size = batch_size_for(job.total_rows - job.rows_done)
     if prepare_process is None:
         # Only from a single-threaded process (the CLI, a task worker): forking while other
         # threads run (a web server running tasks inline) could copy a lock another thread holds.
@@ -222,6 +230,10 @@ def import_job_run(
         if on_progress is not None:
             raise
     return ImportJob.objects.get(pk=job.pk)
+
+
+def batch_size_for(rows: int) -> int:
+    return max(BATCH_SIZE, min(MAX_BATCH_SIZE, rows // 50))
 
 
 def _single_threaded() -> bool:

@@ -441,6 +441,10 @@ class _Batch:
                 "rooftop" if data.latitude is not None else ("approximate" if place else "")
             ),
         }
+        if not slot.addresses:  # most rows: a new person's first address
+            self.address_seq += 1
+            slot.addresses.append(_Address(True, values, touched=True, order=self.address_seq))
+            return
         addresses = sorted(
             slot.addresses,
             key=lambda a: (not a.primary, a.id if a.id is not None else 10**18 + a.order),

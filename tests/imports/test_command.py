@@ -79,5 +79,5 @@ def test_batch_size_grows_with_the_file_and_stays_within_bounds():
     from rallypoint.imports.services import BATCH_SIZE, MAX_BATCH_SIZE, batch_size_for
 
     assert batch_size_for(0) == batch_size_for(100_000) == BATCH_SIZE == 2000
-    assert batch_size_for(250_000) == 5000  # fifty batches
-    assert batch_size_for(1_000_000) == batch_size_for(10**8) == MAX_BATCH_SIZE == 10_000
+    assert batch_size_for(200_000) == 4000  # fifty batches
+    assert batch_size_for(1_000_000) == batch_size_for(10**8) == MAX_BATCH_SIZE == 5000

@@ -35,10 +35,11 @@ logger = logging.getLogger(__name__)
 
 # Rows per batch (one transaction each): at least BATCH_SIZE, and for a large file a fiftieth of
 # it up to MAX_BATCH_SIZE, so the progress bar still moves in fifty steps or more. A bigger batch
-# writes each index page it touches once for more rows (measured with bench/import_people.py:
-# batches of 10,000 wrote 100,000 rows about 15% faster than batches of 2,000 on SQLite).
+# writes each index page it touches once for more rows (bench/import_people.py, SQLite: batches
+# of 10,000 wrote 100,000 rows about 15% faster than batches of 2,000), but both processes hold
+# more rows at once: with 10,000 a million-row import peaked at 338 MB, over its 300 MB budget.
 BATCH_SIZE = 2000
-MAX_BATCH_SIZE = 10_000
+MAX_BATCH_SIZE = 5000
 # A running job that has not reported for this long lost its worker (restart, crash).
 STALE_AFTER = timedelta(minutes=2)
 MAX_TAGS = 20

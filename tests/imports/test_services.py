@@ -256,22 +256,3 @@ def test_import_done_emails_the_organizer_once(
         import_job_run(job_id=job.pk)
     assert [m.subject for m in mail.outbox] == ["Import finished: people.csv"]
     assert mail.outbox[0].to == [organizer.email]
-
-
-def test_run_without_a_batch_size_takes_it_from_the_rows_left(tmp_path, monkeypatch):
-    from rallypoint.imports import services
-
-    monkeypatch.setattr(services, "BATCH_SIZE", 2)
-    monkeypatch.setattr(services, "MAX_BATCH_SIZE", 4)
-    sizes = []
-    write = services._write
-
-    def counted(job, token, batch):
-        sizes.append(batch.size)
-        return write(job, token, batch)
-
-    monkeypatch.setattr(services, "_write", counted)
-    text = "email\n" + "".join(f"p{i}@example.org\n" for i in range(300))
-    job = import_job_run(job_id=started_job(tmp_path, text).pk, prepare_process=False)
-    assert job.status == ImportStatus.DONE and job.created_count == 300
-    assert sizes == [4] * 75  # 300 rows: a fiftieth is 6, capped at 4

@@ -33,13 +33,10 @@ from .models import ImportJob, ImportRowError, ImportStatus
 
 logger = logging.getLogger(__name__)
 
-# Rows per batch (one transaction each): at least BATCH_SIZE, and for a large file a fiftieth of
-# it up to MAX_BATCH_SIZE, so the progress bar still moves in fifty steps or more. A bigger batch
-# writes each index page it touches once for more rows (bench/import_people.py, SQLite: batches
-# of 10,000 wrote 100,000 rows about 15% faster than batches of 2,000), but both processes hold
-# more rows at once: with 10,000 a million-row import peaked at 338 MB, over its 300 MB budget.
+# Rows per batch, each in one transaction. Bigger batches were measured at a million rows
+# (bench/README.md): 4,000, 5,000 and 10,000 rows ran no faster than 2,000 on SQLite, and took
+# the import's memory from 267 MB to 284, 291 and 338 MB (the budget is 300 MB).
 BATCH_SIZE = 2000
-MAX_BATCH_SIZE = 5000
 # A running job that has not reported for this long lost its worker (restart, crash).
 STALE_AFTER = timedelta(minutes=2)
 MAX_TAGS = 20
@@ -194,21 +191,18 @@ def _batches(items: Iterator, size: int) -> Iterator[list]:
 def import_job_run(
     *,
     job_id: int,
-    batch_size: int | None = None,
+    batch_size: int = BATCH_SIZE,
     on_progress: Callable[[ImportJob], None] | None = None,
     prepare_process: bool | None = None,
 ) -> ImportJob | None:
     """Import the file from the checkpoint on, one transaction per batch of rows. Safe to call
     twice: a finished job or one another worker owns is left alone. Returns the job.
 
-    `batch_size`: rows per transaction (None: batch_size_for the rows left).
     `prepare_process`: read and validate in a forked process while this one writes (None:
     when the platform can fork and at least PREPARE_PROCESS_MIN_ROWS rows are left)."""
     job, token = _claim(job_id)
     if job is None:
         return ImportJob.objects.filter(pk=job_id).first()
-    if batch_size is None:
-        batch_size = batch_size_for(job.total_rows - job.rows_done)
     if prepare_process is None:
         # Only from a single-threaded process (the CLI, a task worker): forking while other
         # threads run (a web server running tasks inline) could copy a lock another thread holds.
@@ -231,10 +225,6 @@ def import_job_run(
         if on_progress is not None:
             raise
     return ImportJob.objects.get(pk=job.pk)
-
-
-def batch_size_for(rows: int) -> int:
-    return max(BATCH_SIZE, min(MAX_BATCH_SIZE, rows // 50))
 
 
 def _single_threaded() -> bool:

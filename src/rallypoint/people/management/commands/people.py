@@ -67,7 +67,7 @@ class Command(BaseCommand):
         imp.add_argument(
             "--batch-size",
             type=_positive_int,
-            help="Rows per transaction (default: 2,000, up to 5,000 for large files).",
+            help="Rows per transaction (default: 2,000).",
         )
         exp = sub.add_parser("export", help="Export people as CSV.")
         exp.add_argument("--segment", help="Slug of a segment (default: everyone).")

@@ -73,3 +73,19 @@ def test_people_import_command_batch_size_sets_rows_per_transaction(tmp_path, ca
     path = write_csv(tmp_path, "email\n" + "".join(f"p{i}@example.org\n" for i in range(7)))
     call_command("people", "import", str(path), "--batch-size", "3")
     assert "Created 7, updated 0, skipped 0 (of 7 rows)." in capsys.readouterr().out
+
+
+def test_people_import_command_without_batch_size_uses_the_default(tmp_path, monkeypatch):
+    from rallypoint.imports.services import BATCH_SIZE
+    from rallypoint.people.management.commands import people as command
+
+    sizes = []
+    run = command.import_job_run
+
+    def spied(**kwargs):
+        sizes.append(kwargs["batch_size"])
+        return run(**kwargs)
+
+    monkeypatch.setattr(command, "import_job_run", spied)
+    call_command("people", "import", str(write_csv(tmp_path, "email\na@example.org\n")))
+    assert sizes == [BATCH_SIZE]

@@ -40,13 +40,16 @@ class DatabaseBackend(LibraryDatabaseBackend):
         )
         return result
 
+    def __init__(self, alias: str, params: dict) -> None:
+        super().__init__(alias, params)
+        self._validated: set = set()
+
     def validate_task(self, task) -> None:
         # A Task is frozen and this backend's options don't change, so a task that passed once
         # always passes: the check (which inspects the function's signature) runs once per task.
-        validated = self.__dict__.setdefault("_validated", set())
-        if task not in validated:
+        if task not in self._validated:
             super().validate_task(task)
-            validated.add(task)
+            self._validated.add(task)
 
     def enqueue(self, task, args, kwargs) -> TaskResult:
         self.validate_task(task)

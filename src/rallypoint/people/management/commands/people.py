@@ -15,6 +15,7 @@ from rallypoint.imports.mapping import FIELDS_BY_CODE
 from rallypoint.imports.models import ImportJob
 from rallypoint.imports.queries import import_job_errors
 from rallypoint.imports.services import (
+    BATCH_SIZE,
     import_job_create,
     import_job_resume,
     import_job_run,
@@ -67,7 +68,8 @@ class Command(BaseCommand):
         imp.add_argument(
             "--batch-size",
             type=_positive_int,
-            help="Rows per transaction (default: 2,000).",
+            default=BATCH_SIZE,
+            help=f"Rows per transaction (default: {BATCH_SIZE:,}).",
         )
         exp = sub.add_parser("export", help="Export people as CSV.")
         exp.add_argument("--segment", help="Slug of a segment (default: everyone).")

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from rallypoint.actions.queries import action_pages_forget_local
 from rallypoint.core import shared_pages
 from tests.factories import OrganizerFactory, UserFactory
 
@@ -28,6 +29,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     shared_pages.forget_all()
+    action_pages_forget_local()
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}
     }

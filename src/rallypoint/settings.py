@@ -261,6 +261,9 @@ ACTION_EMBED_TOKEN_MAX_AGE = int(os.environ.get("ACTION_EMBED_TOKEN_MAX_AGE", st
 # their turn for up to WRITE_WAIT_SECONDS (then a 503), leaving threads free for pages.
 WRITE_CONCURRENCY = int(os.environ.get("WRITE_CONCURRENCY", "2"))
 WRITE_WAIT_SECONDS = float(os.environ.get("WRITE_WAIT_SECONDS", "30"))
+# Signatures posted at the same moment are written together, this many at most, by one thread
+# in one transaction (actions.services.submission_record_together); 1 writes each on its own.
+SIGNATURE_BATCH_MAX = int(os.environ.get("SIGNATURE_BATCH_MAX", "16"))
 
 # --- OSDI API and webhooks (docs/api.md, docs/webhooks.md) ------------------------------------
 # Also list ids as "action_network:<uuid>": clients written for Action Network read ids from it.

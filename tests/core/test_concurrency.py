@@ -8,8 +8,9 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
+from rallypoint.actions import spam
 from rallypoint.actions.models import Submission
-from rallypoint.core.concurrency import FairSlots, write_slot, write_slots
+from rallypoint.core.concurrency import Busy, FairSlots, Together, write_slot, write_slots
 from rallypoint.events.models import Rsvp
 from rallypoint.people.models import Person
 from tests.actions.factories import ActionFactory
@@ -144,13 +145,26 @@ def test_busy_join_embed_and_rsvp_are_bounded_too(client, one_slot):
     event = EventFactory()
     with one_slot:
         join = client.post(reverse("people:join"), {"email": "b@example.org"})
-        embed = client.post(reverse("actions:embed", args=[action.slug]), {"email": "c@x.org"})
+        embed = client.post(
+            reverse("actions:embed", args=[action.slug]),
+            {
+                "given_name": "Cy",
+                "family_name": "Ruiz",
+                "email": "c@example.org",
+                "postal_code": "80202",
+                "form_token": spam.embed_token(action.pk),
+            },
+        )
         rsvp = client.post(f"{event.get_absolute_url()}rsvp/", {"email": "d@example.org"})
     assert [join.status_code, embed.status_code, rsvp.status_code] == [503, 503, 503]
     # The embedded form answers inside the host site's iframe: no site header, framing allowed.
     assert "very busy" in embed.content.decode() and "site-header" not in embed.content.decode()
     assert "X-Frame-Options" not in embed and "X-Frame-Options" in join
     assert Person.objects.count() == 0 and Rsvp.objects.count() == 0
+    # A form with a mistake is answered at once, without waiting for a write slot.
+    with one_slot:
+        mistake = client.post(reverse("actions:detail", args=[action.slug]), {"email": "c@x.org"})
+    assert mistake.status_code == 200 and "very busy" not in mistake.content.decode()
 
 
 def test_slots_are_served_in_order_of_arrival():
@@ -202,3 +216,107 @@ def test_many_threads_never_exceed_the_bound():
 
     run_threads(work, 10)
     assert occupancy.peak == 3 and occupancy.now == 0 and slots._free == 3
+
+
+class Recorder:
+    """A write_many that records its batches; the first call waits for `gate`."""
+
+    def __init__(self):
+        self.batches = []
+        self.gate = threading.Event()
+        self.fail = set()
+
+    def __call__(self, items):
+        self.batches.append(list(items))
+        if len(self.batches) == 1:
+            self.gate.wait(timeout=5)
+        return [ValueError(i) if i in self.fail else f"done {i}" for i in items]
+
+
+def _start(together, recorder, items, results):
+    def run(item):
+        try:
+            results[item] = together.run(item)
+        except Exception as exc:
+            results[item] = exc
+
+    def arrived(item):
+        return any(item in batch for batch in recorder.batches) or any(
+            entry.item == item for entry in together._queue
+        )
+
+    threads = []
+    for item in items:
+        thread = threading.Thread(target=run, args=(item,))
+        thread.start()
+        threads.append(thread)
+        while not arrived(item):  # queued (or being written) before the next one arrives
+            time.sleep(0.001)
+    return threads
+
+
+def test_together_alone_writes_at_once_in_its_own_thread(settings):
+    settings.WRITE_CONCURRENCY = 1
+    recorder = Recorder()
+    recorder.gate.set()
+    together = Together(recorder, max_batch=4)
+    assert together.run("a") == "done a"
+    assert recorder.batches == [["a"]]
+
+
+def test_together_queued_items_are_written_in_batches_in_order(settings):
+    settings.WRITE_CONCURRENCY = 1
+    recorder = Recorder()
+    together = Together(recorder, max_batch=3)
+    results = {}
+    recorder.fail = {"c"}
+    threads = _start(together, recorder, ["a", "b", "c", "d", "e", "f"], results)
+    recorder.gate.set()
+    for thread in threads:
+        thread.join(timeout=5)
+    # The first writer took its own item; the rest queued behind it and went in order, three
+    # at a time at most.
+    assert recorder.batches == [["a"], ["b", "c", "d"], ["e", "f"]]
+    assert results["b"] == "done b" and results["f"] == "done f"
+    assert isinstance(results["c"], ValueError)  # only that item's request sees its error
+    assert not together._queue and not together._leading
+
+
+def test_together_an_error_of_the_writer_reaches_its_batch_and_the_next_batch_runs(settings):
+    settings.WRITE_CONCURRENCY = 1
+    calls = []
+
+    def write_many(items):
+        calls.append(list(items))
+        if len(calls) == 1:
+            raise RuntimeError("bug")
+        return items
+
+    together = Together(write_many)
+    with pytest.raises(RuntimeError):
+        together.run("a")
+    assert together.run("b") == "b"
+
+
+def test_together_waiting_too_long_is_busy_and_writes_nothing(settings):
+    settings.WRITE_CONCURRENCY = 1
+    settings.WRITE_WAIT_SECONDS = 0.05
+    recorder = Recorder()
+    together = Together(recorder, max_batch=4)
+    results = {}
+    threads = _start(together, recorder, ["a", "b"], results)
+    threads[1].join(timeout=5)  # "b" gives up while "a" is being written
+    assert isinstance(results["b"], Busy)
+    recorder.gate.set()
+    threads[0].join(timeout=5)
+    assert results["a"] == "done a"
+    assert recorder.batches == [["a"]]
+    assert not together._queue and not together._leading
+
+
+def test_together_takes_a_write_slot_for_each_batch(one_slot):
+    together = Together(lambda items: items)
+    with one_slot, pytest.raises(Busy):
+        together.run("a")
+    assert together.run("b") == "b"
+    assert not together._leading

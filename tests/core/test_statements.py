@@ -91,6 +91,28 @@ def test_insert_several_rows_in_one_statement_in_order(django_assert_num_queries
     assert Activity.objects.count() == 4
 
 
+def test_insert_few_rows_as_values_many_rows_as_the_backend_binds_them(
+    django_assert_num_queries,
+):
+    """Up to VALUES_ROWS_MAX rows go as `VALUES (…), (…)` (no column arrays to dump); more rows
+    keep the backend's own form (UNNEST of column arrays on PostgreSQL). Both write the same."""
+    ana = PersonFactory()
+    at = timezone.now() - timedelta(hours=1)
+    for n in (2, statements.VALUES_ROWS_MAX, statements.VALUES_ROWS_MAX + 1):
+        acts = [
+            Activity(person=ana, kind="sign", points=i, details={"n": i}, created_at=at)
+            for i in range(n)
+        ]
+        with django_assert_num_queries(1) as queries:
+            insert(*acts)
+        sql_text = queries.captured_queries[0]["sql"]
+        assert ("UNNEST" in sql_text) is (
+            n > statements.VALUES_ROWS_MAX and connection.vendor == "postgresql"
+        )
+        assert [a.pk for a in acts] == sorted(a.pk for a in acts)
+        assert [_row(a) for a in acts] == [_attrs(a) for a in acts]
+
+
 def test_insert_expression_value_goes_through_the_orm():
     person = PersonFactory()
     address = PostalAddress(person=person, postal_code="80202", latitude=models.Value(39.75))

@@ -122,3 +122,43 @@ def test_each_task_is_checked_once_and_a_bad_one_is_refused_every_time(settings,
             unknown_queue.enqueue(4)
     assert checks == [unknown_queue, unknown_queue]
     assert DBTaskResult.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_enqueued_in_a_transaction_are_one_insert_and_each_signalled(
+    settings, django_assert_num_queries
+):
+    from django.db import transaction
+
+    from rallypoint.core.tasks import enqueue_many_on_commit
+
+    settings.TASKS = {"default": OURS}
+    seen = []
+
+    def receiver(sender, task_result, **kwargs):
+        seen.append(task_result.args)
+
+    task_enqueued.connect(receiver)
+    try:
+        with transaction.atomic():
+            with django_assert_num_queries(1):
+                enqueue_many_on_commit(remember, [((1,), {}), ((2,), {"b": "two"})])
+            enqueue_many_on_commit(remember, [])
+    finally:
+        task_enqueued.disconnect(receiver)
+    assert seen == [[1], [2]]
+    rows = DBTaskResult.objects.order_by("enqueued_at", "args_kwargs")
+    assert sorted(r.args_kwargs["args"][0] for r in rows) == [1, 2]
+    assert {r.task_path for r in rows} == {remember.module_path}
+    RAN.clear()
+    call_command("db_worker", batch=True, queue_name="default", interval=0, verbosity=0)
+    assert sorted(RAN) == [(1, None), (2, "two")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_enqueued_outside_a_transaction_each_wait_for_nothing(settings):
+    from rallypoint.core.tasks import enqueue_many_on_commit
+
+    settings.TASKS = {"default": OURS}
+    enqueue_many_on_commit(remember, [((3,), {}), ((4,), {})])
+    assert DBTaskResult.objects.count() == 2

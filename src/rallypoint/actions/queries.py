@@ -1,5 +1,7 @@
 """Reads of the actions tool, with their joins and short caches built in."""
 
+import copy
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -32,13 +34,28 @@ def _page_key(slug: str) -> str:
     return f"actions:page:{slug}"
 
 
+# Each web process also keeps the public action it last read for up to this long, so the
+# shared cache (unpickling the action with its campaign and questions, or a round trip to
+# Redis) is asked at most about once a second per process instead of on every signature.
+# Changes go through the services, which forget both copies when they commit (other processes'
+# own copies expire within this second).
+LOCAL_SECONDS = 1.0
+_LOCAL_MAX = 1000
+_local: dict[str, tuple[float, Action]] = {}
+
+
 def action_for_page(slug: str, *, include_drafts: bool = False) -> Action | None:
     """The action behind /act/<slug>/ with its campaign and questions. Public lookups are cached
-    for a few seconds (every signature starts here); organizers always see the stored row."""
+    for a few seconds (every signature starts here); organizers always see the stored row.
+    Each caller gets its own copy of the instance."""
     if not include_drafts:
+        kept = _local.get(slug)
+        if kept is not None and kept[0] > time.monotonic():
+            return copy.copy(kept[1])
         cached = cache.get(_page_key(slug))
         if cached is not None:
-            return cached
+            _keep(slug, cached)
+            return copy.copy(cached)
     qs = Action.objects.all() if include_drafts else public_actions()
     action = (
         qs.select_related("campaign")
@@ -48,11 +65,25 @@ def action_for_page(slug: str, *, include_drafts: bool = False) -> Action | None
     )
     if action is not None and not include_drafts:
         cache.set(_page_key(slug), action, COUNT_CACHE_SECONDS)
+        _keep(slug, action)
+        return copy.copy(action)
     return action
 
 
+def _keep(slug: str, action: Action) -> None:
+    if len(_local) >= _LOCAL_MAX:
+        _local.clear()
+    _local[slug] = (time.monotonic() + LOCAL_SECONDS, action)
+
+
 def action_page_forget(slug: str) -> None:
+    _local.pop(slug, None)
     cache.delete(_page_key(slug))
+
+
+def action_pages_forget_local() -> None:
+    """Drop this process's copies (tests, after clearing the shared cache)."""
+    _local.clear()
 
 
 def action_count(action: Action) -> int:

@@ -3,23 +3,41 @@
 `submission_record` is the one path for a signature, pledge or form sign-up, used by the public
 page, the embedded widget, the demo and the API alike."""
 
+import threading
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 import nh3
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from rallypoint.core.audit import log_action
+from rallypoint.core.concurrency import Together
 from rallypoint.core.mail import email_queue
 from rallypoint.core.statements import Select, insert
-from rallypoint.core.tasks import enqueue_on_commit
-from rallypoint.ledger.services import activity_record, resolve_referrer
-from rallypoint.people.models import Person
-from rallypoint.people.services import PersonData, person_match_or_create
+from rallypoint.core.tasks import enqueue_many_on_commit, enqueue_on_commit
+from rallypoint.ledger.services import (
+    act_channel,
+    activity_new,
+    activity_record,
+    recruit_credit_new,
+    recruitment_new,
+    referrers_of_codes,
+    resolve_referrer,
+)
+from rallypoint.people.models import EmailAddress, Person
+from rallypoint.people.normalize import email_key
+from rallypoint.people.services import (
+    PersonData,
+    person_contacts_new,
+    person_match_or_create,
+    person_new,
+)
 from rallypoint.sharing.referral import Referral
 from rallypoint.webhooks.services import webhook_emit
 
@@ -277,6 +295,47 @@ def submission_record(
     a petition or pledge: nothing new was written, no second act) and `person_created`.
     Raises ValidationError (keyed by field) for a closed action or bad input.
     """
+    return _signature_write(
+        signature_check(
+            action=action,
+            person_data=person_data,
+            answers=answers,
+            comment=comment,
+            referral=referral,
+            source=source,
+            at=at,
+            send_email=send_email,
+        )
+    )
+
+
+@dataclass
+class Signature:
+    """A checked submission waiting to be written (`signature_check`)."""
+
+    action: Action
+    person_data: PersonData  # validated
+    answers: dict[str, Any]
+    comment: str
+    referral: Referral | None
+    source: str
+    at: datetime
+    send_email: bool = True
+
+
+def signature_check(
+    *,
+    action: Action,
+    person_data: PersonData,
+    answers: dict[Any, Any] | None = None,
+    comment: str = "",
+    referral: Referral | None = None,
+    source: str = "page",
+    at: datetime | None = None,
+    send_email: bool = True,
+) -> Signature:
+    """Everything `submission_record` checks before it writes; raises ValidationError (keyed
+    by field) for a closed action or bad input."""
     if action.status != ActionStatus.LIVE:
         raise ValidationError(
             {"__all__": [f"This {action.get_kind_display().lower()} is closed to new names."]}
@@ -286,6 +345,7 @@ def submission_record(
     if len(comment) > MAX_COMMENT:
         errors["comment"] = [f"Keep your comment under {MAX_COMMENT} characters."]
     questions = list(action.questions.all()) if action.kind == ActionKind.FORM else []
+    cleaned_answers: dict[str, Any] = {}
     try:
         cleaned_answers = answers_clean(questions, answers)
     except ValidationError as exc:
@@ -296,7 +356,21 @@ def submission_record(
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    at = at or timezone.now()
+    return Signature(
+        action=action,
+        person_data=person_data,
+        answers=cleaned_answers,
+        comment=comment,
+        referral=referral,
+        source=source,
+        at=at or timezone.now(),
+        send_email=send_email,
+    )
+
+
+def _signature_write(signature: Signature) -> Submission:
+    """One checked signature in its own transaction."""
+    action, person_data, referral = signature.action, signature.person_data, signature.referral
     with transaction.atomic():
         person, person_created = person_match_or_create(person_data)
         referrer = resolve_referrer(referral, person)
@@ -304,18 +378,16 @@ def submission_record(
             action=action,
             person=person,
             person_created=person_created,
-            answers=cleaned_answers,
-            comment=comment,
+            answers=signature.answers,
+            comment=signature.comment,
             referral=referral,
             referrer=referrer,
-            source=source,
-            at=at,
+            source=signature.source,
+            at=signature.at,
         )
         submission.person_created = person_created
         if submission.created:
-            webhook_emit(
-                "submission" if action.kind == ActionKind.FORM else "signature", submission
-            )
+            webhook_emit(_event_type(action), submission)
         if submission.created and submission.counted:
             activity_record(
                 person=person,
@@ -326,11 +398,168 @@ def submission_record(
                 referrer=referrer,
                 person_created=person_created,
                 details={"action": action.pk},
-                at=at,
+                at=signature.at,
             )
-            if send_email and person_data.email:
+            if signature.send_email and person_data.email:
                 enqueue_on_commit(thank_you_send, submission.pk, person_data.email)
     return submission
+
+
+def _event_type(action: Action) -> str:
+    return "submission" if action.kind == ActionKind.FORM else "signature"
+
+
+def submissions_record(signatures: list[Signature]) -> list[Submission | Exception]:
+    """Write several checked signatures (`signature_check`) at once: what `submission_record`
+    writes for each, in fewer statements. Returns each one's submission, or the exception
+    that one alone raised.
+
+    People new to Rallypoint (an email address nobody has, no phone number, no tags, once in
+    the batch) are written together: one INSERT per table for all of them, in one transaction.
+    Everyone else (people to match and merge, repeated signatures) goes one by one through the
+    same path as `submission_record`. If the shared write fails (a concurrent request took one
+    of the addresses a moment ago), it is rolled back whole and its signatures go one by one.
+    """
+    results: list[Submission | Exception | None] = [None] * len(signatures)
+    fresh = _fresh_positions(signatures) if len(signatures) > 1 else []
+    if len(fresh) > 1:
+        try:
+            with transaction.atomic():
+                written = _fresh_write([signatures[i] for i in fresh])
+        except DatabaseError:
+            pass  # written one by one below
+        else:
+            for i, submission in zip(fresh, written, strict=True):
+                results[i] = submission
+    for i, signature in enumerate(signatures):
+        if results[i] is None:
+            try:
+                results[i] = _signature_write(signature)
+            except (ValidationError, DatabaseError) as exc:
+                results[i] = exc
+    return results  # type: ignore[return-value]
+
+
+_together: Together | None = None
+_together_lock = threading.Lock()
+
+
+def submission_record_together(**kwargs: Any) -> Submission:
+    """`submission_record` for web requests: the checks run in the caller's thread, then the
+    write joins the signatures of other requests arriving at the same moment in this process
+    (`core.concurrency.Together`, at most SIGNATURE_BATCH_MAX at once) and is written with them
+    by `submissions_record`. A lone request writes its own at once. Raises ValidationError as
+    `submission_record` does, and Busy when its turn did not come within WRITE_WAIT_SECONDS."""
+    global _together
+    signature = signature_check(**kwargs)
+    size = max(1, int(settings.SIGNATURE_BATCH_MAX))
+    if _together is None or _together.max_batch != size:
+        with _together_lock:
+            if _together is None or _together.max_batch != size:
+                _together = Together(submissions_record, max_batch=size)
+    return _together.run(signature)
+
+
+def _fresh_positions(signatures: list[Signature]) -> list[int]:
+    """Positions of the signatures whose person is surely new: an email address that nobody
+    has and no other signature of the batch has, no phone number, no tags."""
+    keys: dict[str, list[int]] = {}
+    for i, signature in enumerate(signatures):
+        data = signature.person_data
+        if data.email and not data.phone and not data.tags:
+            keys.setdefault(email_key(data.email), []).append(i)
+    known = (
+        set(
+            EmailAddress.objects.filter(address_normalized__in=list(keys)).values_list(
+                "address_normalized", flat=True
+            )
+        )
+        if keys
+        else set()
+    )
+    return sorted(
+        positions[0] for key, positions in keys.items() if len(positions) == 1 and key not in known
+    )
+
+
+def _fresh_write(signatures: list[Signature]) -> list[Submission]:
+    """New people signing: the rows `_signature_write` writes for each, one INSERT per table.
+    Call inside a transaction; a concurrent twin's email address raises IntegrityError."""
+    people = [person_new(s.person_data) for s in signatures]
+    insert(*people)
+    emails, addresses = [], []
+    for person, signature in zip(people, signatures, strict=True):
+        email, _phone, address = person_contacts_new(person, signature.person_data)
+        emails.append(email)
+        if address is not None:
+            addresses.append(address)
+    insert(*emails)  # no ON CONFLICT: a taken address fails the whole batch
+    if addresses:
+        insert(*addresses)
+    referrers = referrers_of_codes([s.referral.code for s in signatures if s.referral])
+    submissions = []
+    for person, signature in zip(people, signatures, strict=True):
+        submissions.append(
+            Submission(
+                **_submission_values(
+                    action=signature.action,
+                    person=person,
+                    answers=signature.answers,
+                    comment=signature.comment,
+                    referral=signature.referral,
+                    referrer=_referrer(referrers, signature.referral),
+                    source=signature.source,
+                    at=signature.at,
+                ),
+                counted=True,
+            )
+        )
+    insert(*submissions)
+    acts, edges = [], []
+    for person, signature, submission in zip(people, signatures, submissions, strict=True):
+        action, referral = signature.action, signature.referral
+        submission.created = submission.person_created = True
+        webhook_emit("person.created", person)
+        webhook_emit(_event_type(action), submission)
+        referrer = submission.referrer
+        acts.append(
+            activity_new(
+                person=person,
+                kind=action.ledger_kind,
+                campaign=action.campaign,
+                target=submission,
+                referral=referral,
+                referrer=referrer,
+                details={"action": action.pk},
+                at=signature.at,
+            )
+        )
+        if referrer is not None:
+            edges.append(
+                recruitment_new(
+                    recruiter=referrer,
+                    recruit=person,
+                    campaign=action.campaign,
+                    channel=act_channel(referral),
+                    at=signature.at,
+                )
+            )
+    if edges:
+        insert(*edges)
+    insert(*acts, *(recruit_credit_new(edge) for edge in edges))
+    enqueue_many_on_commit(
+        thank_you_send,
+        [
+            ((submission.pk, signature.person_data.email), {})
+            for signature, submission in zip(signatures, submissions, strict=True)
+            if signature.send_email
+        ],
+    )
+    return submissions
+
+
+def _referrer(referrers: dict[str, Person], referral: Referral | None) -> Person | None:
+    return referrers.get(referral.code) if referral and referral.code else None
 
 
 # The counted submission of a person who had signed already (one filter() per argument, in the
@@ -347,6 +576,30 @@ _COUNTED_SUBMISSION = Select(
 )
 
 
+def _submission_values(
+    *,
+    action: Action,
+    person: Person,
+    answers: dict[str, Any],
+    comment: str,
+    referral: Referral | None,
+    referrer: Person | None,
+    source: str,
+    at: datetime,
+) -> dict[str, Any]:
+    channel = act_channel(referral)
+    return {
+        "action": action,
+        "person": person,
+        "answers": answers,
+        "comment": comment,
+        "referrer": referrer,
+        "channel": channel if referrer or channel != "direct" else "",
+        "source": source[:20],
+        "created_at": at,
+    }
+
+
 def _submission_create(
     *,
     action: Action,
@@ -359,17 +612,16 @@ def _submission_create(
     source: str,
     at: datetime,
 ) -> Submission:
-    channel = (referral.channel if referral else "") or ""
-    values = {
-        "action": action,
-        "person": person,
-        "answers": answers,
-        "comment": comment,
-        "referrer": referrer,
-        "channel": channel if referrer or channel != "direct" else "",
-        "source": source[:20],
-        "created_at": at,
-    }
+    values = _submission_values(
+        action=action,
+        person=person,
+        answers=answers,
+        comment=comment,
+        referral=referral,
+        referrer=referrer,
+        source=source,
+        at=at,
+    )
     if person_created:
         # Nobody else can have signed as a person who did not exist a moment ago.
         submission = Submission(**values, counted=True)

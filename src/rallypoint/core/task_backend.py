@@ -21,24 +21,43 @@ from . import statements
 
 class DatabaseBackend(LibraryDatabaseBackend):
     def _task_to_db_task(self, task, args, kwargs):
+        return self._task_rows_write(task, [(args, kwargs)])[0]
+
+    def _task_rows_write(self, task, calls):
+        """One row per (args, kwargs) in `calls`, written by one INSERT."""
         from django_tasks_db.models import DBTaskResult
 
-        result = DBTaskResult(
-            id=self._get_id(),
-            args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
-            priority=task.priority,
-            task_path=task.module_path,
-            queue_name=task.queue_name,
-            run_after=task.run_after,
-            backend_name=self.alias,
-        )
-        using = router.db_for_write(DBTaskResult, instance=result)
-        pre_save.send(DBTaskResult, instance=result, raw=False, using=using, update_fields=None)
-        statements.insert(result)
-        post_save.send(
-            DBTaskResult, instance=result, created=True, raw=False, using=using, update_fields=None
-        )
-        return result
+        rows = [
+            DBTaskResult(
+                id=self._get_id(),
+                args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+                priority=task.priority,
+                task_path=task.module_path,
+                queue_name=task.queue_name,
+                run_after=task.run_after,
+                backend_name=self.alias,
+            )
+            for args, kwargs in calls
+        ]
+        using = router.db_for_write(DBTaskResult, instance=rows[0])
+        for row in rows:
+            pre_save.send(DBTaskResult, instance=row, raw=False, using=using, update_fields=None)
+        statements.insert(*rows)
+        for row in rows:
+            post_save.send(
+                DBTaskResult, instance=row, created=True, raw=False, using=using, update_fields=None
+            )
+        return rows
+
+    def enqueue_many(self, task, calls) -> list[TaskResult]:
+        """`enqueue(task, args, kwargs)` for each (args, kwargs) of `calls`, in one INSERT."""
+        if not calls:
+            return []
+        self.validate_task(task)
+        results = [row.task_result for row in self._task_rows_write(task, list(calls))]
+        for task_result in results:
+            task_enqueued.send(type(self), task_result=task_result)
+        return results
 
     def __init__(self, alias: str, params: dict) -> None:
         super().__init__(alias, params)

@@ -51,6 +51,16 @@ def resolve_referrer(referral: Referral | None, person: Person | None = None) ->
     return referrer
 
 
+def referrers_of_codes(codes: list[str]) -> dict[str, Person]:
+    """The people behind several share codes, in one query (unknown codes are left out). Only
+    the key and the code are loaded, as in `resolve_referrer`."""
+    wanted = sorted({c for c in codes if c})
+    if not wanted:
+        return {}
+    found = Person.objects.filter(share_code__in=wanted).only("id", "share_code")
+    return {p.share_code: p for p in found}
+
+
 # "Look the referrer up from the referral" (the default of activity_record's `referrer`).
 FROM_REFERRAL: Any = object()
 
@@ -82,10 +92,61 @@ def activity_record(
     at = at or timezone.now()
     if referrer is FROM_REFERRAL:
         referrer = resolve_referrer(referral, person)
+    activity = activity_new(
+        person=person,
+        kind=kind,
+        campaign=campaign,
+        target=target,
+        referral=referral,
+        referrer=referrer,
+        points=points,
+        quantity=quantity,
+        details=details,
+        at=at,
+        channel=channel,
+    )
+    edge = None
+    if referrer is not None:
+        edge = _recruitment_edge(
+            recruiter=referrer,
+            recruit=person,
+            campaign=campaign,
+            channel=channel if channel is not None else act_channel(referral),
+            at=at,
+            person_created=person_created,
+        )
+    if edge is None:
+        insert(activity)
+    else:
+        # The act and the recruiter's credit in one INSERT, in that order.
+        insert(activity, recruit_credit_new(edge))
+    return activity
+
+
+def act_channel(referral: Referral | None) -> str:
+    """The channel a referral names ("" without one)."""
+    return (referral.channel if referral else "") or ""
+
+
+def activity_new(
+    *,
+    person: Person,
+    kind: str,
+    campaign: Any,
+    target: models.Model | None,
+    referral: Referral | None,
+    referrer: Person | None,
+    at: datetime,
+    points: int | None = None,
+    quantity: int = 1,
+    details: dict[str, Any] | None = None,
+    channel: str | None = None,
+) -> Activity:
+    """The unsaved act `activity_record` writes (without its recruitment edge and credit)."""
     explicit_channel = channel is not None
     if channel is None:
-        channel = (referral.channel if referral else "") or ""
-    activity = Activity(
+        channel = act_channel(referral)
+    return Activity(
         person=person,
         kind=kind,
         campaign=campaign,
@@ -99,22 +160,6 @@ def activity_record(
         created_at=at,
         details=details or {},
     )
-    edge = None
-    if referrer is not None:
-        edge = _recruitment_edge(
-            recruiter=referrer,
-            recruit=person,
-            campaign=campaign,
-            channel=channel,
-            at=at,
-            person_created=person_created,
-        )
-    if edge is None:
-        insert(activity)
-    else:
-        # The act and the recruiter's credit in one INSERT, in that order.
-        insert(activity, _recruit_credit(edge))
-    return activity
 
 
 def recruitment_record(
@@ -139,7 +184,7 @@ def recruitment_record(
         person_created=person_created,
     )
     if edge is not None:
-        insert(_recruit_credit(edge))
+        insert(recruit_credit_new(edge))
     return edge
 
 
@@ -161,15 +206,25 @@ def _recruitment_edge(
         campaign is None or _EARLIER_ACT.one(recruit.pk, campaign.pk, at) is not None
     ):
         return None
-    edge = Recruitment(
-        recruiter=recruiter, recruit=recruit, campaign=campaign, channel=channel, created_at=at
+    edge = recruitment_new(
+        recruiter=recruiter, recruit=recruit, campaign=campaign, channel=channel, at=at
     )
     # One recruiter per recruit and campaign: a unique constraint, so a concurrent first touch
     # (or an edge stored earlier) makes this a no-op.
     return edge if insert(edge, ignore_conflicts=True) else None
 
 
-def _recruit_credit(edge: Recruitment) -> Activity:
+def recruitment_new(
+    *, recruiter: Person, recruit: Person, campaign: Any, channel: str, at: datetime
+) -> Recruitment:
+    """The unsaved edge recruiter → recruit. Only for a recruit who is new to Rallypoint (so
+    has no edge yet and is not the recruiter); others go through `activity_record`."""
+    return Recruitment(
+        recruiter=recruiter, recruit=recruit, campaign=campaign, channel=channel, created_at=at
+    )
+
+
+def recruit_credit_new(edge: Recruitment) -> Activity:
     """The recruiter's "recruit" act for `edge` (unsaved)."""
     return Activity(
         person=edge.recruiter,

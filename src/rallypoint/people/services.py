@@ -180,9 +180,35 @@ def person_match_or_create(data: PersonData, *, overwrite: bool = True) -> tuple
 def _person_create(data: PersonData) -> Person | None:
     """A new person with their contact details: one INSERT per row. None (and nothing kept)
     when a concurrent submission took the email address first."""
+    person = person_new(data)
+    insert(person)
+    email, phone, address = person_contacts_new(person, data)
+    if email is not None and not insert(email, ignore_conflicts=True):
+        Person.objects.filter(pk=person.pk).delete()
+        return None
+    if phone is not None:
+        insert(phone)
+    if address is not None:
+        insert(address)
+    for name in data.tags:
+        tag_add(person=person, name=name)
+    return person
+
+
+def person_new(data: PersonData) -> Person:
+    """The unsaved person `data` (validated) describes, as `person_match_or_create` creates
+    them. For writers that store many new people at once (signatures written together)."""
     person = Person(source=data.source[:200])
     _fields_merge(person, data, overwrite=True)
-    insert(person)
+    return person
+
+
+def person_contacts_new(
+    person: Person, data: PersonData
+) -> tuple[EmailAddress | None, PhoneNumber | None, PostalAddress | None]:
+    """The unsaved email address, phone number and postal address of a new (saved) person,
+    each None when `data` has none. Tags are not included (`tag_add`)."""
+    email = phone = address = None
     if data.email:
         email = EmailAddress(
             person=person,
@@ -191,16 +217,11 @@ def _person_create(data: PersonData) -> Person | None:
             primary=True,
             status=data.email_status or EmailStatus.SUBSCRIBED,
         )
-        if not insert(email, ignore_conflicts=True):
-            Person.objects.filter(pk=person.pk).delete()
-            return None
     if data.phone:
-        insert(_phone_new(person, data.phone, data.sms_consent, primary=True))
+        phone = _phone_new(person, data.phone, data.sms_consent, primary=True)
     if data.postal_code or data.address_lines or data.locality:
-        insert(PostalAddress(person=person, primary=True, **_address_values(data)))
-    for name in data.tags:
-        tag_add(person=person, name=name)
-    return person
+        address = PostalAddress(person=person, primary=True, **_address_values(data))
+    return email, phone, address
 
 
 def _person_merge_data(

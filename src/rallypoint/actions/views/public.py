@@ -10,7 +10,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rallypoint.core.concurrency import write_slot
+from rallypoint.core.concurrency import Busy, busy_response
 from rallypoint.mission.hooks import ways_to_help
 from rallypoint.sharing.referral import from_query
 
@@ -19,7 +19,7 @@ from ..forms import SubmissionForm
 from ..links import action_share_url, dashboard_url
 from ..models import Submission
 from ..queries import action_count_forget, action_for_page, action_progress
-from ..services import submission_record, thank_you_resend
+from ..services import submission_record_together, thank_you_resend
 
 
 def _action_or_404(request, slug):
@@ -71,7 +71,7 @@ def _submit(request, action, *, embedded):
         form.add_error(None, "This form timed out. Please check your details and send it again.")
     if form.is_valid() and not form.non_field_errors():
         try:
-            submission = submission_record(
+            submission = submission_record_together(
                 action=action,
                 person_data=form.person_data(source=f"{action.kind}: {action.title}"[:200]),
                 answers=form.answers(),
@@ -81,6 +81,8 @@ def _submit(request, action, *, embedded):
             )
         except ValidationError as exc:
             form.apply_errors(exc)
+        except Busy:
+            return busy_response(request, bare=embedded)
         else:
             if submission.created:
                 action_count_forget(action.pk)
@@ -90,8 +92,9 @@ def _submit(request, action, *, embedded):
     return render(request, template, _page_context(request, action, form, embedded=embedded))
 
 
+# No write_slot here: signatures are written together (services.submission_record_together),
+# and the thread that writes a batch takes one of the process's write slots for it.
 @require_http_methods(["GET", "HEAD", "POST"])
-@write_slot
 def action_detail(request, slug):
     action = _action_or_404(request, slug)
     if request.method == "POST":
@@ -105,7 +108,6 @@ def action_detail(request, slug):
 @csrf_exempt  # see spam.py: the widget proves itself with a signed token instead
 @xframe_options_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
-@write_slot(bare=True)
 def action_embed(request, slug):
     action = _action_or_404(request, slug)
     if request.method == "POST":

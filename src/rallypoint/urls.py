@@ -1,6 +1,10 @@
 from django.urls import include, path
 
+# The busiest public paths come first: Django tries the patterns in order on every request.
+# (No earlier pattern can match a path under act/ or campaigns/, so the order is free.)
 urlpatterns = [
+    path("act/", include("rallypoint.actions.urls")),
+    path("campaigns/", include("rallypoint.mission.urls")),
     path("", include("rallypoint.core.urls")),
     path("accounts/", include("rallypoint.accounts.urls")),
     path("people/", include("rallypoint.people.urls")),
@@ -8,8 +12,6 @@ urlpatterns = [
     path("imports/", include("rallypoint.imports.urls")),
     path("me/", include("rallypoint.ledger.urls")),
     path("share/", include("rallypoint.sharing.urls")),
-    path("campaigns/", include("rallypoint.mission.urls")),
-    path("act/", include("rallypoint.actions.urls")),
     path("events/", include("rallypoint.events.urls")),
     path("groups/", include("rallypoint.groups.urls")),
     path("api/", include("rallypoint.api.urls")),

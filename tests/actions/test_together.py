@@ -190,20 +190,40 @@ def test_an_address_taken_meanwhile_sends_the_batch_one_by_one(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_signature_that_fails_alone_gets_its_own_error(monkeypatch):
+def test_a_failing_signature_rolls_the_batch_back_and_each_is_written_alone(monkeypatch):
+    """One signature fails: nothing of the shared transaction stays, every signature is then
+    written alone, and only the failing one's request sees the error."""
     action = ActionFactory()
+    EmailAddressFactory(address="known@example.org")
     real = services._signature_write
+    calls = []
 
-    def failing(signature):
+    def failing(signature, **kwargs):
+        calls.append((signature.person_data.email, kwargs.get("savepoint", True)))
         if signature.person_data.email == "bad@example.org":
             raise services.DatabaseError("disk full")
-        return real(signature)
+        return real(signature, **kwargs)
 
     monkeypatch.setattr(services, "_signature_write", failing)
-    rows = [PersonData(email="ok@example.org"), PersonData(email="bad@example.org")]
-    rows[1].phone = "+13035550123"  # not a new-people row: written alone
+    rows = [
+        PersonData(email="new@example.org"),
+        PersonData(email="known@example.org"),
+        PersonData(email="bad@example.org", phone="+13035550123"),
+    ]
     results = submissions_record([signature_check(action=action, person_data=d) for d in rows])
-    assert results[0].created and isinstance(results[1], services.DatabaseError)
+    assert results[0].created and results[1].created
+    assert isinstance(results[2], services.DatabaseError)
+    # In the batch (no savepoints), then alone.
+    assert calls == [
+        ("known@example.org", False),
+        ("bad@example.org", False),
+        ("new@example.org", True),
+        ("known@example.org", True),
+        ("bad@example.org", True),
+    ]
+    assert Submission.objects.filter(action=action).count() == 2
+    assert Person.objects.filter(email_addresses__address="new@example.org").count() == 1
+    assert Activity.objects.filter(kind="sign").count() == 2
 
 
 @pytest.mark.django_db

@@ -368,10 +368,11 @@ def signature_check(
     )
 
 
-def _signature_write(signature: Signature) -> Submission:
-    """One checked signature in its own transaction."""
+def _signature_write(signature: Signature, *, savepoint: bool = True) -> Submission:
+    """One checked signature in its own transaction (or, inside one, with a savepoint unless
+    `savepoint=False`: then a failure fails the enclosing transaction)."""
     action, person_data, referral = signature.action, signature.person_data, signature.referral
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         person, person_created = person_match_or_create(person_data)
         referrer = resolve_referrer(referral, person)
         submission = _submission_create(
@@ -411,33 +412,39 @@ def _event_type(action: Action) -> str:
 
 def submissions_record(signatures: list[Signature]) -> list[Submission | Exception]:
     """Write several checked signatures (`signature_check`) at once: what `submission_record`
-    writes for each, in fewer statements. Returns each one's submission, or the exception
-    that one alone raised.
+    writes for each, in one transaction and fewer statements. Returns each one's submission,
+    or the exception that one raised when written alone.
 
     People new to Rallypoint (an email address nobody has, no phone number, no tags, once in
-    the batch) are written together: one INSERT per table for all of them, in one transaction.
-    Everyone else (people to match and merge, repeated signatures) goes one by one through the
-    same path as `submission_record`. If the shared write fails (a concurrent request took one
-    of the addresses a moment ago), it is rolled back whole and its signatures go one by one.
+    the batch) are written together: one INSERT per table for all of them. Everyone else
+    (people to match and merge, repeated signatures) goes one after the other through the
+    same steps as `submission_record`, in the same transaction. If anything in it fails (a
+    concurrent request took one of the addresses a moment ago, a deadlock, one bad signature),
+    it is rolled back whole and every signature is written alone, in its own transaction.
     """
-    results: list[Submission | Exception | None] = [None] * len(signatures)
-    fresh = _fresh_positions(signatures) if len(signatures) > 1 else []
-    if len(fresh) > 1:
+    if len(signatures) > 1:
+        results: list[Submission | None] = [None] * len(signatures)
         try:
             with transaction.atomic():
-                written = _fresh_write([signatures[i] for i in fresh])
-        except DatabaseError:
-            pass  # written one by one below
+                fresh = _fresh_positions(signatures)
+                if fresh:
+                    written = _fresh_write([signatures[i] for i in fresh])
+                    for i, submission in zip(fresh, written, strict=True):
+                        results[i] = submission
+                for i, signature in enumerate(signatures):
+                    if results[i] is None:
+                        results[i] = _signature_write(signature, savepoint=False)
+        except (ValidationError, DatabaseError):
+            pass  # each one alone, below
         else:
-            for i, submission in zip(fresh, written, strict=True):
-                results[i] = submission
-    for i, signature in enumerate(signatures):
-        if results[i] is None:
-            try:
-                results[i] = _signature_write(signature)
-            except (ValidationError, DatabaseError) as exc:
-                results[i] = exc
-    return results  # type: ignore[return-value]
+            return results  # type: ignore[return-value]
+    alone: list[Submission | Exception] = []
+    for signature in signatures:
+        try:
+            alone.append(_signature_write(signature))
+        except (ValidationError, DatabaseError) as exc:
+            alone.append(exc)
+    return alone
 
 
 _together: Together | None = None

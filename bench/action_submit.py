@@ -161,17 +161,22 @@ PostgreSQL backends serving the bench database during the run, divided by its re
 machine's two cores are shared with PostgreSQL, wrk and whatever else runs, so compare ratios
 and CPU per request, not absolute rates; the baseline's own rate moves the most.
 
-A new person with a share code costs 11 statements: BEGIN, match (one lookup for email and
-phone), insert person, insert email (ON CONFLICT DO NOTHING: a concurrent twin is skipped
-without a savepoint), insert address, referrer lookup (once for the submission and the act),
-insert submission, insert recruitment edge (ON CONFLICT DO NOTHING), one insert for the act and
-the sharer's "recruit" act, the thank-you email's task row, COMMIT (and, as on every request,
-Django's connection health check, SELECT 1). A known person signing for the first time: match,
-their addresses, person update (modified_at), referrer, submission, earlier acts in the
-campaign, edge, acts, task row. These statements are compiled by the ORM once per connection
-and run again with new values (rallypoint.core.statements, docs/performance.md), and
-PostgreSQL prepares them (server-side binding, on by default; DATABASE_SERVER_SIDE_BINDING=0
-in the environment runs the benchmark without it).
+Signatures that arrive at the same moment are written together (actions.services,
+submission_record_together; docs/performance.md, "Signatures written together"): the first
+request to arrive while no batch is being written takes up to SIGNATURE_BATCH_MAX (16) waiting
+signatures and writes them in one transaction. The new people among them cost one statement
+per table for all of them: a lookup of their addresses, insert people, email addresses, postal
+addresses, one referrer lookup for all share codes, insert submissions, recruitment edges, acts
+with the sharers' "recruit" acts, and the thank-you emails' task rows. Known people and
+repeated signatures go one after the other in the same transaction, with the statements of a
+lone signature (match, their addresses, person update, referrer, submission, earlier acts in
+the campaign, edge, acts, task row). Alone (no other signature waiting), a new person with a
+share code costs 11 statements: BEGIN, match, insert person, email, address, referrer lookup,
+submission, edge, acts, task row, COMMIT (and, as on every request that reaches the database,
+Django's connection health check). The statements are compiled by the ORM once per connection
+and run again with new values (rallypoint.core.statements), and PostgreSQL prepares them
+(server-side binding, on by default; DATABASE_SERVER_SIDE_BINDING=0 in the environment runs
+the benchmark without it). Earlier runs, and what changed their figures: docs/performance.md.
 """
 
 
@@ -505,6 +510,7 @@ def report(results: dict, args) -> None:
             f"{args.workers}×{args.threads}"
             f"{' (a listening socket per worker)' if args.workers > 1 else ''}, "
             f"WRITE_CONCURRENCY {write_slots_label()}, "
+            f"SIGNATURE_BATCH_MAX {os.environ.get('SIGNATURE_BATCH_MAX', '16 (default)')}, "
             f"wrk {args.connections} connections, {args.duration} s per run, "
             f"on this machine ({os.cpu_count()} cores, load average "
             f"{args.load_before:.1f} before the run).\n\n"

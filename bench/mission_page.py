@@ -283,10 +283,11 @@ def report(results: dict, progress: dict, args) -> None:
             "finished response is answered before the middleware stack (core.shared_pages), "
             "which is why it can beat the baseline view that walks the middleware. While "
             "signatures are posted, both kinds of request share gunicorn's threads and the two "
-            "cores with PostgreSQL. Each process runs at most WRITE_CONCURRENCY signatures at "
-            "once (the others wait their turn without using the CPU), so with more threads "
-            "than write slots page requests find a free thread at once instead of queueing "
-            "behind signatures (docs/deployment.md, Busy days).\n"
+            "cores with PostgreSQL. Each process writes signatures in at most "
+            "WRITE_CONCURRENCY batches at once (signatures that arrive together are written "
+            "together by one thread; the others wait for their answer without using the CPU), "
+            "so with more threads than write slots page requests find a free thread at once "
+            "instead of queueing behind signatures (docs/deployment.md, Busy days).\n"
         )
         pattern = re.compile(r"## Mission page \(bench/mission_page.py\).*?(?=\n## |\Z)", re.S)
         text = (

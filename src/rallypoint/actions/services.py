@@ -276,17 +276,7 @@ def _answer_clean(question: Question, value: Any) -> Any:
     return [c for c in question.choices if c in values]
 
 
-def submission_record(
-    *,
-    action: Action,
-    person_data: PersonData,
-    answers: dict[Any, Any] | None = None,
-    comment: str = "",
-    referral: Referral | None = None,
-    source: str = "page",
-    at: datetime | None = None,
-    send_email: bool = True,
-) -> Submission:
+def submission_record(*, action: Action, person_data: PersonData, **options: Any) -> Submission:
     """Put a person's name to an action.
 
     Matches or creates the person, stores the submission, writes the ledger act (with referrer,
@@ -294,19 +284,10 @@ def submission_record(
     submission with two extra attributes: `created` (False when this person had already signed
     a petition or pledge: nothing new was written, no second act) and `person_created`.
     Raises ValidationError (keyed by field) for a closed action or bad input.
+    `options` are those of `signature_check`: answers, comment, referral, source ("page"),
+    at (now) and send_email (True).
     """
-    return _signature_write(
-        signature_check(
-            action=action,
-            person_data=person_data,
-            answers=answers,
-            comment=comment,
-            referral=referral,
-            source=source,
-            at=at,
-            send_email=send_email,
-        )
-    )
+    return _signature_write(signature_check(action=action, person_data=person_data, **options))
 
 
 @dataclass
@@ -392,18 +373,26 @@ def _signature_write(signature: Signature, *, savepoint: bool = True) -> Submiss
         if submission.created and submission.counted:
             activity_record(
                 person=person,
-                kind=action.ledger_kind,
-                campaign=action.campaign,
-                target=submission,
                 referral=referral,
                 referrer=referrer,
                 person_created=person_created,
-                details={"action": action.pk},
-                at=signature.at,
+                **_act_fields(signature, submission),
             )
             if signature.send_email and person_data.email:
                 enqueue_on_commit(thank_you_send, submission.pk, person_data.email)
     return submission
+
+
+def _act_fields(signature: Signature, submission: Submission) -> dict[str, Any]:
+    """The ledger act of a new counted submission (besides person, referral and referrer)."""
+    action = signature.action
+    return {
+        "kind": action.ledger_kind,
+        "campaign": action.campaign,
+        "target": submission,
+        "details": {"action": action.pk},
+        "at": signature.at,
+    }
 
 
 def _event_type(action: Action) -> str:
@@ -532,13 +521,9 @@ def _fresh_write(signatures: list[Signature]) -> list[Submission]:
         acts.append(
             activity_new(
                 person=person,
-                kind=action.ledger_kind,
-                campaign=action.campaign,
-                target=submission,
                 referral=referral,
                 referrer=referrer,
-                details={"action": action.pk},
-                at=signature.at,
+                **_act_fields(signature, submission),
             )
         )
         if referrer is not None:
@@ -607,28 +592,10 @@ def _submission_values(
     }
 
 
-def _submission_create(
-    *,
-    action: Action,
-    person: Person,
-    person_created: bool,
-    answers: dict[str, Any],
-    comment: str,
-    referral: Referral | None,
-    referrer: Person | None,
-    source: str,
-    at: datetime,
-) -> Submission:
-    values = _submission_values(
-        action=action,
-        person=person,
-        answers=answers,
-        comment=comment,
-        referral=referral,
-        referrer=referrer,
-        source=source,
-        at=at,
-    )
+def _submission_create(*, person_created: bool, **fields: Any) -> Submission:
+    """The submission of `_submission_values(**fields)`; `created` says whether it is new."""
+    values = _submission_values(**fields)
+    action, person = fields["action"], fields["person"]
     if person_created:
         # Nobody else can have signed as a person who did not exist a moment ago.
         submission = Submission(**values, counted=True)

@@ -12,6 +12,10 @@ remaining threads stay free for pages; run `rallypoint serve` with more threads 
 slots. A write that waits longer than `WRITE_WAIT_SECONDS` is answered with a polite 503 and
 Retry-After instead of hanging; the browser keeps what was typed, so pressing Back and
 sending again loses nothing.
+
+`Together` goes further for writes that can be done in bulk (signatures): requests that
+arrive at the same moment queue up, and one of them writes the whole queue at once, holding a
+single write slot for it.
 """
 
 from __future__ import annotations
@@ -99,7 +103,6 @@ def write_slot(view: Callable | None = None, *, bare: bool = False) -> Callable:
     on someone else's site)."""
     if view is None:
         return functools.partial(write_slot, bare=bare)
-    template = "core/busy_bare.html" if bare else "core/busy.html"
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -107,9 +110,7 @@ def write_slot(view: Callable | None = None, *, bare: bool = False) -> Callable:
             return view(request, *args, **kwargs)
         slots = write_slots()
         if not slots.acquire(timeout=float(settings.WRITE_WAIT_SECONDS)):
-            response = render(request, template, {"retry_after": RETRY_AFTER_SECONDS}, status=503)
-            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return response
+            return busy_response(request, bare=bare)
         try:
             return view(request, *args, **kwargs)
         finally:

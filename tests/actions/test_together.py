@@ -31,13 +31,16 @@ NEW_SIGNERS = [
     ("Cy", "cy@example.org", "", None, "", ""),
     ("Di", "di@example.org", "94110", 0, "x", ""),
     ("Ed", "ed@example.org", "60601", None, "email", ""),
+    ("Fa", "fa@example.org", "", "no-such-code", "sms", ""),
 ]
 
 
 def _kwargs(action, referrers, signer, suffix=""):
     name, email, postal_code, ref, channel, comment = signer
     referral = None
-    if ref is not None:
+    if isinstance(ref, str):  # a share code nobody has
+        referral = Referral(code=ref, channel=channel)
+    elif ref is not None:
         referral = Referral(code=referrers[ref].share_code, channel=channel)
     elif channel:
         referral = Referral(code="", channel=channel)

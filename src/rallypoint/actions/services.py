@@ -1,7 +1,9 @@
 """Writes of the actions tool: organizers shape actions, supporters put their names to them.
 
-`submission_record` is the one path for a signature, pledge or form sign-up, used by the public
-page, the embedded widget, the demo and the API alike."""
+`submission_record` is the one path for a signature, pledge or form sign-up, used by the demo
+and the API; the public page and the embedded widget call `submission_record_together`, which
+checks the same way and writes signatures that arrive at the same moment together
+(`submissions_record`), storing what `submission_record` would store for each."""
 
 import threading
 from dataclasses import dataclass

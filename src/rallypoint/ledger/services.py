@@ -217,8 +217,9 @@ def _recruitment_edge(
 def recruitment_new(
     *, recruiter: Person, recruit: Person, campaign: Any, channel: str, at: datetime
 ) -> Recruitment:
-    """The unsaved edge recruiter → recruit. Only for a recruit who is new to Rallypoint (so
-    has no edge yet and is not the recruiter); others go through `activity_record`."""
+    """The unsaved edge recruiter → recruit, without the checks: `activity_record` stores an
+    edge only for a recruit new to the campaign (first touch, no self-referral); a recruit
+    new to Rallypoint always qualifies."""
     return Recruitment(
         recruiter=recruiter, recruit=recruit, campaign=campaign, channel=channel, created_at=at
     )

@@ -75,19 +75,91 @@ def test_share_go_copy_beacon_records_direct_share_without_redirect(client):
 def test_share_go_mastodon_asks_for_server_then_redirects(client):
     person = PersonFactory(share_code="abcd2345")
     href = _href(_kit(person, CampaignFactory()), "mastodon")
+    token = parse_qs(urlsplit(href).query)["s"][0]
     ask = client.get(href)
     assert ask.status_code == 200
     assert b"Which one is your account on?" in ask.content
+    assert b'method="post"' in ask.content
     assert Activity.objects.count() == 0
-    bad = client.get(href + "&instance=not a server")
+    bad = client.post(href, {"s": token, "instance": "not a server"})
     assert bad.status_code == 400
-    assert b"Enter your Mastodon server, like mastodon.social." in bad.content
+    assert b"Enter your Mastodon server&#x27;s name only, like mastodon.social." in bad.content
     assert Activity.objects.count() == 0
-    good = client.get(href + "&instance=@ana@Mastodon.Social")
+    good = client.post(href, {"s": token, "instance": "@ana@Mastodon.Social"})
+    assert good.status_code == 302
     assert good["Location"].startswith("https://mastodon.social/share?text=")
     assert "ch%3Dmastodon" in good["Location"]
     assert good.cookies["rp_mastodon"].value == "mastodon.social"
     assert list(Activity.objects.values_list("channel", flat=True)) == ["mastodon"]
+
+
+def test_share_go_mastodon_link_naming_a_server_never_redirects(client):
+    """A crafted link (?instance=evil.example) on our domain must not send anyone anywhere: it
+    only fills in the form, which the sharer submits themselves."""
+    person = PersonFactory(share_code="abcd2345")
+    href = _href(_kit(person, CampaignFactory()), "mastodon")
+    response = client.get(href + "&instance=evil.example")
+    assert response.status_code == 200
+    assert "Location" not in response
+    assert b'value="evil.example"' in response.content
+    assert Activity.objects.count() == 0
+
+
+def test_share_go_mastodon_post_needs_the_csrf_token(client):
+    from django.test import Client
+
+    person = PersonFactory(share_code="abcd2345")
+    href = _href(_kit(person, CampaignFactory()), "mastodon")
+    token = parse_qs(urlsplit(href).query)["s"][0]
+    forged = Client(enforce_csrf_checks=True).post(href, {"s": token, "instance": "evil.example"})
+    assert forged.status_code == 403
+    assert "Location" not in forged
+    assert Activity.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "instance",
+    [
+        "https://evil.example/",
+        "//evil.example",
+        "evil.example/share",
+        "mastodon.social:8443",
+        "mastodon.social.",
+        "user:pw@evil.example:443",
+        "evil.example\\@mastodon.social",
+        "evil.example?@mastodon.social",
+        "evil.example#@mastodon.social",
+        "mastodon.social@evil.example/x",
+        "127.0.0.1",
+        "2130706433",
+        "[::1]",
+        "javascript:alert(1)",
+        "evil.example%2F",
+        "mastodon.social\x00.evil.example",
+        "<script>x</script>.example",
+        "a" * 300 + ".example",
+    ],
+)
+def test_share_go_mastodon_refuses_anything_but_a_server_name(client, instance):
+    person = PersonFactory(share_code="abcd2345")
+    href = _href(_kit(person, CampaignFactory()), "mastodon")
+    token = parse_qs(urlsplit(href).query)["s"][0]
+    response = client.post(href, {"s": token, "instance": instance})
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert b"Enter your Mastodon server&#x27;s name only, like mastodon.social." in response.content
+    assert Activity.objects.count() == 0
+
+
+def test_share_go_mastodon_refuses_invalid_utf8_in_the_server_name(client):
+    person = PersonFactory(share_code="abcd2345")
+    href = _href(_kit(person, CampaignFactory()), "mastodon")
+    token = parse_qs(urlsplit(href).query)["s"][0]
+    body = b"s=" + token.encode() + b"&instance=mastodon.%ED%A0%80social"
+    response = client.post(href, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert Activity.objects.count() == 0
 
 
 def test_share_go_tampered_token_records_nothing(client):

@@ -12,6 +12,7 @@ class Receiver:
         self.requests: list[dict] = []
         self.fail_first = 0
         self.fail_status = 503
+        self.reply: bytes | None = None  # the answer's body instead of "nope" / "thanks"
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -24,7 +25,8 @@ class Receiver:
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
-                self.wfile.write(b"nope" if failing else b"thanks")
+                reply = receiver.reply
+                self.wfile.write(reply if reply is not None else b"nope" if failing else b"thanks")
 
             def log_message(self, *args):
                 pass
@@ -44,7 +46,9 @@ class Receiver:
 
 @pytest.fixture
 def receiver(settings):
+    # The receiver is on loopback, which the guarded client refuses unless named: tests say so.
     settings.WEBHOOK_ALLOW_HTTP = True
+    settings.OUTGOING_ALLOWED_HOSTS = ["127.0.0.1"]
     instance = Receiver()
     yield instance
     instance.close()

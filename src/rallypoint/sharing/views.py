@@ -4,6 +4,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
 from rallypoint.mission.models import Campaign
 from rallypoint.people.models import Person
@@ -12,7 +13,10 @@ from .kit import KIT_CHANNELS, intent_url, share_token_read, share_url
 from .services import share_record
 
 MASTODON_COOKIE = "rp_mastodon"
-HOST_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# A plain DNS name with a letter (or punycode) top-level label: never an IP, port, path or user.
+HOST_RE = re.compile(
+    r"(?=.{4,253}\Z)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
+)
 CHANNEL_LABELS = dict(KIT_CHANNELS)
 RECORDED_CHANNELS = {*CHANNEL_LABELS, "direct", "other"}
 
@@ -23,21 +27,32 @@ class ShareRedirect(HttpResponseRedirectBase):
     status_code = 302
 
 
+HANDLE_RE = re.compile(r"^@?[a-z0-9_]+(?:[a-z0-9_.-]*[a-z0-9_])?@(?P<host>[^@]+)$")
+
+
 def mastodon_instance(raw: str) -> str:
-    """ "mastodon.social", "https://mastodon.social/" or "@me@mastodon.social" → the host."""
+    """A Mastodon server as a plain host name: "mastodon.social", or the server of a handle
+    "@me@mastodon.social". Anything else (a scheme, path, port, user info, an IP address, a
+    backslash, spaces, a trailing dot) is not a server name and gives ""."""
     value = (raw or "").strip().lower()
-    value = re.sub(r"^https?://", "", value).split("/")[0]
-    if value.count("@"):
-        value = value.rsplit("@", 1)[1]
-    return value if HOST_RE.match(value) else ""
+    handle = HANDLE_RE.match(value)
+    if handle:
+        value = handle["host"]
+    return value if HOST_RE.fullmatch(value) else ""
+
+
+def _mastodon_page(request, *, token: str, share, instance: str, error: str, status: int):
+    context = {"token": token, "instance": instance, "error": error, "title": share.title}
+    return render(request, "sharing/mastodon.html", context, status=status)
 
 
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def go(request, channel):
     """Record the share act, then send the sharer on to the channel's ready-made message."""
     if channel not in RECORDED_CHANNELS:
         return HttpResponseBadRequest("Unknown share channel.")
-    share = share_token_read(request.GET.get("s", ""))
+    share = share_token_read(request.POST.get("s") or request.GET.get("s", ""))
     if share is None:
         return render(request, "sharing/link_broken.html", status=400)
     campaign = Campaign.objects.filter(pk=share.campaign_id).first() if share.campaign_id else None
@@ -46,16 +61,23 @@ def go(request, channel):
     url = share_url(share.url, code=code, channel=channel)
     instance = ""
     if channel == "mastodon":
-        raw = request.GET.get("instance", "")
+        # Only the sharer's own form (a POST, so a CSRF-checked one) leads on to a server: a link
+        # naming a server can prefill the form, never redirect (no open redirect to any host).
+        token = request.POST.get("s") or request.GET.get("s", "")
+        raw = (request.POST if request.method == "POST" else request.GET).get("instance", "")
         instance = mastodon_instance(raw)
-        if not instance:
-            context = {
-                "token": request.GET.get("s", ""),
-                "instance": raw or request.COOKIES.get(MASTODON_COOKIE, ""),
-                "error": "Enter your Mastodon server, like mastodon.social." if raw else "",
-                "title": share.title,
-            }
-            return render(request, "sharing/mastodon.html", context, status=400 if raw else 200)
+        if request.method != "POST" or not instance:
+            refused = bool(raw) and not instance
+            return _mastodon_page(
+                request,
+                token=token,
+                share=share,
+                instance=instance or mastodon_instance(request.COOKIES.get(MASTODON_COOKIE, "")),
+                error="Enter your Mastodon server's name only, like mastodon.social."
+                if refused
+                else "",
+                status=400 if refused else 200,
+            )
     if sharer is not None:
         share_record(person=sharer, channel=channel, url=share.url, campaign=campaign)
     if request.GET.get("beacon"):

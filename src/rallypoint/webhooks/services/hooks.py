@@ -10,26 +10,45 @@ from django.db import transaction
 from django.utils import timezone
 
 from rallypoint.core.audit import log_action
+from rallypoint.core.http import (
+    MESSAGE_USERINFO,
+    DestinationRefused,
+    OutgoingError,
+    url_check,
+    url_named_in_setting,
+)
 
 from ..models import Delivery, DeliveryStatus, EventType, Hook, new_secret
 from .emit import _delivery_create, _forget_hooks, _schedule_flush, _setting, retry_for
 
 
+def hook_schemes() -> tuple[str, ...]:
+    """https only, plus plain http where WEBHOOK_ALLOW_HTTP (development)."""
+    return ("https", "http") if _setting("WEBHOOK_ALLOW_HTTP", False) else ("https",)
+
+
 def hook_url_clean(url: str) -> str:
-    """An http(s) address; plain http only where WEBHOOK_ALLOW_HTTP (development)."""
+    """An http(s) address (plain http only where WEBHOOK_ALLOW_HTTP) that the guarded client
+    will send to: not inside the network, unless OUTGOING_ALLOWED_HOSTS names it. Sending checks
+    again, on the address the host name resolves to then."""
     url = (url or "").strip()
-    allow_http = bool(_setting("WEBHOOK_ALLOW_HTTP", False))
+    schemes = hook_schemes()
     message = (
         "Enter the full address that receives the events, e.g. https://…"
-        if allow_http
+        if "http" in schemes
         else "Enter the full address that receives the events, starting with https://."
     )
     if len(url) > 500:
         raise ValidationError("Keep the address under 500 characters.")
     try:
-        URLValidator(schemes=["https", "http"] if allow_http else ["https"])(url)
-    except ValidationError:
-        raise ValidationError(message)
+        url_check(url=url, schemes=schemes, resolve=False)
+        if not url_named_in_setting(url=url, schemes=schemes):
+            URLValidator(schemes=list(schemes))(url)
+        url_check(url=url, schemes=schemes)
+    except (DestinationRefused, ValidationError) as exc:
+        raise ValidationError(exc.message if isinstance(exc, DestinationRefused) else message)
+    except OutgoingError as exc:
+        raise ValidationError(exc.message if exc.message == MESSAGE_USERINFO else message)
     return url
 
 

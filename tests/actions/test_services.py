@@ -74,8 +74,15 @@ def test_submission_record_duplicate_signature_returns_existing_without_new_act(
     assert Submission.objects.count() == 1
     assert Activity.objects.count() == 1
     assert len(mail.outbox) == 1
-    # What was new about the person is still kept.
-    assert Person.objects.get().phone_numbers.get().number == "+12025550143"
+    # A phone number given with a known address is not attached to that person's record (it
+    # could be anyone's); it is kept in their history for an organizer to apply.
+    person = Person.objects.get()
+    assert person.phone_numbers.count() == 0
+    entry = AuditEntry.objects.get(action="person.kept_aside")
+    assert (entry.object_id, entry.data["kept_aside"]) == (
+        str(person.pk),
+        {"phone": "+12025550143"},
+    )
 
 
 def test_submission_record_existing_person_matched_by_email_case_insensitively():

@@ -26,7 +26,7 @@ def test_match_email_dots_and_plus_tags_stay_distinct_people():
 def test_match_phone_when_email_unknown():
     person, _ = person_match_or_create(PersonData(phone="(202) 555-0143", given_name="Kofi"))
     again, created = person_match_or_create(
-        PersonData(email="kofi@example.org", phone="+1 202 555 0143")
+        PersonData(email="kofi@example.org", phone="+1 202 555 0143"), trusted=True
     )
     assert created is False
     assert again.pk == person.pk
@@ -53,7 +53,7 @@ def test_match_never_overwrites_known_value_with_blank():
 
 def test_match_new_value_replaces_old_name():
     person, _ = person_match_or_create(PersonData(email="c@example.org", given_name="Sam"))
-    person_match_or_create(PersonData(email="c@example.org", given_name="Samantha"))
+    person_match_or_create(PersonData(email="c@example.org", given_name="Samantha"), trusted=True)
     person.refresh_from_db()
     assert person.given_name == "Samantha"
 
@@ -68,7 +68,9 @@ def test_match_unsubscribed_stays_unsubscribed_without_explicit_choice():
 
 def test_match_explicit_resubscribe_changes_status():
     person_match_or_create(PersonData(email="e@example.org", email_status="unsubscribed"))
-    person_match_or_create(PersonData(email="e@example.org", email_status="subscribed"))
+    person_match_or_create(
+        PersonData(email="e@example.org", email_status="subscribed"), trusted=True
+    )
     assert EmailAddress.objects.get().status == EmailStatus.SUBSCRIBED
 
 
@@ -96,7 +98,8 @@ def test_match_merges_arrays_instead_of_replacing():
             languages_spoken=["es"],
             custom_fields={"team": "north"},
             identifiers=["vendor:2"],
-        )
+        ),
+        trusted=True,
     )
     person.refresh_from_db()
     assert person.languages_spoken == ["en", "es"]
@@ -108,8 +111,8 @@ def test_match_merges_arrays_instead_of_replacing():
 
 def test_match_second_email_and_phone_are_added():
     person, _ = person_match_or_create(PersonData(email="h@example.org", phone="2025550101"))
-    person_match_or_create(PersonData(phone="2025550101", email="h.work@example.org"))
-    person_match_or_create(PersonData(email="h@example.org", phone="2025550102"))
+    person_match_or_create(PersonData(phone="2025550101", email="h.work@example.org"), trusted=True)
+    person_match_or_create(PersonData(email="h@example.org", phone="2025550102"), trusted=True)
     emails = list(person.email_addresses.order_by("id").values_list("address", "primary"))
     phones = list(person.phone_numbers.order_by("id").values_list("number", "primary"))
     assert emails == [("h@example.org", True), ("h.work@example.org", False)]

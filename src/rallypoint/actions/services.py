@@ -36,8 +36,9 @@ from rallypoint.people.models import EmailAddress, Person
 from rallypoint.people.normalize import email_key
 from rallypoint.people.services import (
     PersonData,
+    act_details,
     person_contacts_new,
-    person_match_or_create,
+    person_match,
     person_new,
 )
 from rallypoint.sharing.referral import Referral
@@ -356,7 +357,8 @@ def _signature_write(signature: Signature, *, savepoint: bool = True) -> Submiss
     `savepoint=False`: then a failure fails the enclosing transaction)."""
     action, person_data, referral = signature.action, signature.person_data, signature.referral
     with transaction.atomic(savepoint=savepoint):
-        person, person_created = person_match_or_create(person_data)
+        match = person_match(person_data)
+        person, person_created = match.person, match.created
         referrer = resolve_referrer(referral, person)
         submission = _submission_create(
             action=action,
@@ -373,12 +375,14 @@ def _signature_write(signature: Signature, *, savepoint: bool = True) -> Submiss
         if submission.created:
             webhook_emit(_event_type(action), submission)
         if submission.created and submission.counted:
+            fields = _act_fields(signature, submission)
+            fields["details"] = act_details(match, fields["details"])
             activity_record(
                 person=person,
                 referral=referral,
                 referrer=referrer,
                 person_created=person_created,
-                **_act_fields(signature, submission),
+                **fields,
             )
             if signature.send_email and person_data.email:
                 enqueue_on_commit(thank_you_send, submission.pk, person_data.email)

@@ -138,11 +138,15 @@ _POSTAL_ADDRESSES = Select(
 )
 
 
-def _match(email: str, phone: str) -> tuple[Person | None, bool]:
-    """(person, matched by email?) in one query: email first, then the phone number's most
-    recently active owner."""
+def _match(email: str, phone: str, *, by_phone: bool = True) -> tuple[Person | None, bool]:
+    """(person, matched by email?) in one query.
+
+    `by_phone` (trusted callers that ask for it: an organizer, a read-write API key): email
+    first, then the phone number's most recently active owner. Otherwise a given email address
+    decides alone (a phone number never picks the person for a submission that names an
+    address); the phone number is used only when no address is given."""
     key = email_key(email) if email else ""
-    if key and phone:
+    if key and phone and by_phone:
         person = _MATCH_EMAIL_OR_PHONE.one(0, key, 1, phone)
         return person, person is not None and person.match_rank == 0
     if key:
@@ -152,11 +156,37 @@ def _match(email: str, phone: str) -> tuple[Person | None, bool]:
     return None, False
 
 
-def person_match_or_create(data: PersonData, *, overwrite: bool = True) -> tuple[Person, bool]:
-    """Find the person `data` describes (email, then phone) or create them; merge what's new.
+@dataclass(frozen=True)
+class PersonMatch:
+    """What matching did with one submission.
 
-    `overwrite=False` only fills blank fields of an existing person (imports choose this).
-    Returns (person, created). Raises ValidationError for bad email/phone.
+    `kept_aside`: what the visitor typed that was not written to the existing record they were
+    matched to (a different name, a phone number or address the record does not have, a request
+    to resubscribe); the caller keeps it with the act, so nothing they said is lost.
+    `possible_duplicate_of`: a new person was created although the phone number they gave is
+    already on this person's record (organizers review the pair on the duplicates page)."""
+
+    person: Person
+    created: bool
+    kept_aside: dict[str, Any] = field(default_factory=dict)
+    possible_duplicate_of: int | None = None
+
+
+def person_match(
+    data: PersonData, *, trusted: bool = False, overwrite: bool = True, update_by_phone: bool = True
+) -> PersonMatch:
+    """Find the person `data` describes or create them, and merge what may be merged.
+
+    Anonymous (the default: public forms, embeds, keyless API helpers, RSVPs, group joins):
+    matched by email alone when an address is given, else by phone; an existing person's
+    blanks may be filled, but a name, address or contact they have is never replaced, no new
+    email or phone is attached to them, tags are never removed and an unsubscribed address or
+    phone is never opted back in. What was not applied comes back in `kept_aside`.
+    Trusted (`trusted=True`: organizers, read-write API keys): email first, then phone (unless
+    `update_by_phone=False`: then a new address with a known phone number makes a new person,
+    as for anonymous callers, and `possible_duplicate_of` names the phone's owner); names and
+    addresses are replaced unless `overwrite=False` (fill blanks only), contacts attached.
+    Raises ValidationError for bad email/phone.
     """
     data = data.validated()
     for _attempt in range(3):
@@ -164,17 +194,67 @@ def person_match_or_create(data: PersonData, *, overwrite: bool = True) -> tuple
         # by insert(…, ignore_conflicts=True) before anything else is written (never by an
         # exception), so this block never has to roll back alone.
         with transaction.atomic(savepoint=False):
-            person, by_email = _match(data.email, data.phone)
+            by_phone = trusted and update_by_phone
+            person, by_email = _match(data.email, data.phone, by_phone=by_phone)
+            kept: dict[str, Any] | None = {}
+            duplicate_of = None
             created = person is None
             if created:
                 person = _person_create(data)
-            elif not _person_merge_data(person, data, by_email=by_email, overwrite=overwrite):
-                person = None
+                if person is not None and data.phone and not by_phone:
+                    duplicate_of = (
+                        PhoneNumber.objects.filter(number=data.phone)
+                        .exclude(person_id=person.pk)
+                        .values_list("person_id", flat=True)
+                        .first()
+                    )
+            else:
+                kept = _person_merge_data(
+                    person, data, by_email=by_email, overwrite=overwrite, trusted=trusted
+                )
+                if kept is None:
+                    person = None
             if person is not None:
+                if kept:
+                    log_action(
+                        "person.kept_aside",
+                        obj=person,
+                        data={"source": data.source or "public form", "kept_aside": kept},
+                    )
                 webhook_emit("person.created" if created else "person.updated", person)
-                return person, created
+                return PersonMatch(
+                    person=person,
+                    created=created,
+                    kept_aside=kept or {},
+                    possible_duplicate_of=duplicate_of,
+                )
         # The address was taken a moment ago by a concurrent submission: match again.
     raise IntegrityError(f"Could not match or create a person for {data.email!r}.")
+
+
+def act_details(match: PersonMatch, details: dict[str, Any]) -> dict[str, Any] | None:
+    """An act's details with what matching kept aside (so what the visitor typed stays with
+    their act); None when there is nothing to keep."""
+    if match.kept_aside:
+        details = {**details, "kept_aside": match.kept_aside}
+    if match.possible_duplicate_of is not None:
+        details = {**details, "possible_duplicate_of": match.possible_duplicate_of}
+    return details or None
+
+
+def person_match_or_create(
+    data: PersonData,
+    *,
+    overwrite: bool = True,
+    trusted: bool = False,
+    update_by_phone: bool = True,
+) -> tuple[Person, bool]:
+    """`person_match` for callers that need only (person, created). Anonymous unless
+    `trusted=True` (see `person_match` for the two rules)."""
+    match = person_match(
+        data, trusted=trusted, overwrite=overwrite, update_by_phone=update_by_phone
+    )
+    return match.person, match.created
 
 
 def _person_create(data: PersonData) -> Person | None:
@@ -225,23 +305,36 @@ def person_contacts_new(
 
 
 def _person_merge_data(
-    person: Person, data: PersonData, *, by_email: bool, overwrite: bool
-) -> bool:
-    """Merge `data` into a known person. False (nothing written) when their new email address
-    was taken a moment ago by a concurrent submission."""
-    changed = _fields_merge(person, data, overwrite=overwrite)
+    person: Person, data: PersonData, *, by_email: bool, overwrite: bool, trusted: bool
+) -> dict[str, Any] | None:
+    """Merge `data` into a known person; returns what was kept aside (not written: see
+    `person_match`). None (nothing written) when their new email address was taken a moment
+    ago by a concurrent submission."""
+    kept: dict[str, Any] = {}
+    if not trusted:
+        overwrite = False
+        kept.update(_fields_not_filled(person, data))
+    changed = _fields_merge(person, data, overwrite=overwrite, identifiers=trusted)
     if data.email and by_email:
-        if data.email_status in {EmailStatus.SUBSCRIBED, EmailStatus.UNSUBSCRIBED}:
+        status = data.email_status
+        if status == EmailStatus.SUBSCRIBED and not trusted:
+            # Only the person, through a signed link, opts an address back in.
+            address = person.email_addresses.filter(address_normalized=email_key(data.email))
+            if address.exclude(status=EmailStatus.SUBSCRIBED).exists():
+                kept["email_status"] = status
+            status = None
+        if status in {EmailStatus.SUBSCRIBED, EmailStatus.UNSUBSCRIBED}:
             # Only an explicit choice changes a known address's status.
             updated = (
                 EmailAddress.objects.filter(address_normalized=email_key(data.email))
-                .exclude(status=data.email_status)
-                .update(status=data.email_status, modified_at=timezone.now())
+                .exclude(status=status)
+                .update(status=status, modified_at=timezone.now())
             )
-            if updated and data.email_status == EmailStatus.UNSUBSCRIBED:
+            if updated and status == EmailStatus.UNSUBSCRIBED:
                 webhook_emit("unsubscribe", person)
     elif data.email:
-        # Matched by phone: the address is nobody's yet (the match looked it up).
+        # Matched by phone (trusted callers only): the address is nobody's yet (the match
+        # looked it up).
         email = EmailAddress(
             person=person,
             address=data.email,
@@ -250,21 +343,60 @@ def _person_merge_data(
             status=data.email_status or EmailStatus.SUBSCRIBED,
         )
         if not insert(email, ignore_conflicts=True):
-            return False
+            return None
     if data.phone:
-        _merge_phone(person, data.phone, data.sms_consent)
-    if data.postal_code or data.address_lines or data.locality:
-        _merge_address(person, data, overwrite=overwrite)
+        if trusted:
+            _merge_phone(person, data.phone, data.sms_consent)
+        else:
+            kept.update(_merge_phone_known(person, data.phone, data.sms_consent))
+    has_address = bool(data.postal_code or data.address_lines or data.locality)
+    if has_address and not _merge_address(person, data, overwrite=overwrite) and not trusted:
+        kept["address"] = {
+            key: value
+            for key, value in {
+                "address_lines": data.address_lines,
+                "locality": data.locality,
+                "region": data.region,
+                "postal_code": data.postal_code,
+                "country": data.country,
+            }.items()
+            if value
+        }
     for name in data.tags:
         tag_add(person=person, name=name)
     # Always bump modified_at: the record was touched by a new act.
     update(person, [*changed, "modified_at"])
-    return True
+    return kept
 
 
-def _fields_merge(person: Person, data: PersonData, *, overwrite: bool) -> set[str]:
-    """Copy names, source, custom fields, languages and identifiers onto `person` (in memory);
-    returns the names of the fields that changed."""
+def _fields_not_filled(person: Person, data: PersonData) -> dict[str, Any]:
+    """What an anonymous submission says that differs from what the person already has (so
+    it is not written)."""
+    kept: dict[str, Any] = {}
+    for name in NAME_FIELDS:
+        value = (getattr(data, name) or "").strip()
+        current = getattr(person, name)
+        if value and current and current != value:
+            kept[name] = value
+    custom = {
+        str(key).strip()[:100]: str(value).strip()
+        for key, value in data.custom_fields.items()
+        if str(value).strip()
+        and person.custom_fields.get(str(key).strip()[:100]) not in (None, "", str(value).strip())
+    }
+    if custom:
+        kept["custom_fields"] = custom
+    identifiers = [i for i in data.identifiers if i and i not in person.foreign_identifiers]
+    if identifiers:
+        kept["identifiers"] = identifiers
+    return kept
+
+
+def _fields_merge(
+    person: Person, data: PersonData, *, overwrite: bool, identifiers: bool = True
+) -> set[str]:
+    """Copy names, source, custom fields, languages and (unless `identifiers=False`) foreign
+    identifiers onto `person` (in memory); returns the names of the fields that changed."""
     changed: set[str] = set()
     for name in NAME_FIELDS:
         value = (getattr(data, name) or "").strip()
@@ -284,7 +416,7 @@ def _fields_merge(person: Person, data: PersonData, *, overwrite: bool) -> set[s
         if language and language not in person.languages_spoken:
             person.languages_spoken = [*person.languages_spoken, language]
             changed.add("languages_spoken")
-    for identifier in data.identifiers:
+    for identifier in data.identifiers if identifiers else ():
         if identifier and identifier not in person.foreign_identifiers:
             person.foreign_identifiers = [*person.foreign_identifiers, identifier]
             changed.add("foreign_identifiers")
@@ -346,6 +478,23 @@ def _merge_phone(person: Person, number: str, sms_consent: bool | None) -> None:
         phone.save(update_fields=["sms_consent", "sms_consent_at", "sms_capable", "modified_at"])
 
 
+def _merge_phone_known(person: Person, number: str, sms_consent: bool | None) -> dict[str, Any]:
+    """An anonymous submission's phone number for a known person: only a number already on
+    their record is touched (its SMS choice recorded, but an opted-out number is not opted
+    back in). Returns what was kept aside."""
+    phone = person.phone_numbers.filter(number=number).first()
+    if phone is None:
+        kept: dict[str, Any] = {"phone": number}
+        if sms_consent is not None:
+            kept["sms_consent"] = sms_consent
+        return kept
+    if sms_consent and not phone.sms_consent and phone.sms_consent_at is not None:
+        return {"sms_consent": True}
+    if _phone_consent(phone, sms_consent):
+        phone.save(update_fields=["sms_consent", "sms_consent_at", "sms_capable", "modified_at"])
+    return {}
+
+
 def _address_values(data: PersonData) -> dict[str, Any]:
     country = (data.country or "US").upper()[:2]
     postal_code = data.postal_code.strip()
@@ -364,7 +513,9 @@ def _address_values(data: PersonData) -> dict[str, Any]:
     }
 
 
-def _merge_address(person: Person, data: PersonData, *, overwrite: bool) -> None:
+def _merge_address(person: Person, data: PersonData, *, overwrite: bool) -> bool:
+    """Merge a postal address; False when it was not written (the person has another address
+    and `overwrite` is off)."""
     values = _address_values(data)
     postal_code = values["postal_code"]
     addresses = _POSTAL_ADDRESSES.all(person.pk)
@@ -389,12 +540,13 @@ def _merge_address(person: Person, data: PersonData, *, overwrite: bool) -> None
             setattr(same, key, values[key])
         if changed:
             same.save(update_fields=[*changed, "modified_at"])
-        return
+        return True
     if addresses and not overwrite:
-        return  # a known address is kept; imports that only fill blanks add nothing here
+        return False  # a known address is kept; fill-blanks merges add nothing here
     if overwrite and any(a.primary for a in addresses):
         person.postal_addresses.filter(primary=True).update(primary=False)
     insert(PostalAddress(person=person, primary=True, **values))
+    return True
 
 
 def tag_get_or_create(name: str) -> Tag:
@@ -555,7 +707,8 @@ def person_join(
     "join" act once per person (a double submit counts once) with its referral, and queue one
     confirmation email. Returns (person, created)."""
     with transaction.atomic():
-        person, created = person_match_or_create(data)
+        match = person_match(data)
+        person, created = match.person, match.created
         # Someone new has not joined before; only known people need the check.
         already_joined = (
             not created
@@ -568,7 +721,7 @@ def person_join(
                 campaign=campaign,
                 referral=referral,
                 person_created=created,
-                details={"source": data.source} if data.source else None,
+                details=act_details(match, {"source": data.source} if data.source else {}),
             )
         key = email_key(data.email)
         if created and key:

@@ -13,6 +13,7 @@ AUDIT_LABELS = {
     "person.merged": "merged another record into this one",
     "person.contact.added": "added contact details",
     "person.email.status": "changed an email status",
+    "person.kept_aside": "received a public submission with details that were not applied",
 }
 
 
@@ -40,3 +41,19 @@ def changes(data: dict) -> list[tuple[str, object, object]]:
         return []
     keys = list(dict.fromkeys([*before, *after]))
     return [(key.replace("_", " "), before.get(key, ""), after.get(key, "")) for key in keys]
+
+
+@register.filter
+def kept_aside(data: dict) -> list[tuple[str, str]]:
+    """(field, value) rows of what a public submission said that was kept off the record."""
+    kept = (data or {}).get("kept_aside") or {}
+    if not isinstance(kept, dict):
+        return []
+    rows = []
+    for key, value in kept.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        rows.append((key.replace("_", " "), str(value)))
+    return rows

@@ -30,8 +30,10 @@ def test_account_link_person_reserved_domain_stays_unlinked():
 
 
 def test_account_link_person_never_steals_another_accounts_person():
-    person, _ = person_match_or_create(PersonData(email="a@example.org", phone="2025550190"))
-    person_match_or_create(PersonData(email="b@example.org", phone="2025550190"))
+    person, _ = person_match_or_create(
+        PersonData(email="a@example.org", phone="2025550190"), trusted=True
+    )
+    person_match_or_create(PersonData(email="b@example.org", phone="2025550190"), trusted=True)
     UserFactory(email="a@example.org", person=person)
     second = account_link_person(user=UserFactory(email="b@example.org"))
     assert second.person_id is None

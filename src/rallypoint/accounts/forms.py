@@ -1,3 +1,5 @@
+import hashlib
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -13,11 +15,16 @@ from django.urls import reverse
 from rallypoint.core.mail import email_queue
 from rallypoint.core.ratelimit import client_ip, hit
 from rallypoint.people.forms import NoColonMixin
-from rallypoint.people.normalize import clean_email
+from rallypoint.people.normalize import clean_email, email_key
 
 from .models import Role
 
 NAME_MAX = 100
+
+
+def _digest(text: str) -> str:
+    # Cache keys stay short and free of spaces or control characters whatever was typed.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class LoginForm(NoColonMixin, AuthenticationForm):
@@ -33,25 +40,38 @@ class LoginForm(NoColonMixin, AuthenticationForm):
     }
 
     def clean(self):
-        if self.request is not None:
-            limit, window = getattr(settings, "LOGIN_RATE_LIMIT", (20, 300))
-            allowed, retry_after = hit(
-                f"login:{client_ip(self.request)}", limit=limit, window=window
-            )
-            if not allowed:
-                minutes = max(1, round(retry_after / 60))
-                raise ValidationError(
-                    f"Too many login attempts. Please wait {minutes} minute"
-                    f"{'s' if minutes != 1 else ''} and try again.",
-                    code="rate_limited",
-                )
         username = self.cleaned_data.get("username")
         if username:
             self.cleaned_data["username"] = username.strip()
+        if self.request is not None:
+            self._rate_check(f"login:{client_ip(self.request)}", "LOGIN_RATE_LIMIT", (20, 300))
+            if username:
+                # Per typed address, whether or not an account has it (so the throttle tells
+                # nobody which addresses have accounts), from however many network addresses.
+                account = _digest(email_key(username))
+                self._rate_check(f"login:account:{account}", "LOGIN_ACCOUNT_RATE_LIMIT", (10, 900))
         return super().clean()
+
+    def _rate_check(self, key: str, setting: str, default: tuple[int, int]) -> None:
+        limit, window = getattr(settings, setting, default)
+        allowed, retry_after = hit(key, limit=limit, window=window)
+        if not allowed:
+            minutes = max(1, round(retry_after / 60))
+            raise ValidationError(
+                f"Too many login attempts. Please wait {minutes} minute"
+                f"{'s' if minutes != 1 else ''} and try again, or reset your password.",
+                code="rate_limited",
+            )
+
+    @property
+    def rate_limited(self) -> bool:
+        return any(e.code == "rate_limited" for e in self.errors.as_data().get("__all__", []))
 
 
 class SignupForm(NoColonMixin, forms.Form):
+    """Step one of a sign-up: who you are. The password is chosen on the page the emailed link
+    opens, by whoever controls the address."""
+
     given_name = forms.CharField(
         label="First name",
         max_length=NAME_MAX,
@@ -69,29 +89,32 @@ class SignupForm(NoColonMixin, forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+    def clean_email(self) -> str:
+        return clean_email(self.cleaned_data["email"])
+
+
+class SignupPasswordForm(NoColonMixin, forms.Form):
+    """Step two, on the page the emailed link opens: choose a password."""
+
     password = forms.CharField(
-        label="Password",
+        label="Choose a password",
         strip=False,
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 8 characters; not a common password.",
     )
 
-    def clean_email(self) -> str:
-        return clean_email(self.cleaned_data["email"])
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
 
-    def clean(self):
-        data = super().clean()
-        if data.get("password") and data.get("email"):
-            from .models import User
+    def clean_password(self) -> str:
+        from .models import User
 
-            try:
-                password_validation.validate_password(
-                    data["password"], user=User(email=data["email"])
-                )
-            except ValidationError as exc:
-                self.add_error("password", exc)
-        return data
+        password = self.cleaned_data["password"]
+        password_validation.validate_password(password, user=User(email=self.email))
+        return password
 
 
 class RoleForm(NoColonMixin, forms.Form):

@@ -5,27 +5,42 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from rallypoint.core.ratelimit import client_ip, hit
 from rallypoint.people.models import EmailStatus
 from rallypoint.people.services import email_status_set
+from rallypoint.sharing.referral import Referral
 
 from .forms import (
     LoginForm,
     QueuedPasswordResetForm,
     RoleForm,
     SignupForm,
+    SignupPasswordForm,
     StyledPasswordChangeForm,
     StyledSetPasswordForm,
 )
 from .models import Role, User
 from .permissions import admin_required
 from .queries import role_changes, users_search
-from .services import account_link_person, account_signup, user_role_set
+from .services import (
+    SignupRequest,
+    account_email_taken,
+    account_link_person,
+    account_signup,
+    account_signup_request,
+    email_subscription_set,
+    signup_token_read,
+    unsubscribe_token_read,
+    user_role_set,
+)
 
 PAGE_SIZE = 25
 
@@ -44,40 +59,102 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.rate_limited:
+            response.status_code = 429
+        return response
+
+
+SIGNUP_LIMIT_PER_IP = (20, 600)
+
+
+def _safe_next(request, value: str) -> str:
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return ""
+
 
 def signup(request):
+    """Step one: name and email. Whatever the address, the answer is the same "check your
+    inbox"; the address gets the link that finishes the sign-up (or says it has an account)."""
     if request.user.is_authenticated:
         return redirect("accounts:account")
     form = SignupForm(request.POST if request.method == "POST" else None)
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next") or "")
     if request.method == "POST":
-        allowed, _ = hit(f"signup:{client_ip(request)}", limit=20, window=600)
+        allowed, _ = hit(
+            f"signup:{client_ip(request)}",
+            limit=SIGNUP_LIMIT_PER_IP[0],
+            window=SIGNUP_LIMIT_PER_IP[1],
+        )
         if not allowed:
             form.is_valid()
             form.add_error(None, "Too many sign-ups from your network. Try again in a few minutes.")
-            return render(request, "accounts/signup.html", {"form": form, "next": next_url}, 429)
+            return render(
+                request, "accounts/signup.html", {"form": form, "next": next_url}, status=429
+            )
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                user = account_signup(
+            referral = getattr(request, "referral", None)
+            account_signup_request(
+                signup=SignupRequest(
                     email=data["email"],
-                    password=data["password"],
                     given_name=data.get("given_name", ""),
                     family_name=data.get("family_name", ""),
-                    referral=getattr(request, "referral", None),
+                    referral_code=getattr(referral, "code", "") or "",
+                    referral_channel=getattr(referral, "channel", "") or "",
+                    next_url=next_url,
                 )
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                messages.success(request, "Welcome! Your account is ready.")
-                if next_url and url_has_allowed_host_and_scheme(
-                    next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-                ):
-                    return redirect(next_url)
-                return redirect("accounts:account")
+            )
+            return redirect("accounts:signup_sent")
     return render(request, "accounts/signup.html", {"form": form, "next": next_url})
+
+
+def signup_sent(request):
+    return render(request, "accounts/signup_sent.html")
+
+
+@never_cache
+def signup_confirm(request, token):
+    """Step two, from the emailed link (proof of the address): choose a password; the login is
+    created, linked to the person with that address, and logged in."""
+    signup_request = signup_token_read(token)
+    if signup_request is None:
+        return render(request, "accounts/signup_link_expired.html", status=400)
+    if request.user.is_authenticated:
+        if request.user.email.lower() != signup_request.email.lower():
+            messages.info(request, "You're logged in already. Log out first to use that link.")
+        return redirect("accounts:after_login")
+    if account_email_taken(signup_request.email):
+        messages.info(request, "You already have an account. Log in, or reset your password.")
+        return redirect("accounts:login")
+    form = SignupPasswordForm(
+        request.POST if request.method == "POST" else None, email=signup_request.email
+    )
+    if request.method == "POST" and form.is_valid():
+        referral = getattr(request, "referral", None)
+        if signup_request.referral_code:
+            referral = Referral(
+                code=signup_request.referral_code, channel=signup_request.referral_channel
+            )
+        try:
+            user = account_signup(
+                signup=signup_request, password=form.cleaned_data["password"], referral=referral
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome! Your account is ready.")
+            next_url = _safe_next(request, signup_request.next_url)
+            return redirect(next_url or "accounts:account")
+    return render(
+        request, "accounts/signup_confirm.html", {"form": form, "email": signup_request.email}
+    )
 
 
 @login_required
@@ -112,6 +189,29 @@ def account_subscription(request):
     else:
         messages.success(request, "You won't get campaign emails any more.")
     return redirect("accounts:account")
+
+
+@csrf_exempt  # the signed token is the credential; mail clients' one-click POST has no cookie
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request, token):
+    """The "stop campaign emails" link in emails: signed for one address, works without a login.
+    GET asks (link scanners must not unsubscribe anyone); POST does it, including the one-click
+    POST of RFC 8058 (`List-Unsubscribe=One-Click`). The same link can start emails again."""
+    address = unsubscribe_token_read(token)
+    if address is None:
+        return render(request, "accounts/unsubscribe.html", {"invalid": True}, status=400)
+    if request.method == "POST":
+        subscribed = request.POST.get("status") == EmailStatus.SUBSCRIBED
+        address = email_subscription_set(address=address, subscribed=subscribed)
+        if request.POST.get("List-Unsubscribe") == "One-Click":
+            return HttpResponse("Unsubscribed.", content_type="text/plain; charset=utf-8")
+        return redirect("accounts:unsubscribe", token=token)
+    return render(
+        request,
+        "accounts/unsubscribe.html",
+        {"address": address, "subscribed": address.status == EmailStatus.SUBSCRIBED},
+    )
 
 
 @admin_required

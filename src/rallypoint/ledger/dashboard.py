@@ -16,7 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from rallypoint.accounts.services import account_link_person
+from rallypoint.accounts.services import account_link_person, unsubscribe_link
 from rallypoint.core.mail import email_queue
 from rallypoint.people.models import EmailAddress, Person
 from rallypoint.people.normalize import email_key
@@ -104,7 +104,11 @@ def dashboard_link_send(*, email: str) -> bool:
         message = email_queue(
             to=address.address,
             template="ledger/email/dashboard_link",
-            context={"person": person, "link": dashboard_link(person)},
+            context={
+                "person": person,
+                "link": dashboard_link(person),
+                "unsubscribe_url": unsubscribe_link(address),
+            },
             dedupe_key=f"ledger.dashboard_link:{person.pk}:{window}",
         )
     return message is not None

@@ -1,14 +1,18 @@
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
+from rallypoint.api.models import Scope
+from rallypoint.api.services import apikey_create
 from rallypoint.events.models import Event, Rsvp
 from rallypoint.events.services import EventData, event_create, rsvp_create
 from rallypoint.ledger.models import Activity
 from rallypoint.people.models import Person
 from rallypoint.people.services import PersonData
 from rallypoint.sharing.models import Recruitment
+from tests.api.conftest import Api
 from tests.factories import EmailAddressFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -217,3 +221,132 @@ def test_attendances_lists_and_query_counts(api, organizer, django_assert_num_qu
     )
     mine = api.get(f"people/{first.person.uuid}/attendances").json()
     assert mine["total_records"] == 1
+
+
+# --- events without an organizer link ------------------------------------------------------
+
+
+def test_event_create_with_a_key_of_no_person_is_the_organisations(client, settings):
+    settings.RALLYPOINT_BRAND = {**settings.RALLYPOINT_BRAND, "name": "Clean Air Now"}
+    settings.EVENTS_REQUIRE_APPROVAL = True
+    _, raw = apikey_create(name="made on the command line", scope=Scope.READ_WRITE)
+    start = (timezone.now() + timedelta(days=10)).strftime("%Y-%m-%dT18:00:00")
+    response = Api(client, raw).post(
+        "events",
+        {"title": "Town hall", "start_date": start, "location": {"postal_code": "80202"}},
+    )
+    assert response.status_code == 201
+    event = Event.objects.get()
+    assert (event.hosts.count(), event.contact_name, event.approval) == (
+        0,
+        "Clean Air Now",
+        "approved",
+    )
+    assert response.json()["contact"] == {
+        "name": "Clean Air Now",
+        "email_address": "",
+        "phone_number": "",
+    }
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "Hosted by</strong><br>Clean Air Now" in page
+
+
+def test_event_create_with_a_key_of_no_person_keeps_the_contact_it_is_given(client):
+    _, raw = apikey_create(name="cli", scope=Scope.READ_WRITE)
+    start = (timezone.now() + timedelta(days=10)).strftime("%Y-%m-%dT18:00:00")
+    response = Api(client, raw).post(
+        "events",
+        {
+            "title": "Town hall",
+            "start_date": start,
+            "location": {"postal_code": "80202"},
+            "contact": {"name": "Field team", "email_address": "field@example.org"},
+        },
+    )
+    assert response.status_code == 201
+    event = Event.objects.get()
+    assert (event.contact_name, event.contact_email) == ("Field team", "field@example.org")
+    assert not event.hosts.exists()
+
+
+# --- join links are web addresses ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "join_url",
+    [
+        "javascript:alert(document.cookie)",
+        "JavaScript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "ftp://files.example.org/x",
+        "https://" + "a" * 600 + ".example.org/",
+    ],
+)
+def test_event_create_with_a_non_web_join_url_is_400_naming_it(api, organizer, join_url):
+    start = (timezone.now() + timedelta(days=10)).strftime("%Y-%m-%dT18:00:00")
+    response = api.post(
+        "events",
+        {
+            "title": "Online",
+            "start_date": start,
+            "timezone_identifier": "America/Denver",
+            "join_url": join_url,
+        },
+    )
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["osdi:error"]["errors"]] == ["join_url"]
+    assert Event.objects.count() == 0
+
+
+def test_event_update_to_a_javascript_join_url_is_400_and_unchanged(api, organizer):
+    event = make_event(organizer, join_url="https://meet.example.org/a", location_mode="hybrid")
+    response = api.put(f"events/{event.uuid}", {"join_url": "javascript:alert(1)"})
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["osdi:error"]["errors"]] == ["join_url"]
+    event.refresh_from_db()
+    assert event.join_url == "https://meet.example.org/a"
+
+
+def test_event_with_a_stored_non_web_join_url_is_read_without_it(api, organizer):
+    event = make_event(organizer, join_url="https://meet.example.org/a", location_mode="hybrid")
+    Event.objects.filter(pk=event.pk).update(join_url="javascript:alert(1)")
+    body = api.get(f"events/{event.uuid}").json()
+    assert "join_url" not in body
+
+
+def test_event_online_with_a_web_join_url_is_created(api, organizer):
+    start = (timezone.now() + timedelta(days=10)).strftime("%Y-%m-%dT18:00:00")
+    response = api.post(
+        "events",
+        {
+            "title": "Online",
+            "start_date": start,
+            "timezone_identifier": "America/Denver",
+            "join_url": "https://meet.example.org/a",
+        },
+    )
+    assert response.status_code == 201
+    assert response.json()["join_url"] == "https://meet.example.org/a"
+    assert Event.objects.get().location_mode == "virtual"
+
+
+# --- keyless attendance posts reveal nothing -----------------------------------------------
+
+
+def test_attendance_helper_keyless_with_someone_elses_email_emails_only_them(
+    anon_api, organizer, django_capture_on_commit_callbacks
+):
+    event = make_event(organizer)
+    victim = PersonFactory(given_name="Victoria")
+    EmailAddressFactory(person=victim, address="victim@example.org")
+    theirs = rsvp_create(event=event, person=victim, comment="Bringing my kids")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_api.post(
+            f"events/{event.uuid}/attendances", rsvp_body("victim@example.org")
+        )
+    assert (response.status_code, response.json()) == (200, {})
+    theirs.refresh_from_db()
+    assert (theirs.comment, Rsvp.objects.count()) == ("Bringing my kids", 1)
+    assert [m.to for m in mail.outbox] == [["victim@example.org"]]

@@ -2,6 +2,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
+from django.core import mail
 from django.utils import timezone
 
 from rallypoint.events.models import Event, Rsvp
@@ -59,7 +61,13 @@ def test_events_supporter_hosts_neighbour_rsvps_host_checks_in(page, new_context
     guest.get_by_label("Last name").fill("Rivera")
     guest.get_by_label("Email").fill("diego@example.org")
     guest.get_by_role("button", name="I'm in").click()
-    guest.wait_for_url("**/events/rsvp/**")
+    guest.wait_for_url("**/rsvp/sent/")
+    assert guest.get_by_role("heading", level=1).inner_text() == "Check your email"
+    # The RSVP's own page opens from the link in the confirmation email.
+    link = next(
+        w for w in mail.outbox[-1].body.split() if "/events/rsvp/" in w and "/cancel/" not in w
+    )
+    guest.goto(link.removeprefix(settings.SITE_URL))
     assert guest.get_by_role("heading", level=1).inner_text() == "You're going, Diego!"
     assert guest.get_by_text("Come round the side gate.").is_visible()
     assert guest.get_by_role("heading", name="Bring a friend").is_visible()

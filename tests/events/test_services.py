@@ -108,6 +108,20 @@ def test_event_create_takes_time_zone_from_postal_code_when_blank():
             "join_url",
             "Add the link people use to join online.",
         ),
+        *[
+            (
+                {"location_mode": "virtual", "postal_code": "", "join_url": url},
+                "join_url",
+                "Enter the join link as a web address starting with https:// or http:// "
+                "(at most 500 characters).",
+            )
+            for url in (
+                "javascript:alert(1)",
+                "ftp://files.example.org/",
+                "data:text/html,x",
+                "https://" + "a" * 500 + ".org/",
+            )
+        ],
     ],
 )
 def test_event_create_bad_input_is_refused_and_nothing_saved(overrides, field, message):
@@ -407,3 +421,39 @@ def test_rsvp_create_walk_in_over_capacity_is_checked_in():
     assert event.seats_taken == 2
     assert sorted(Activity.objects.values_list("kind", flat=True)) == ["attend", "rsvp", "rsvp"]
     assert mail.outbox == []
+
+
+# --- the organisation's own events ---------------------------------------------------------
+
+
+def test_event_create_without_host_by_the_organisation_has_brand_contact(settings):
+    settings.RALLYPOINT_BRAND = {**settings.RALLYPOINT_BRAND, "name": "Clean Air Now"}
+    settings.EVENTS_REQUIRE_APPROVAL = True
+    event = event_create(data=data(), host=None)
+    assert (event.contact_name, event.approval, event.hosts.count()) == (
+        "Clean Air Now",
+        Approval.APPROVED,
+        0,
+    )
+    assert AuditEntry.objects.get(action="event.created").data == {
+        "approval": "approved",
+        "host": None,
+    }
+
+
+def test_event_create_without_host_by_an_organizer_is_allowed():
+    event = event_create(data=data(), host=None, actor=OrganizerFactory())
+    assert (event.approval, event.hosts.count()) == (Approval.APPROVED, 0)
+
+
+def test_event_create_without_host_by_a_supporter_is_forbidden_and_nothing_saved():
+    with pytest.raises(PermissionDenied):
+        event_create(data=data(), host=None, actor=UserFactory())
+    assert Event.objects.count() == 0
+
+
+def test_event_duplicate_of_an_organisation_event_by_organizer_without_person():
+    organizer = OrganizerFactory()
+    event = event_create(data=data(), host=None, actor=organizer)
+    copy = event_duplicate(event=event, actor=organizer, starts_at=future(days=9), host=None)
+    assert (copy.hosts.count(), copy.contact_name) == (0, event.contact_name)

@@ -1,10 +1,13 @@
+import uuid
 from datetime import timedelta
+from urllib.parse import quote, urlencode, urlsplit
 
 import icalendar
 import pytest
 from django.core import mail
 from django.utils import timezone
 
+from rallypoint.events.links import rsvp_token
 from rallypoint.events.models import Approval, Event, Rsvp
 from rallypoint.events.services import rsvp_create
 from rallypoint.ledger.models import Activity
@@ -19,6 +22,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def local_input(days=5, hour=18):
     return (timezone.now() + timedelta(days=days)).strftime(f"%Y-%m-%dT{hour:02d}:00")
+
+
+def emailed_link(body: str, name: str) -> str:
+    """The path and query of the first link to `name` (rsvp_done or rsvp_cancel) in an email."""
+    for word in body.split():
+        if "/events/rsvp/" in word and ("/cancel/" in word) == (name == "rsvp_cancel"):
+            parts = urlsplit(word)
+            return f"{parts.path}?{parts.query}"
+    raise AssertionError(f"no {name} link in the email")
 
 
 def host_client(client, **event_kwargs):
@@ -111,7 +123,7 @@ def test_event_detail_private_event_is_404_for_strangers(client):
     assert client.get(f"{event.get_absolute_url()}event.ics").status_code == 404
 
 
-def test_rsvp_post_creates_rsvp_and_shows_confirmation(client):
+def test_rsvp_post_creates_rsvp_and_emails_the_confirmation_link(client):
     event = EventFactory(title="Canvass", instructions="Meet at the blue door.")
     response = client.post(
         f"{event.get_absolute_url()}rsvp/",
@@ -119,8 +131,12 @@ def test_rsvp_post_creates_rsvp_and_shows_confirmation(client):
     )
     rsvp = Rsvp.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/events/rsvp/{rsvp.uuid}/"
-    page = client.get(response["Location"]).content.decode()
+    assert response["Location"] == f"/events/{event.uuid}/rsvp/sent/"
+    sent = client.get(response["Location"]).content.decode()
+    assert "Check your email" in sent
+    assert str(rsvp.uuid) not in sent
+    assert mail.outbox[0].to == ["ana@example.org"]
+    page = client.get(emailed_link(mail.outbox[0].body, "rsvp_done")).content.decode()
     assert "You're going, Ana!" in page
     assert "Meet at the blue door." in page
     assert "Bring a friend" in page
@@ -162,11 +178,25 @@ def test_rsvp_post_honeypot_stores_nothing(client):
     assert Rsvp.objects.count() == 0
 
 
-def test_rsvp_cancel_link_cancels(client):
+def test_rsvp_cancel_link_from_the_email_cancels(client):
     event = EventFactory()
     rsvp = add_rsvps(event, 1)[0]
-    response = client.post(f"/events/rsvp/{rsvp.uuid}/cancel/")
+    link = emailed_link(mail.outbox[0].body, "rsvp_cancel")
+    assert "Cancel my RSVP" in client.get(link).content.decode()
+    response = client.post(link)
     assert response.status_code == 302
+    assert response["Location"] == event.get_absolute_url()
+    rsvp.refresh_from_db()
+    event.refresh_from_db()
+    assert (rsvp.status, event.seats_taken) == ("cancelled", 0)
+
+
+def test_rsvp_cancel_form_posts_its_signature(client):
+    rsvp = add_rsvps(EventFactory(), 1)[0]
+    path = urlsplit(emailed_link(mail.outbox[0].body, "rsvp_cancel")).path
+    form = client.get(emailed_link(mail.outbox[0].body, "rsvp_cancel")).content.decode()
+    token = form.split('name="t" value="')[1].split('"')[0]
+    assert client.post(path, {"t": token}).status_code == 302
     rsvp.refresh_from_db()
     assert rsvp.status == "cancelled"
 
@@ -431,3 +461,199 @@ def test_event_list_map_only_with_tile_server(client, settings):
     assert '<div id="event-map"' in body
     assert "/static/events/leaflet/leaflet.js" in body
     assert '"title": "Aurora canvass"' in body
+
+
+# --- nobody reaches someone else's RSVP ----------------------------------------------------
+
+
+def test_rsvp_with_someone_elses_email_shows_nothing_of_theirs(client):
+    event = EventFactory(title="Canvass", instructions="Door code 4512.")
+    victim = person_with_email("victim@example.org", given_name="Victoria")
+    theirs = rsvp_create(event=event, person=victim, comment="Bringing my kids")
+    mail.outbox.clear()
+    response = client.post(
+        f"{event.get_absolute_url()}rsvp/",
+        {"given_name": "Mallory", "email": "victim@example.org", "comment": "changed"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/events/{event.uuid}/rsvp/sent/"
+    page = client.get(response["Location"], follow=True).content.decode()
+    for secret in (str(theirs.uuid), "Victoria", victim.share_code, "Door code", "/cancel/"):
+        assert secret not in page
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.comment, Rsvp.objects.count()) == (
+        "accepted",
+        "Bringing my kids",
+        1,
+    )
+    # The address's owner gets their links again; whoever typed it sees none of them.
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["victim@example.org"], "Your RSVP: Canvass")
+    ]
+    assert emailed_link(mail.outbox[0].body, "rsvp_cancel").startswith(
+        f"/events/rsvp/{theirs.uuid}/cancel/?t="
+    )
+
+
+def test_rsvp_with_someone_elses_email_twice_in_an_hour_emails_them_once(client):
+    event = EventFactory()
+    victim = person_with_email("victim@example.org")
+    rsvp_create(event=event, person=victim)
+    mail.outbox.clear()
+    for _ in range(3):
+        client.post(
+            f"{event.get_absolute_url()}rsvp/", {"given_name": "M", "email": "victim@example.org"}
+        )
+    assert len(mail.outbox) == 1
+
+
+def test_rsvp_page_without_its_signature_is_refused(client):
+    event = EventFactory(instructions="Door code 4512.")
+    rsvp = rsvp_create(event=event, person=person_with_email(given_name="Victoria"))
+    response = client.get(f"/events/rsvp/{rsvp.uuid}/")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "This link doesn't work" in body
+    assert "Victoria" not in body and "Door code" not in body and event.title not in body
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("token", [None, "", "nonsense", "1xYp9g:AAAA", "a\x00b", "é" * 300])
+def test_rsvp_cancel_without_a_valid_signature_changes_nothing(client, method, token):
+    event = EventFactory(capacity=1)
+    rsvp = rsvp_create(event=event, person=person_with_email())
+    waiting = rsvp_create(event=event, person=person_with_email())
+    query = "" if token is None else f"?{urlencode({'t': token})}"
+    response = getattr(client, method)(f"/events/rsvp/{rsvp.uuid}/cancel/{query}")
+    assert response.status_code == 403
+    assert "Nothing was changed." in response.content.decode()
+    rsvp.refresh_from_db()
+    waiting.refresh_from_db()
+    event.refresh_from_db()
+    assert (rsvp.status, waiting.status, event.seats_taken) == ("accepted", "waitlisted", 1)
+
+
+def test_rsvp_cancel_with_another_rsvps_signature_changes_nothing(client):
+    event = EventFactory()
+    mine = rsvp_create(event=event, person=person_with_email())
+    theirs = rsvp_create(event=event, person=person_with_email())
+    response = client.post(f"/events/rsvp/{theirs.uuid}/cancel/", {"t": rsvp_token(mine)})
+    assert response.status_code == 403
+    theirs.refresh_from_db()
+    assert theirs.status == "accepted"
+
+
+def test_rsvp_cancel_of_an_unknown_rsvp_says_the_same(client):
+    response = client.post(f"/events/rsvp/{uuid.uuid4()}/cancel/", {"t": "x"})
+    assert response.status_code == 403
+    assert "Nothing was changed." in response.content.decode()
+
+
+def test_rsvp_private_pages_send_no_referrer(client):
+    rsvp = add_rsvps(EventFactory(), 1)[0]
+    for name in ("rsvp_done", "rsvp_cancel"):
+        response = client.get(emailed_link(mail.outbox[0].body, name))
+        assert (response.status_code, response["Referrer-Policy"]) == (200, "no-referrer")
+    assert rsvp.status == "accepted"
+
+
+def test_rsvp_by_logged_in_person_goes_to_their_own_page_with_signed_links(client):
+    event = EventFactory(title="Canvass")
+    person = person_with_email("ana@example.org", given_name="Ana")
+    client.force_login(UserFactory(person=person, email="ana@example.org"))
+    response = client.post(
+        f"{event.get_absolute_url()}rsvp/", {"given_name": "Ana", "email": "ana@example.org"}
+    )
+    rsvp = Rsvp.objects.get()
+    assert response["Location"] == f"/events/rsvp/{rsvp.uuid}/?t={quote(rsvp_token(rsvp))}"
+    page = client.get(response["Location"]).content.decode()
+    assert "You're going, Ana!" in page
+    cancel = f"/events/rsvp/{rsvp.uuid}/cancel/?t={quote(rsvp_token(rsvp))}"
+    assert f'href="{cancel}"' in page
+    detail = client.get(event.get_absolute_url()).content.decode()
+    assert f'href="{cancel}"' in detail
+    assert client.post(cancel).status_code == 302
+    rsvp.refresh_from_db()
+    assert rsvp.status == "cancelled"
+
+
+def test_rsvp_link_from_the_email_works_after_logging_out(client):
+    add_rsvps(EventFactory(), 1)
+    link = emailed_link(mail.outbox[0].body, "rsvp_done")
+    client.logout()
+    assert client.get(link).status_code == 200
+
+
+# --- links are web addresses ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "join_url",
+    ["javascript:alert(document.cookie)", "ftp://files.example.org/x", "data:text/html,hi"],
+)
+def test_event_create_with_a_non_web_join_link_is_refused(client, join_url):
+    client.force_login(UserFactory())
+    response = client.post(
+        "/events/new/", create_form(location_mode="virtual", join_url=join_url, postal_code="")
+    )
+    assert response.status_code == 400
+    assert "starting with https:// or http://" in response.content.decode()
+    assert Event.objects.count() == 0
+
+
+def test_event_edit_to_a_non_web_join_link_is_refused_and_unchanged(client):
+    client, event, _ = host_client(client, location_mode="hybrid", join_url="https://meet.x/a")
+    form = {**create_form(), "location_mode": "hybrid", "join_url": "ftp://files.example.org/"}
+    response = client.post(f"/events/{event.uuid}/edit/", form)
+    assert response.status_code == 400
+    event.refresh_from_db()
+    assert event.join_url == "https://meet.x/a"
+
+
+def test_stored_non_web_join_link_is_never_rendered(client):
+    event = EventFactory(location_mode="virtual", join_url="javascript:alert(1)")
+    person = person_with_email()
+    client.force_login(UserFactory(person=person))
+    rsvp = rsvp_create(event=event, person=person)
+    pages = [
+        client.get(event.get_absolute_url()),
+        client.get(f"/events/rsvp/{rsvp.uuid}/?t={quote(rsvp_token(rsvp))}"),
+        client.get(f"{event.get_absolute_url()}event.ics"),
+    ]
+    assert [p.status_code for p in pages] == [200, 200, 200]
+    for page in pages:
+        assert "javascript:" not in page.content.decode()
+    assert "javascript:" not in mail.outbox[0].body
+    assert "the host will share the link" in pages[0].content.decode()
+
+
+# --- organizer redirects stay on the site --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.example/phish",
+        "//evil.example/phish",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "events:list",
+    ],
+)
+def test_organize_review_off_site_next_goes_to_the_organize_page(organizer_client, next_url):
+    event = EventHostFactory(event__approval=Approval.PENDING).event
+    response = organizer_client.post(
+        f"/events/organize/{event.uuid}/review/", {"decision": "approve", "next": next_url}
+    )
+    assert (response.status_code, response["Location"]) == (302, "/events/organize/")
+    event.refresh_from_db()
+    assert event.approval == "approved"
+
+
+def test_organize_review_same_site_next_is_kept(organizer_client):
+    event = EventHostFactory(event__approval=Approval.PENDING).event
+    response = organizer_client.post(
+        f"/events/organize/{event.uuid}/review/",
+        {"decision": "reject", "next": "/events/organize/?approval=pending&page=2"},
+    )
+    assert response["Location"] == "/events/organize/?approval=pending&page=2"

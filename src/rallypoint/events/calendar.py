@@ -34,13 +34,14 @@ def event_vevent(event: Event, *, with_join_url: bool = False) -> icalendar.Even
     vevent.add("status", ICS_STATUS.get(event.status, "CONFIRMED"))
     vevent.add("url", event_url(event))
     lines = [event.description.strip()] if event.description.strip() else []
-    if with_join_url and event.join_url:
-        lines.append(f"Join online: {event.join_url}")
+    join_link = event.join_link if with_join_url else ""
+    if join_link:
+        lines.append(f"Join online: {join_link}")
     lines.append(f"Details and RSVP: {event_url(event)}")
     vevent.add("description", "\n\n".join(lines))
     location = event.place_line if event.is_in_person else ""
-    if with_join_url and event.is_virtual and event.join_url:
-        location = f"{location} / {event.join_url}" if location else event.join_url
+    if join_link and event.is_virtual:
+        location = f"{location} / {join_link}" if location else join_link
     if location:
         vevent.add("location", location)
     if event.latitude is not None and event.longitude is not None and event.is_in_person:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from rallypoint.mission.models import Campaign, CampaignStatus
 
+from .links import web_url_validator
 from .models import EventStatus, EventType, LocationMode, Visibility
 from .services import MAX_GUESTS, EventData
 
@@ -50,6 +51,13 @@ class LocalDateTimeField(forms.CharField):
         raise ValidationError("Enter a date and time, like 2026-10-03 18:30.")
 
 
+class WebURLField(forms.URLField):
+    """A web address: http(s) only (no javascript:, data: or ftp: links)."""
+
+    default_validators = [web_url_validator]
+    default_error_messages = {"invalid": web_url_validator.message}
+
+
 class EventForm(forms.Form):
     title = forms.CharField(max_length=200, label="Event name")
     event_type = forms.ChoiceField(choices=EventType.choices, label="Type of event")
@@ -72,7 +80,7 @@ class EventForm(forms.Form):
     )
     latitude = forms.FloatField(required=False, help_text="Optional: the exact spot on the map.")
     longitude = forms.FloatField(required=False)
-    join_url = forms.URLField(
+    join_url = WebURLField(
         max_length=500,
         required=False,
         label="Link to join online",

@@ -8,6 +8,8 @@ from django.urls import reverse
 
 from rallypoint.core.models import TimeStampedModel
 
+from .links import is_web_url
+
 DEFAULT_REMINDER_MINUTES = [24 * 60, 2 * 60]
 
 
@@ -168,6 +170,12 @@ class Event(TimeStampedModel):
     def place_line(self) -> str:
         parts = [self.venue, self.address_line, self.locality, self.region, self.postal_code]
         return ", ".join(p for p in parts if p)
+
+    @property
+    def join_link(self) -> str:
+        """The join link when it is a web address: pages, emails, calendars and the API show
+        this, so a link stored before http(s) was enforced is never offered."""
+        return self.join_url if is_web_url(self.join_url) else ""
 
     @property
     def offsets(self) -> list[int]:

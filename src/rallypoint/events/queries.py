@@ -146,7 +146,10 @@ def rsvp_of(event: Event, person: Person | None) -> Rsvp | None:
     if person is None:
         return None
     return (
-        Rsvp.objects.filter(event=event, person=person).exclude(status=RsvpStatus.CANCELLED).first()
+        Rsvp.objects.filter(event=event, person=person)
+        .exclude(status=RsvpStatus.CANCELLED)
+        .select_related("person")
+        .first()
     )
 
 

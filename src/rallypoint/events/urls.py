@@ -15,6 +15,7 @@ urlpatterns = [
     path("rsvp/<uuid:rsvp_uuid>/cancel/", public.rsvp_cancel_view, name="rsvp_cancel"),
     path("<uuid:uuid>/", public.event_detail, name="detail"),
     path("<uuid:uuid>/rsvp/", public.rsvp, name="rsvp"),
+    path("<uuid:uuid>/rsvp/sent/", public.rsvp_sent, name="rsvp_sent"),
     path("<uuid:uuid>/event.ics", public.event_ics, name="ics"),
     path("<uuid:uuid>/manage/", host.event_manage, name="manage"),
     path("<uuid:uuid>/edit/", host.event_edit, name="edit"),

@@ -60,10 +60,22 @@ SCHEMAS = {
             "visibility": {"type": "string", "enum": ["public", "unlisted", "private"]},
             "status": {"type": "string", "enum": ["confirmed", "tentative"]},
             "location": LOCATION,
-            "join_url": STRING,
+            "join_url": {
+                "type": "string",
+                "format": "uri",
+                "maxLength": 500,
+                "description": "http(s) only",
+            },
             "contact": CONTACT,
             "reminders": array(obj({"method": STRING, "minutes": INTEGER})),
-            "_links": obj({"osdi:organizer": obj({"href": STRING}, ["href"])}),
+            "_links": obj(
+                {"osdi:organizer": obj({"href": STRING}, ["href"])},
+                description=(
+                    "The host. Without it: the organizer who issued the key; a key with no "
+                    "person behind it creates the organisation's own event (no host, the "
+                    "organisation as contact)."
+                ),
+            ),
         },
         ["title", "start_date"],
     ),

@@ -82,8 +82,8 @@ def event_repr(event: Event, links: Links, *, created: bool = False) -> dict[str
     }
     if location:
         body["location"] = location
-    if event.join_url:
-        body["join_url"] = event.join_url
+    if event.join_link:
+        body["join_url"] = event.join_link
     return body
 
 

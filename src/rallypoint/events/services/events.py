@@ -16,6 +16,7 @@ from rallypoint.core.geo import lookup_postal_code
 from rallypoint.people.models import Person
 from rallypoint.people.normalize import clean_email
 
+from ..links import is_web_url
 from ..models import (
     Approval,
     CampaignEventSettings,
@@ -149,7 +150,13 @@ def event_data_clean(data: EventData, *, event: Event | None = None) -> EventDat
     else:
         clean.latitude = clean.longitude = None
         clean.venue = clean.address_line = ""
-    if not data.join_url and data.location_mode == LocationMode.VIRTUAL:
+    clean.join_url = (data.join_url or "").strip()
+    if clean.join_url and (len(clean.join_url) > 500 or not is_web_url(clean.join_url)):
+        errors["join_url"] = [
+            "Enter the join link as a web address starting with https:// or http:// "
+            "(at most 500 characters)."
+        ]
+    elif not clean.join_url and data.location_mode == LocationMode.VIRTUAL:
         errors["join_url"] = ["Add the link people use to join online."]
     if data.capacity is not None:
         if data.capacity < 1:
@@ -188,24 +195,42 @@ def approval_for(*, actor: Any, campaign: Any, group: Any) -> str:
     return Approval.PENDING if needs else Approval.APPROVED
 
 
-def event_create(*, data: EventData, host: Person, actor: Any = None) -> Event:
-    """Propose an event with `host` as its host. Raises ValidationError / PermissionDenied."""
+def event_create(*, data: EventData, host: Person | None, actor: Any = None) -> Event:
+    """Propose an event with `host` as its host. Raises ValidationError / PermissionDenied.
+
+    Without a host the event is the organisation's own (an API key that belongs to no person,
+    an organizer without a supporter record): it has no host, lists the organisation (the
+    brand's name) as its contact unless a contact is given, is live at once, and only
+    organizers (or the organisation itself, actor None) may create one."""
+    if host is None and actor is not None and not is_organizer(actor):
+        raise PermissionDenied(
+            "Your login isn't linked to a supporter record yet, so you can't host an event."
+        )
     clean = event_data_clean(data)
     if clean.group is not None:
         from rallypoint.groups.permissions import is_leader
 
-        if not (is_leader(host, clean.group) or is_organizer(actor)):
+        if not (is_organizer(actor) or (host is not None and is_leader(host, clean.group))):
             raise PermissionDenied("Only the group's leaders can create events for it.")
         if not clean.group.is_active:
             raise ValidationError({"group": ["The group isn't active yet."]})
+    if host is None and not (clean.contact_name or clean.contact_email or clean.contact_phone):
+        clean.contact_name = settings.RALLYPOINT_BRAND["name"][:200]
     values = {f.name: getattr(clean, f.name) for f in fields(EventData)}
+    if host is None:
+        approval = Approval.APPROVED
+    else:
+        approval = approval_for(actor=actor, campaign=clean.campaign, group=clean.group)
     with transaction.atomic():
-        event = Event.objects.create(
-            **values,
-            approval=approval_for(actor=actor, campaign=clean.campaign, group=clean.group),
+        event = Event.objects.create(**values, approval=approval)
+        if host is not None:
+            EventHost.objects.create(event=event, person=host, role=HostRole.HOST)
+        log_action(
+            "event.created",
+            obj=event,
+            actor=actor,
+            data={"approval": event.approval, "host": str(host.uuid) if host else None},
         )
-        EventHost.objects.create(event=event, person=host, role=HostRole.HOST)
-        log_action("event.created", obj=event, actor=actor, data={"approval": event.approval})
         transaction.on_commit(lambda: schedule.event_schedule(event.pk))
     return event
 
@@ -265,7 +290,7 @@ def event_cancel(*, event: Event, actor: Any, reason: str = "") -> Event:
     return event
 
 
-def event_duplicate(*, event: Event, actor: Any, starts_at: datetime, host: Person) -> Event:
+def event_duplicate(*, event: Event, actor: Any, starts_at: datetime, host: Person | None) -> Event:
     """A copy of `event` at a new start (same length, no RSVPs), hosted by `host`."""
     require_manager(actor, event)
     data = EventData.from_event(event)

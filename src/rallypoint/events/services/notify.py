@@ -3,13 +3,11 @@
 
 from typing import Any
 
-from django.conf import settings
-from django.urls import reverse
-
 from rallypoint.core.mail import email_queue
 
 from ..calendar import event_url, ics_attachment
 from ..channels import person_email
+from ..links import rsvp_cancel_url, rsvp_page_url
 from ..models import Event, EventHost, Rsvp, RsvpStatus
 
 
@@ -19,8 +17,9 @@ def event_context(event: Event, rsvp: Rsvp | None = None) -> dict[str, Any]:
         context["rsvp"] = rsvp
         context["person"] = rsvp.person
         context["share_url"] = f"{context['event_url']}?ref={rsvp.person.share_code}"
-        context["rsvp_url"] = settings.SITE_URL + reverse("events:rsvp_done", args=[rsvp.uuid])
-        context["cancel_url"] = settings.SITE_URL + reverse("events:rsvp_cancel", args=[rsvp.uuid])
+        # Signed for this RSVP and person: these emails go only to the person's own address.
+        context["rsvp_url"] = rsvp_page_url(rsvp)
+        context["cancel_url"] = rsvp_cancel_url(rsvp)
     return context
 
 
@@ -66,6 +65,15 @@ def rsvp_promoted(rsvp_id: int, stamp: str) -> bool:
     if rsvp is None or rsvp.status != RsvpStatus.ACCEPTED:
         return False
     return _send(rsvp, "events/email/rsvp_promoted", f"rsvp-promoted:{rsvp_id}:{stamp}", ics=True)
+
+
+def rsvp_links_resend(rsvp_id: int, stamp: str) -> bool:
+    """Someone RSVP'd again with the address of a person who already has an RSVP: that person
+    gets their private links again (at most once an hour), and nobody else sees anything."""
+    rsvp = _rsvp(rsvp_id)
+    if rsvp is None or rsvp.status not in (RsvpStatus.ACCEPTED, RsvpStatus.WAITLISTED):
+        return False
+    return _send(rsvp, "events/email/rsvp_links", f"rsvp-links:{rsvp_id}:{stamp[:10]}")
 
 
 def _audience(event_id: int):

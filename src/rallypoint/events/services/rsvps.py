@@ -40,10 +40,14 @@ def rsvp_create(
     walk_in: bool = False,
     attended: bool = False,
     notify_person: bool = True,
+    resend_links: bool = False,
 ) -> Rsvp:
     """Say someone is coming. Returns the RSVP: accepted while seats last, then waitlisted
     (or ValidationError "full" when the event has no waitlist). Someone who already has an RSVP
-    gets it back unchanged. Walk-ins are let in over capacity and checked in at once.
+    gets it back unchanged; with `resend_links` (forms anyone can post) that person is emailed
+    their private links again, so whoever typed the address learns nothing and the owner of
+    the address can still reach their RSVP. Walk-ins are let in over capacity and checked in at
+    once.
 
     Call it outside any transaction: it opens its own durable one, so the seats it counts are
     committed before anyone else counts them."""
@@ -68,6 +72,9 @@ def rsvp_create(
         if rsvp is not None and rsvp.status != RsvpStatus.CANCELLED:
             if attended and not rsvp.attended:
                 _mark_attended(rsvp, True, at=now)
+            if resend_links and notify_person and not walk_in:
+                rsvp_id, stamp = rsvp.pk, _stamp()
+                transaction.on_commit(lambda: notify.rsvp_links_resend(rsvp_id, stamp))
             return rsvp
         # Write the answer first (as "going"), then lock the event and settle it: the lock is
         # held until commit, so only the capacity check and its writes wait in line.

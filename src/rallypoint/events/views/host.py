@@ -1,10 +1,13 @@
 """Hosting: propose an event, run it from the dashboard, check people in on the day."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from rallypoint.groups.models import Group
@@ -174,7 +177,8 @@ def event_checkin_toggle(request, uuid, rsvp_uuid):
     if request.htmx:
         found = queries.attendees(event, statuses=[found.status]).get(pk=found.pk)
         return render(request, "events/_checkin_row.html", {"event": event, "rsvp": found})
-    return redirect(f"{event.get_absolute_url()}checkin/?q={request.POST.get('q', '')}")
+    query = urlencode({"q": request.POST.get("q", "")})
+    return redirect(f"{reverse('events:checkin', args=[event.uuid])}?{query}")
 
 
 @login_required

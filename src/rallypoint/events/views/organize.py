@@ -2,8 +2,10 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from rallypoint.accounts.permissions import organizer_required
@@ -51,7 +53,17 @@ def organize_review(request, uuid):
     approve = request.POST.get("decision") == "approve"
     event_approve(event=event, actor=request.user, approve=approve)
     messages.success(request, f"“{event.title}” {'approved' if approve else 'not approved'}.")
-    return redirect(request.POST.get("next") or "events:organize")
+    return HttpResponseRedirect(_next_or_default(request))
+
+
+def _next_or_default(request) -> str:
+    """Back to the page the organizer came from, when it is a page of this site."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("events:organize")
 
 
 @organizer_required

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from rallypoint.core.concurrency import write_slot
@@ -16,6 +17,7 @@ from rallypoint.people.services import PersonData
 from .. import queries
 from ..calendar import calendar_bytes
 from ..forms import RsvpForm, SearchForm
+from ..links import rsvp_cancel_path, rsvp_page_path, rsvp_token, rsvp_token_valid
 from ..models import RsvpStatus
 from ..permissions import can_manage, can_view, person_of
 from ..services import rsvp_cancel, rsvp_create
@@ -118,6 +120,9 @@ def event_detail(request, uuid, form=None):
             "rsvp": rsvp,
             "can_manage": can_manage(request.user, event),
             "hosts": list(event.hosts.all()),
+            # `rsvp` is the logged-in person's own: their private links are theirs to see.
+            "rsvp_page": rsvp_page_path(rsvp) if rsvp else "",
+            "rsvp_cancel": rsvp_cancel_path(rsvp) if rsvp else "",
         },
         status=400 if form.is_bound else 200,
     )
@@ -154,6 +159,7 @@ def rsvp(request, uuid):
             comment=c.get("comment") or "",
             referral=getattr(request, "referral", None),
             source="web",
+            resend_links=True,
         )
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
@@ -162,37 +168,86 @@ def rsvp(request, uuid):
         else:
             form.add_error(None, exc)
         return event_detail(request, uuid, form=form)
-    return redirect("events:rsvp_done", result.uuid)
+    owner = person_of(request.user)
+    if owner is not None and owner.pk == result.person_id:
+        return redirect(rsvp_page_path(result))
+    # Whoever typed the address may not be its owner: the RSVP itself (new or one the address
+    # already had) is reached only through the links emailed to that address.
+    return redirect("events:rsvp_sent", event.uuid)
 
 
-def rsvp_done(request, rsvp_uuid):
-    """Confirmation: what's next, instructions, join link, share kit, "bring a friend"."""
+def rsvp_sent(request, uuid):
+    """After an RSVP by someone not logged in as that person: "check your email"."""
+    event = _viewable(request, uuid)
+    return render(request, "events/rsvp_sent.html", {"event": event})
+
+
+def _private(response):
+    # The page's address carries the RSVP's signature: keep it out of other sites' logs.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _link_refused(request):
+    return _private(render(request, "events/rsvp_link_invalid.html", status=403))
+
+
+def _own_rsvp(request, rsvp_uuid, *, login_is_enough: bool):
+    """The RSVP when the request carries its signed link (or, where allowed, when the RSVP's
+    own person is logged in); None otherwise, whether or not the RSVP exists."""
     found = queries.rsvp_by_uuid(rsvp_uuid)
     if found is None:
-        raise Http404("No such RSVP.")
+        return None
+    token = request.POST.get("t") or request.GET.get("t")
+    if rsvp_token_valid(found, token):
+        return found
+    owner = person_of(request.user)
+    if login_is_enough and owner is not None and owner.pk == found.person_id:
+        return found
+    return None
+
+
+@never_cache
+def rsvp_done(request, rsvp_uuid):
+    """Confirmation: what's next, instructions, join link, share kit, "bring a friend"."""
+    found = _own_rsvp(request, rsvp_uuid, login_is_enough=True)
+    if found is None:
+        return _link_refused(request)
     event = found.event
     person = found.person
-    return render(
-        request,
-        "events/rsvp_done.html",
-        {
-            "rsvp": found,
-            "event": event,
-            "person": person,
-            "is_going": found.status == RsvpStatus.ACCEPTED,
-        },
+    return _private(
+        render(
+            request,
+            "events/rsvp_done.html",
+            {
+                "rsvp": found,
+                "event": event,
+                "person": person,
+                "is_going": found.status == RsvpStatus.ACCEPTED,
+                "rsvp_cancel": rsvp_cancel_path(found),
+            },
+        )
     )
 
 
+@never_cache
 def rsvp_cancel_view(request, rsvp_uuid):
-    found = queries.rsvp_by_uuid(rsvp_uuid)
+    """Cancel through the signed link from the RSVP's emails. Without a valid signature nothing
+    changes and the page says how to get a working link."""
+    found = _own_rsvp(request, rsvp_uuid, login_is_enough=False)
     if found is None:
-        raise Http404("No such RSVP.")
+        return _link_refused(request)
     if request.method == "POST":
         rsvp_cancel(rsvp=found, by_attendee=True)
         messages.success(request, "Your RSVP is cancelled. Thanks for letting the host know.")
         return redirect(found.event)
-    return render(request, "events/rsvp_cancel.html", {"rsvp": found, "event": found.event})
+    return _private(
+        render(
+            request,
+            "events/rsvp_cancel.html",
+            {"rsvp": found, "event": found.event, "token": rsvp_token(found)},
+        )
+    )
 
 
 def event_ics(request, uuid):

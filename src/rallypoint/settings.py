@@ -1,8 +1,10 @@
 """Rallypoint settings. Everything that differs between installs comes from the environment."""
 
 import os
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import dj_email_url
@@ -45,11 +47,61 @@ def _secret_key() -> str:
     return key
 
 
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {raw!r}")
+    if value < minimum:
+        raise RuntimeError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _served_url() -> str:
+    """http://HOST:PORT as `make run` and `rallypoint serve` listen (both read HOST and PORT),
+    with a wildcard address replaced by loopback, which a browser on this machine can open."""
+    host = os.environ.get("HOST", "").strip() or "127.0.0.1"
+    port = os.environ.get("PORT", "").strip() or "8000"
+    wildcard = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}  # noqa: S104 - replaced
+    host = wildcard.get(host, host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto (value "https") or "X-Forwarded-Ssl: on"."""
+    if not raw.strip():
+        return None
+    name, _, value = raw.partition(":")
+    name, value = name.strip(), value.strip() or "https"
+    if not re.fullmatch(r"[A-Za-z0-9-]+", name):
+        raise RuntimeError(
+            "SECURE_PROXY_SSL_HEADER must be a header name such as X-Forwarded-Proto, "
+            f"optionally followed by ': value' (default https), not {raw!r}"
+        )
+    return "HTTP_" + name.upper().replace("-", "_"), value
+
+
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The address emails, calendar files, share links and API documents use outside a request.
+SITE_URL = (os.environ.get("SITE_URL", "").strip() or _served_url()).rstrip("/")
+_site = urlsplit(SITE_URL)
+if _site.scheme not in {"http", "https"} or not _site.hostname:
+    raise RuntimeError(f"SITE_URL must look like https://act.example.org, not {SITE_URL!r}")
+SITE_HTTPS = _site.scheme == "https"
+# The site answers at its own address even when ALLOWED_HOSTS and CSRF_TRUSTED_ORIGINS are
+# not set.
+_site_host = f"[{_site.hostname}]" if ":" in _site.hostname else _site.hostname
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    ",".join(dict.fromkeys(["localhost", "127.0.0.1", "[::1]", "testserver", _site_host])),
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", f"{_site.scheme}://{_site.netloc}")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -228,7 +280,24 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# Pages are never framed, by us or by others; embeddable forms say so themselves
+# (xframe_options_exempt).
+X_FRAME_OPTIONS = "DENY"
+
+# --- HTTPS (docs/deployment.md) -------------------------------------------------------------
+# With an https SITE_URL, cookies are sent over HTTPS only and browsers are told to use HTTPS
+# for a year (HSTS); each can be set on its own.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SITE_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SITE_HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SITE_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Behind a proxy that terminates TLS and sets this header on every request (overwriting what
+# the client sent): requests carrying it count as HTTPS, so absolute URLs, secure cookies,
+# HSTS and the redirect below see the scheme the visitor used. Opt-in: a client that can
+# reach the application directly could send it too.
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("SECURE_PROXY_SSL_HEADER", ""))
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -240,8 +309,12 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# Only behind a trusted reverse proxy: take the client address from X-Forwarded-For.
-TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+# Reverse proxies in front of the application that append the client's address to
+# X-Forwarded-For: rate limits count the address the outermost one saw (core/ratelimit.py).
+# 0 counts the connection's peer. TRUST_X_FORWARDED_FOR=true, the older switch, means 1.
+TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("TRUST_X_FORWARDED_FOR", False) else 0
+)
 
 # Referral attribution: "first" touch within REFERRAL_COOKIE_DAYS wins, or the "last" one.
 REFERRAL_ATTRIBUTION = os.environ.get("REFERRAL_ATTRIBUTION", "first")
@@ -250,6 +323,8 @@ REFERRAL_COOKIE_DAYS = int(os.environ.get("REFERRAL_COOKIE_DAYS", "30"))
 # Per-IP limits on the public join form and on login attempts.
 JOIN_RATE_LIMIT = env_rate("JOIN_RATE_LIMIT", "30/600")
 LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "20/300")
+# Login attempts per typed email address (whether or not it has an account), from any address.
+LOGIN_ACCOUNT_RATE_LIMIT = env_rate("LOGIN_ACCOUNT_RATE_LIMIT", "10/900")
 # How long the signed "My Rallypoint" link in thank-you emails works.
 DASHBOARD_LINK_DAYS = int(os.environ.get("DASHBOARD_LINK_DAYS", "30"))
 
@@ -273,6 +348,9 @@ API_RATE_WINDOW = int(os.environ.get("API_RATE_WINDOW", "60"))  # seconds
 API_HELPER_RATE_LIMIT = int(os.environ.get("API_HELPER_RATE_LIMIT", "30"))  # keyless, per IP
 WEBHOOK_BATCH_SECONDS = int(os.environ.get("WEBHOOK_BATCH_SECONDS", "1"))
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG)
+# Requests made on a user's behalf (webhooks) never go to loopback, private, link-local or
+# reserved addresses; these host names or CIDR ranges (comma-separated) are the exceptions.
+OUTGOING_ALLOWED_HOSTS = env_list("OUTGOING_ALLOWED_HOSTS")
 
 # --- Events and local groups ----------------------------------------------------------------
 # A tile URL template (https://tiles.example.org/{z}/{x}/{y}.png) turns on the event map;

@@ -225,7 +225,7 @@ def test_embed_page_allows_framing_and_carries_token_without_csrf(client):
     assert 'name="csrfmiddlewaretoken"' not in html
     assert '<input type="hidden" name="ref" value="abcd2345">' in html
     detail = client.get(reverse("actions:detail", args=[action.slug]))
-    assert detail["X-Frame-Options"] == "SAMEORIGIN"
+    assert detail["X-Frame-Options"] == "DENY"
 
 
 def test_embed_post_with_token_records_referral_from_hidden_fields(client):

@@ -3,6 +3,8 @@ socket, so connections are spread over the processes instead of landing on which
 first."""
 
 import http.client
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rallypoint.core.management.commands.serve import gunicorn_command
+from rallypoint.core.management.commands.serve import gunicorn_command, worker_restart_delay
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,6 +26,15 @@ def test_reuse_port_with_several_workers_only():
     assert "--reuse-port" not in one
     off = gunicorn_command("py", host="h", port=1, workers=2, threads=8, reuse_port=False)
     assert "--reuse-port" not in off
+
+
+def test_worker_restart_delay_doubles_while_the_worker_dies_young():
+    delays, previous = [], 0.0
+    for _ in range(8):
+        previous = worker_restart_delay(previous=previous, ran_for=5)
+        delays.append(previous)
+    assert delays == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert worker_restart_delay(previous=60, ran_for=61) == 1
 
 
 def _free_port() -> int:
@@ -88,3 +99,153 @@ def test_connections_opened_at_once_reach_both_workers():
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+# --- Crash isolation: `rallypoint serve` with its real web server and task worker -------------
+
+SERVE_ENV_CLEARED = ("HOST", "PORT", "SITE_URL", "REDIS_URL", "TASK_BACKEND", "DATABASE_URL")
+
+
+@pytest.fixture(scope="module")
+def serve_env(tmp_path_factory):
+    """An install with its database migrated, as `make run` leaves it."""
+    var = tmp_path_factory.mktemp("serve") / "var"
+    env = {k: v for k, v in os.environ.items() if k not in SERVE_ENV_CLEARED}
+    env.update(RALLYPOINT_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="rallypoint.settings")
+    subprocess.run(
+        [sys.executable, "-m", "rallypoint", "migrate", "--no-input", "-v0"],
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    return env
+
+
+class Served:
+    def __init__(self, env: dict[str, str], log: Path):
+        self.port = _free_port()
+        self.log = log
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "rallypoint", "serve", "--port", str(self.port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def children(self) -> dict[str, int]:
+        """The web server's and the task worker's pids (direct children of serve)."""
+        found = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(fields[1]) != self.process.pid or fields[0] == "Z":
+                continue
+            if b"gunicorn" in cmdline:
+                found["web"] = int(stat.parent.name)
+            elif b"db_worker" in cmdline:
+                found["worker"] = int(stat.parent.name)
+        return found
+
+    def wait_until(self, condition, seconds: float = 60):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if value := condition():
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"not within {seconds} s; serve said:\n{self.log.read_text()}")
+
+    def answers(self) -> bool:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            conn.request("GET", "/accounts/login/")
+            status = conn.getresponse().status
+            conn.close()
+        except OSError:
+            return False
+        return status == 200
+
+    def started(self) -> dict[str, int]:
+        self.wait_until(self.answers)
+        return self.wait_until(lambda: (c := self.children()).keys() == {"web", "worker"} and c)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+@needs_proc
+def test_serve_restarts_a_killed_worker_and_keeps_the_web_server(serve_env, tmp_path):
+    served = Served(serve_env, tmp_path / "serve.log")
+    try:
+        first = served.started()
+        os.kill(first["worker"], signal.SIGKILL)
+        restarted = served.wait_until(
+            lambda: (
+                (c := served.children()).get("worker", first["worker"]) != first["worker"] and c
+            ),
+            seconds=20,
+        )
+        assert restarted["web"] == first["web"]
+        assert served.process.poll() is None
+        assert served.answers()
+        assert (
+            "The task worker stopped (exit status -9): starting it again in 1 s."
+            in served.log.read_text()
+        )
+        # The children run with the port served, so a SITE_URL left unset follows --port.
+        worker_env = Path(f"/proc/{restarted['worker']}/environ").read_bytes().split(b"\0")
+        assert f"PORT={served.port}".encode() in worker_env
+        served.stop()
+        assert served.process.returncode == 0
+        assert not _running(first["web"]) and not _running(restarted["worker"])
+    finally:
+        served.stop()
+
+
+@needs_proc
+def test_serve_stops_everything_when_the_web_server_dies(serve_env, tmp_path):
+    served = Served(serve_env, tmp_path / "serve.log")
+    try:
+        first = served.started()
+        os.kill(first["web"], signal.SIGKILL)
+        assert served.process.wait(timeout=30) == 1
+        assert not _running(first["worker"])
+        assert "The web server stopped (exit status -9): stopping." in served.log.read_text()
+    finally:
+        served.stop()
+
+
+@needs_proc
+def test_serve_killed_takes_its_web_server_and_worker_with_it(serve_env, tmp_path):
+    served = Served(serve_env, tmp_path / "serve.log")
+    try:
+        first = served.started()
+        os.kill(served.process.pid, signal.SIGKILL)
+        served.process.wait(timeout=10)
+        for pid in first.values():
+            served.wait_until(lambda pid=pid: not _running(pid), seconds=20)
+    finally:
+        if any(_running(pid) for pid in served.children().values()):
+            os.killpg(served.process.pid, signal.SIGKILL)
+        served.stop()

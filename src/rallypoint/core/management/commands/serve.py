@@ -1,6 +1,8 @@
-"""`rallypoint serve`: the web server (gunicorn, gthread) and a task worker in one command."""
+"""`rallypoint serve`: the web server (gunicorn, gthread) and a task worker in one command; the
+worker is restarted when it dies, and both stop with the web server or with this command."""
 
 import argparse
+import logging
 import os
 import signal
 import socket
@@ -10,6 +12,13 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from rallypoint.core.processes import exit_with_parent
+
+logger = logging.getLogger("rallypoint.serve")
+POLL_SECONDS = 0.5
+WORKER_STABLE_SECONDS = 60
+WORKER_RESTART_MAX_SECONDS = 60.0
 
 
 class Command(BaseCommand):
@@ -57,31 +66,121 @@ class Command(BaseCommand):
             "--graceful-timeout",
             "10",
         ]
-        processes = [subprocess.Popen(web)]
-        if not no_worker:
-            processes.append(subprocess.Popen(worker_command(python)))
+        # The children read their settings afresh: with HOST and PORT as served here, a
+        # SITE_URL left unset follows --host/--port too.
+        env = {**os.environ, "HOST": str(host), "PORT": str(port)}
+        supervisor = Supervisor(web=web, worker=None if no_worker else worker_command(python))
+        signal.signal(signal.SIGTERM, supervisor.stop)
+        signal.signal(signal.SIGINT, supervisor.stop)
+        supervisor.start(env)
         self.stdout.write(f"Rallypoint is serving on http://{host}:{port}/ (Ctrl+C to stop)")
+        if not supervisor.run():
+            sys.exit(1)
 
-        def stop(*_):
-            for proc in processes:
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+class Supervisor:
+    """The web server and the task worker as children of this process.
+
+    The task worker is restarted when it dies (after 1 s, then 2, 4… up to
+    WORKER_RESTART_MAX_SECONDS while it keeps dying within WORKER_STABLE_SECONDS of its
+    start), and the web server is left alone meanwhile: tasks wait in their queue, pages keep
+    being served. When the web server dies, or on SIGTERM/SIGINT, both are stopped. Both
+    children get SIGTERM if this process dies, even by SIGKILL (core.processes)."""
+
+    def __init__(self, *, web: list[str], worker: list[str] | None):
+        self.web_command = web
+        self.worker_command = worker
+        self.web: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+        self.stopping = False
+        self.restart_delay = 0.0
+        self.worker_started = 0.0
+        self.restart_at: float | None = None
+        self.env: dict[str, str] = dict(os.environ)
+
+    def start(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.web = self._spawn(self.web_command)
+        if self.worker_command is not None:
+            self._start_worker()
+
+    def stop(self, *_) -> None:
+        self.stopping = True
+        for proc in (self.web, self.worker):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+
+    def run(self) -> bool:
+        """Supervise until the web server stops or we are told to stop. True for a clean
+        stop (every child ended by our signal or on its own with status 0)."""
+        assert self.web is not None
         try:
-            while all(proc.poll() is None for proc in processes):
-                time.sleep(0.5)
+            while not self.stopping and self.web.poll() is None:
+                self._tend_worker()
+                time.sleep(POLL_SECONDS)
+            if not self.stopping:
+                logger.error(
+                    "The web server stopped (exit status %s): stopping.", self.web.returncode
+                )
         finally:
-            stop()
-            for proc in processes:
+            self.stop()
+            for proc in (self.web, self.worker):
+                if proc is None:
+                    continue
                 try:
                     proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        codes = [proc.returncode for proc in processes]
-        if any(code not in (0, -signal.SIGTERM, -signal.SIGINT) for code in codes):
-            sys.exit(1)
+                    proc.wait()
+        codes = [self.web.returncode]
+        if self.worker is not None and self.restart_at is None:
+            codes.append(self.worker.returncode)  # a worker that died was already reported
+        return all(code in (0, -signal.SIGTERM, -signal.SIGINT) for code in codes)
+
+    def _tend_worker(self) -> None:
+        if self.worker is None or self.stopping:
+            return
+        now = time.monotonic()
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.restart_at = None
+                self._start_worker()
+            return
+        code = self.worker.poll()
+        if code is None:
+            return
+        self.restart_delay = worker_restart_delay(
+            previous=self.restart_delay, ran_for=now - self.worker_started
+        )
+        self.restart_at = now + self.restart_delay
+        logger.warning(
+            "The task worker stopped (exit status %s): starting it again in %g s.",
+            code,
+            self.restart_delay,
+        )
+
+    def _start_worker(self) -> None:
+        assert self.worker_command is not None
+        self.worker = self._spawn(self.worker_command)
+        self.worker_started = time.monotonic()
+
+    def _spawn(self, command: list[str]) -> subprocess.Popen:
+        parent = os.getpid()
+        return subprocess.Popen(
+            command,
+            env=self.env,
+            # This process runs no other thread, which is what preexec_fn needs to be safe.
+            preexec_fn=lambda: exit_with_parent(parent_pid=parent, watch=False),
+        )
+
+
+def worker_restart_delay(*, previous: float, ran_for: float) -> float:
+    """Seconds to wait before starting the task worker again: 1, then twice the last wait
+    while it keeps dying young (a broken database, a bad deploy), at most
+    WORKER_RESTART_MAX_SECONDS; 1 again after a run of WORKER_STABLE_SECONDS or more."""
+    if previous <= 0 or ran_for >= WORKER_STABLE_SECONDS:
+        return 1.0
+    return min(previous * 2, WORKER_RESTART_MAX_SECONDS)
 
 
 def gunicorn_command(

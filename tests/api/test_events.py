@@ -13,6 +13,7 @@ from rallypoint.people.models import Person
 from rallypoint.people.services import PersonData
 from rallypoint.sharing.models import Recruitment
 from tests.api.conftest import Api
+from tests.events.factories import EventFactory
 from tests.factories import EmailAddressFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -267,6 +268,29 @@ def test_event_create_with_a_key_of_no_person_keeps_the_contact_it_is_given(clie
     event = Event.objects.get()
     assert (event.contact_name, event.contact_email) == ("Field team", "field@example.org")
     assert not event.hosts.exists()
+
+
+def test_event_update_with_a_key_of_no_person_edits_the_organisations_event(client):
+    _, raw = apikey_create(name="cli", scope=Scope.READ_WRITE)
+    api = Api(client, raw)
+    start = (timezone.now() + timedelta(days=10)).strftime("%Y-%m-%dT18:00:00")
+    created = api.post(
+        "events", {"title": "Town hall", "start_date": start, "location": {"postal_code": "80202"}}
+    )
+    event = Event.objects.get()
+    response = api.put(f"events/{event.uuid}", {"title": "Town hall (moved)"})
+    assert (created.status_code, response.status_code) == (201, 200)
+    event.refresh_from_db()
+    assert event.title == "Town hall (moved)"
+
+
+def test_event_update_with_a_read_only_key_changes_nothing(client):
+    _, raw = apikey_create(name="reader", scope=Scope.READ_ONLY)
+    event = EventFactory(title="Town hall")
+    response = Api(client, raw).put(f"events/{event.uuid}", {"title": "Taken over"})
+    assert response.status_code == 403
+    event.refresh_from_db()
+    assert event.title == "Town hall"
 
 
 # --- join links are web addresses ----------------------------------------------------------

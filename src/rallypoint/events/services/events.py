@@ -236,8 +236,10 @@ def event_create(*, data: EventData, host: Person | None, actor: Any = None) -> 
 
 
 def event_update(*, event: Event, data: EventData, actor: Any) -> Event:
-    """Edit an event. Attendees are told when its time or place changes."""
-    require_manager(actor, event)
+    """Edit an event. Attendees are told when its time or place changes. `actor` None is the
+    organisation itself (a read-write API key that belongs to no person), as in event_create."""
+    if actor is not None:
+        require_manager(actor, event)
     if event.is_cancelled:
         raise ValidationError("This event was cancelled; it can't be edited.")
     with transaction.atomic():

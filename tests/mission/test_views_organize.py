@@ -148,11 +148,25 @@ def test_goal_delete_forbidden_for_supporter(supporter_client):
     assert Goal.objects.count() == 1
 
 
-def test_goal_delete_get_not_allowed(organizer_client):
+def test_goal_delete_get_asks_first_and_changes_nothing(organizer_client):
+    goal = GoalFactory(title="Ten pledges")
+    url = reverse("mission:organize_goal_delete", args=[goal.campaign.slug, goal.pk])
+    response = organizer_client.get(url)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Remove the goal “Ten pledges”?" in body
+    assert '<button class="button button-danger" type="submit">Remove goal</button>' in body
+    assert Goal.objects.count() == 1
+
+
+def test_goals_page_remove_is_a_link_to_the_confirmation(organizer_client):
     goal = GoalFactory()
     url = reverse("mission:organize_goal_delete", args=[goal.campaign.slug, goal.pk])
-    assert organizer_client.get(url).status_code == 405
-    assert Goal.objects.count() == 1
+    body = organizer_client.get(
+        reverse("mission:organize_goals", args=[goal.campaign.slug])
+    ).content.decode()
+    assert f'action="{url}"' not in body
+    assert f'href="{url}"' in body
 
 
 def test_share_texts_page_saves(organizer_client):

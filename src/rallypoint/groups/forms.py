@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Group, GroupStatus, JoinPolicy
+from .models import Group, JoinPolicy
 
 KM_PER_MILE = 1.609344
 
@@ -84,8 +84,15 @@ class AnnouncementForm(forms.Form):
 
 
 class MergeForm(forms.Form):
+    """Pick the group to keep (GET shows the preview), then confirm (POST merges)."""
+
     target = forms.ModelChoiceField(
-        queryset=Group.objects.filter(status=GroupStatus.ACTIVE),
+        queryset=Group.objects.all(),
         to_field_name="slug",
         label="Merge into",
+        error_messages={"invalid_choice": "Choose an existing group to merge into."},
+    )
+    confirm = forms.BooleanField(required=False)
+    confirm_differences = forms.BooleanField(
+        required=False, label="Merge them even though they differ"
     )

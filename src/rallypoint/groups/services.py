@@ -1,5 +1,6 @@
 """Writes for local groups: start, approve, join, leave, lead, announce, merge."""
 
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -321,18 +322,151 @@ def announcement_post(
     return post
 
 
-def group_merge(*, source: Group, target: Group, actor: Any) -> Group:
-    """Fold `source` into `target`: members (leaders stay leaders), events and announcements
-    move; `source` is kept as "merged" so old links can point to the new group."""
-    require_organizer(actor)
+@dataclass(frozen=True)
+class GroupSide:
+    """One group as the merge preview and the audit log show it."""
+
+    pk: int
+    slug: str
+    name: str
+    status: str
+    status_label: str
+    region: str
+    area: str
+    members: int
+    pending: int
+    leaders: int
+    events: int
+    upcoming_events: int
+    announcements: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GroupMergePreview:
+    """What merging `source` into `target` will do, before anything is written."""
+
+    source: GroupSide
+    target: GroupSide
+    members_moving: int
+    members_in_both: int
+    differences: list[str] = field(default_factory=list)
+    refusal: str = ""
+
+    @property
+    def needs_explicit_confirmation(self) -> bool:
+        return bool(self.differences)
+
+    @property
+    def members_after(self) -> int:
+        return self.target.members + self.members_moving
+
+
+def _group_side(group: Group) -> GroupSide:
+    from rallypoint.events.models import Event
+
+    memberships = Membership.objects.filter(group=group)
+    events = Event.objects.filter(group=group)
+    return GroupSide(
+        pk=group.pk,
+        slug=group.slug,
+        name=group.name,
+        status=group.status,
+        status_label=group.get_status_display(),
+        region=group.region,
+        area=group.area_line,
+        members=memberships.filter(status=MemberStatus.ACTIVE).count(),
+        pending=memberships.filter(status=MemberStatus.PENDING).count(),
+        leaders=memberships.filter(status=MemberStatus.ACTIVE, role=MemberRole.LEADER).count(),
+        events=events.count(),
+        upcoming_events=events.filter(starts_at__gte=timezone.now()).count(),
+        announcements=group.announcements.count(),
+    )
+
+
+def _merge_refusal(source: Group, target: Group) -> str:
     if source.pk == target.pk:
-        raise ValidationError("Choose two different groups.")
+        return "A group can't be merged into itself: choose two different groups."
+    if source.status == GroupStatus.MERGED:
+        return f"{source.name} was already merged into another group."
     if target.status != GroupStatus.ACTIVE:
-        raise ValidationError("Merge into an active group.")
+        state = target.get_status_display().lower()
+        return f"{target.name} is not active ({state}): merge into an active group."
+    return ""
+
+
+def _merge_differences(source: Group, target: Group) -> list[str]:
+    differences = []
+    if source.status != target.status:
+        differences.append(
+            f"{source.name} is {source.get_status_display().lower()}; "
+            f"{target.name} is {target.get_status_display().lower()}."
+        )
+    if (source.region or "").strip().lower() != (target.region or "").strip().lower():
+        differences.append(
+            f"They cover different regions: {source.region or 'none given'} and "
+            f"{target.region or 'none given'}."
+        )
+    return differences
+
+
+def group_merge_preview(*, source: Group, target: Group) -> GroupMergePreview:
+    """Both groups with their counts, what moves, and why the merge is refused or needs an
+    explicit confirmation. Writes nothing."""
+    source_ids = set(
+        Membership.objects.filter(group=source)
+        .exclude(status=MemberStatus.LEFT)
+        .values_list("person_id", flat=True)
+    )
+    target_ids = set(
+        Membership.objects.filter(group=target)
+        .exclude(status=MemberStatus.LEFT)
+        .values_list("person_id", flat=True)
+    )
+    both = source_ids & target_ids if source.pk != target.pk else set()
+    return GroupMergePreview(
+        source=_group_side(source),
+        target=_group_side(target),
+        members_moving=Membership.objects.filter(group=source, status=MemberStatus.ACTIVE)
+        .exclude(person_id__in=both)
+        .count()
+        if source.pk != target.pk
+        else 0,
+        members_in_both=len(both),
+        differences=_merge_differences(source, target),
+        refusal=_merge_refusal(source, target),
+    )
+
+
+def group_merge(
+    *, source: Group, target: Group, actor: Any, confirm_differences: bool = False
+) -> Group:
+    """Fold `source` into `target`: members (leaders stay leaders), events and announcements
+    move; `source` is kept as "merged" so old links can point to the new group. Groups that
+    differ in status or region merge only with `confirm_differences`."""
+    require_organizer(actor)
     from rallypoint.events.models import Event
 
     with transaction.atomic():
-        source = Group.objects.select_for_update().get(pk=source.pk)
+        # Lock both rows (in id order, so two merges can't deadlock) and decide on fresh rows.
+        locked = {
+            g.pk: g
+            for g in Group.objects.select_for_update()
+            .filter(pk__in=[source.pk, target.pk])
+            .order_by("pk")
+        }
+        source, target = locked[source.pk], locked[target.pk]
+        refusal = _merge_refusal(source, target)
+        if refusal:
+            raise ValidationError(refusal)
+        differences = _merge_differences(source, target)
+        if differences and not confirm_differences:
+            raise ValidationError(
+                " ".join(differences) + " Tick the box to confirm you want to merge them anyway."
+            )
+        before = {"source": _group_side(source).as_dict(), "target": _group_side(target).as_dict()}
         known = {m.person_id: m for m in target.memberships.all()}
         moved = 0
         for membership in source.memberships.exclude(status=MemberStatus.LEFT):
@@ -347,19 +481,25 @@ def group_merge(*, source: Group, target: Group, actor: Any) -> Group:
             if membership.status == MemberStatus.ACTIVE:
                 mine.status = MemberStatus.ACTIVE
             mine.save(update_fields=["role", "status", "modified_at"])
+            # They belong to the kept group now: the closed group no longer lists them.
+            membership.status, membership.role = MemberStatus.LEFT, MemberRole.MEMBER
+            membership.save(update_fields=["status", "role", "modified_at"])
         events = Event.objects.filter(group=source).update(group=target)
         source.announcements.update(group=target)
         source.status, source.merged_into = GroupStatus.MERGED, target
         source.save(update_fields=["status", "merged_into", "modified_at"])
-        log_action(
-            "group.merged",
-            obj=target,
-            actor=actor,
-            data={
-                "source": source.pk,
-                "members_moved": moved,
-                "events_moved": events,
-                "at": timezone.now().isoformat(),
+        data = {
+            "source": source.pk,
+            "target": target.pk,
+            "members_moved": moved,
+            "events_moved": events,
+            "differences_confirmed": differences,
+            "before": before,
+            "after": {
+                "source": _group_side(source).as_dict(),
+                "target": _group_side(target).as_dict(),
             },
-        )
+        }
+        log_action("group.merged", obj=target, actor=actor, data=data)
+        log_action("group.merged_away", obj=source, actor=actor, data=data)
     return target

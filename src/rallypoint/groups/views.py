@@ -26,6 +26,7 @@ from .services import (
     group_join,
     group_leave,
     group_merge,
+    group_merge_preview,
     group_update,
     leader_appoint,
     membership_approve,
@@ -326,19 +327,47 @@ def organize_review(request, slug):
 
 
 @organizer_required
-@require_POST
 def organize_merge(request, slug):
+    """GET: choose the group to keep and see what the merge will do. POST with `confirm`
+    (and `confirm_differences` when the groups differ in status or region): merge."""
     group = queries.group_by_slug(slug)
     if group is None:
         raise Http404("No such group.")
-    form = MergeForm(request.POST)
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    form = MergeForm(data)
+    context = {
+        "group": group,
+        "form": form,
+        "preview": None,
+        "error": "",
+        "targets": list(
+            queries.active_groups().exclude(pk=group.pk).order_by("name").only("slug", "name")
+        ),
+    }
+    if not form.is_bound:
+        return render(request, "groups/merge.html", context)
     if not form.is_valid():
-        messages.error(request, "Choose an active group to merge into.")
-        return redirect("groups:organize")
+        context["error"] = " ".join(form.errors.get("target", ["Choose a group to merge into."]))
+        return render(request, "groups/merge.html", context, status=400)
+    target = form.cleaned_data["target"]
+    preview = group_merge_preview(source=group, target=target)
+    context.update(preview=preview, target=target, error=preview.refusal)
+    if preview.refusal:
+        return render(request, "groups/merge.html", context, status=400)
+    if request.method != "POST":
+        return render(request, "groups/merge.html", context)
+    if not form.cleaned_data["confirm"]:
+        context["error"] = "Tick “Yes, merge these groups” to confirm. Nothing was changed."
+        return render(request, "groups/merge.html", context, status=400)
     try:
-        target = group_merge(source=group, target=form.cleaned_data["target"], actor=request.user)
+        group_merge(
+            source=group,
+            target=target,
+            actor=request.user,
+            confirm_differences=form.cleaned_data["confirm_differences"],
+        )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("groups:organize")
+        context["error"] = " ".join(exc.messages)
+        return render(request, "groups/merge.html", context, status=400)
     messages.success(request, f"{group.name} was merged into {target.name}.")
     return redirect("groups:organize")

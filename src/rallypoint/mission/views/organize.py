@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
 
 from rallypoint.accounts.permissions import organizer_required
 
@@ -111,12 +110,20 @@ def goal_edit(request, slug, goal_id):
 
 
 @organizer_required
-@require_POST
 def goal_delete(request, slug, goal_id):
-    goal = get_object_or_404(Goal, pk=goal_id, campaign__slug=slug)
-    services.goal_delete(actor=request.user, goal=goal)
-    messages.success(request, "Goal removed.")
-    return redirect("mission:organize_goals", slug)
+    """GET asks (what goes, what stays); only the POST from that page removes the goal."""
+    goal = get_object_or_404(
+        Goal.objects.select_related("campaign", "segment"), pk=goal_id, campaign__slug=slug
+    )
+    if request.method == "POST":
+        services.goal_delete(actor=request.user, goal=goal)
+        messages.success(request, "Goal removed.")
+        return redirect("mission:organize_goals", slug)
+    return render(
+        request,
+        "mission/organize/goal_delete.html",
+        {"campaign": goal.campaign, "progress": goals_progress([goal])[0], "tab": "goals"},
+    )
 
 
 @organizer_required

@@ -184,22 +184,34 @@ def person_merge_pick(request, pk: int):
 
 @organizer_required
 def person_merge_confirm(request, pk: int, other_pk: int):
+    """GET compares both records side by side and changes nothing; the merge needs a POST
+    from that page's button (`confirm=merge`)."""
     if pk == other_pk:
         messages.error(request, "Choose two different people to merge.")
         return redirect("people:merge", pk=pk)
     keep = _person_or_404(pk)
     other = _person_or_404(other_pk)
+    error = ""
     if request.method == "POST":
-        person_merge(keep=keep, other=other, actor=request.user)
-        messages.success(request, f"Merged #{other_pk} into this record. Nothing was lost.")
-        return redirect("people:detail", pk=keep.pk)
+        if request.POST.get("confirm") != "merge":
+            error = "Press “Merge” on this page to confirm. Nothing was changed."
+        else:
+            try:
+                person_merge(keep=keep, other=other, actor=request.user)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, f"Merged #{other_pk} into this record. Nothing was lost.")
+                return redirect("people:detail", pk=keep.pk)
     return render(
         request,
         "people/merge_confirm.html",
         {
             "keep": keep,
             "other": other,
+            "error": error,
             "keep_timeline_count": keep.activities.count(),
             "other_timeline_count": other.activities.count(),
         },
+        status=400 if error else 200,
     )

@@ -340,7 +340,7 @@ def test_merge_confirm_shows_both_then_merges(organizer_client, organizer):
     page = organizer_client.get(url).content.decode()
     assert "ana@example.org" in page and "ana.r@example.org" in page
     assert Person.objects.count() == 2
-    response = organizer_client.post(url)
+    response = organizer_client.post(url, {"confirm": "merge"})
     assert response["Location"] == reverse("people:detail", args=[keep.pk])
     assert list(Person.objects.values_list("pk", flat=True)) == [keep.pk]
     assert sorted(keep.email_addresses.values_list("address", flat=True)) == [

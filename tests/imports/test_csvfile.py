@@ -6,6 +6,7 @@ from rallypoint.imports.csvfile import (
     MAX_FIELD_CHARS,
     CsvFormat,
     CsvFormatError,
+    Record,
     count_lines,
     detect_format,
     read_header,
@@ -95,3 +96,65 @@ def test_count_lines_counts_a_last_line_without_newline(tmp_path):
     path = tmp_path / "a.csv"
     path.write_text("email\na@example.org\nb@example.org")
     assert count_lines(path) == 3
+
+
+def test_records_report_a_row_with_a_nul_byte_and_keep_a_clean_copy(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"email,name\na@example.org,An\x00a\nb@example.org,Ben\n")
+    got = list(records(path, UTF8))
+    assert got == [
+        Record(
+            2,
+            ["a@example.org", "An\ufffda"],
+            "Column “name” contains a NUL character (shown as � in this copy).",
+        ),
+        Record(3, ["b@example.org", "Ben"]),
+    ]
+
+
+def test_records_report_bytes_that_are_not_utf8_instead_of_guessing(tmp_path):
+    path = tmp_path / "a.csv"
+    # \xed\xa0\x80 is a lone surrogate written as UTF-8, \xff is never UTF-8.
+    path.write_bytes(b"email,name\na@example.org,\xed\xa0\x80\nb@example.org,B\xffn\nc@x.org,Cy\n")
+    got = list(records(path, UTF8))
+    assert [(r.line, r.problem) for r in got] == [
+        (2, "Column “name” contains bytes that aren't valid utf-8 text (shown as � in this copy)."),
+        (3, "Column “name” contains bytes that aren't valid utf-8 text (shown as � in this copy)."),
+        (4, ""),
+    ]
+    assert [r.values for r in got[:2]] == [
+        ["a@example.org", "\ufffd\ufffd\ufffd"],  # one per byte
+        ["b@example.org", "B\ufffdn"],
+    ]
+
+
+def test_detect_format_reads_a_text_file_with_a_stray_nul_as_csv(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes(
+        b"email,name\n"
+        + b"".join(b"p%d@example.org,P\n" % i for i in range(20))
+        + b"x@example.org,\x00\n"
+    )
+    assert detect_format(path) == CsvFormat("utf-8", ",", '"')
+
+
+def test_detect_format_refuses_a_file_that_is_mostly_nul_bytes(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"email\x00,\x00name\x00\n\x00a\x00b\x00\n")
+    with pytest.raises(CsvFormatError, match="spreadsheet"):
+        detect_format(path)
+
+
+@pytest.mark.parametrize(
+    ("header", "what"),
+    [(b"email,na\x00me", "a NUL character"), (b"email,n\xffme", "bytes that aren't text")],
+)
+def test_read_header_refuses_column_names_with_nul_or_undecodable_bytes(tmp_path, header, what):
+    path = tmp_path / "a.csv"
+    path.write_bytes(header + b"\na@example.org,Ana\n")
+    with pytest.raises(CsvFormatError) as info:
+        read_header(path, UTF8)
+    assert str(info.value) == (
+        f"The first line (the column names) has {what} in column 2:"
+        " save the file again as CSV (UTF-8) and upload it again."
+    )

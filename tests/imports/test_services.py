@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from rallypoint.core.models import AuditEntry
-from rallypoint.imports.models import ImportJob, ImportRowError, ImportStatus
+from rallypoint.imports.models import ImportChange, ImportJob, ImportRowError, ImportStatus
 from rallypoint.imports.services import (
     import_job_cancel,
     import_job_create,
@@ -94,7 +94,7 @@ def test_import_run_skips_each_bad_row_with_line_and_reason(tmp_path):
     ]
 
 
-def test_import_run_matches_existing_people_by_email_then_phone(tmp_path):
+def test_import_run_matches_by_email_and_opted_in_phone_owner(tmp_path):
     ana = PersonFactory(given_name="Ana", family_name="")
     EmailAddressFactory(person=ana, address="Ana@Example.org")
     ben = PersonFactory(given_name="Ben", family_name="Berg")
@@ -105,13 +105,110 @@ def test_import_run_matches_existing_people_by_email_then_phone(tmp_path):
         "ana@example.org,Ana,Diaz,\n"
         "ben.new@example.org,,,(303) 555-0102\n"
         "cy@example.org,Cy,,\n",
+        update_by_phone=True,
     )
     job = import_job_run(job_id=job.pk)
-    assert (job.created_count, job.updated_count) == (1, 2)
+    assert (job.created_count, job.updated_count, job.duplicate_count) == (1, 2, 0)
     ana.refresh_from_db()
     assert ana.family_name == "Diaz"
     assert sorted(ben.email_addresses.values_list("address", flat=True)) == ["ben.new@example.org"]
     assert Person.objects.count() == 3
+
+
+VICTIM_FILE = (
+    "email,first name,last name,phone,tags\n"
+    "attacker@example.org,Mallory,Evil,(303) 555-0102,hijacked\n"  # 2 new email, Ben's phone
+    "ana@example.org,,Diaz,,\n"  # 3 known email
+    "ana@example.org,,,(303) 555-0102,\n"  # 4 known email, Ben's (and now Mallory's) phone
+)
+
+
+def test_import_run_new_email_with_known_phone_leaves_the_phone_owner_alone(tmp_path):
+    ben = PersonFactory(given_name="Ben", family_name="Berg")
+    PhoneNumberFactory(person=ben, number="+13035550102")
+    job = import_job_run(job_id=started_job(tmp_path, VICTIM_FILE).pk)
+    ben.refresh_from_db()
+    assert (ben.given_name, ben.family_name) == ("Ben", "Berg")
+    assert list(ben.email_addresses.all()) == []
+    assert list(ben.taggings.all()) == []
+    mallory = EmailAddress.objects.get(address="attacker@example.org").person
+    assert (mallory.given_name, mallory.family_name) == ("Mallory", "Evil")
+    assert list(mallory.phone_numbers.values_list("number", flat=True)) == ["+13035550102"]
+    counts = (job.created_count, job.updated_count, job.unchanged_count, job.duplicate_count)
+    assert counts == (2, 1, 0, 2)
+
+
+def test_import_run_lists_created_updated_and_possible_duplicate_rows(tmp_path):
+    ana = PersonFactory(given_name="Ana", family_name="")
+    EmailAddressFactory(person=ana, address="ana@example.org")
+    ben = PersonFactory(given_name="Ben", family_name="Berg")
+    PhoneNumberFactory(person=ben, number="+13035550102")
+    job = import_job_run(job_id=started_job(tmp_path, VICTIM_FILE).pk)
+    mallory = EmailAddress.objects.get(address="attacker@example.org").person
+    assert list(
+        ImportChange.objects.filter(job=job).values_list(
+            "line", "outcome", "person_id", "duplicate_of_id"
+        )
+    ) == [
+        (2, "created", mallory.pk, ben.pk),
+        (3, "updated", ana.pk, None),
+        (4, "updated", ana.pk, mallory.pk),  # Mallory was the number's newest owner
+    ]
+
+
+def test_import_run_writes_each_update_to_the_persons_history(tmp_path, organizer):
+    ana = PersonFactory(given_name="Ana", family_name="")
+    EmailAddressFactory(person=ana, address="ana@example.org")
+    bob = PersonFactory(given_name="Bob", family_name="Stone")
+    EmailAddressFactory(person=bob, address="bob@example.org")
+    job = started_job(
+        tmp_path,
+        "email,first name,last name,phone,tags\n"
+        "ana@example.org,Anna,Diaz,(303) 555-0109,donor\n"
+        "bob@example.org,Bob,Stone,,\n"  # nothing new: no history entry
+        "new@example.org,New,Person,,\n",  # created: no history entry
+        actor=organizer,
+    )
+    ImportJob.objects.filter(pk=job.pk).update(created_by=organizer)
+    job = import_job_run(job_id=job.pk)
+    entries = AuditEntry.objects.filter(action="person.updated")
+    assert [(e.object_id, e.actor_id) for e in entries] == [(str(ana.pk), organizer.pk)]
+    assert entries[0].data == {
+        "source": f"import #{job.pk}",
+        "lines": [2],
+        "before": {
+            "given_name": "Ana",
+            "family_name": "",
+            "phone_added": "",
+            "tags_added": "",
+        },
+        "after": {
+            "given_name": "Anna",
+            "family_name": "Diaz",
+            "phone_added": "+13035550109",
+            "tags_added": "donor",
+        },
+    }
+
+
+def test_import_run_history_is_written_in_one_query_per_batch(
+    tmp_path, django_assert_max_num_queries
+):
+    def file_changing(count):
+        people = [PersonFactory(given_name="") for _ in range(count)]
+        for i, person in enumerate(people):
+            EmailAddressFactory(person=person, address=f"k{count}-{i}@example.org")
+        rows = "".join(f"k{count}-{i}@example.org,Name{i}\n" for i in range(count))
+        return started_job(tmp_path, "email,first name\n" + rows)
+
+    queries = []
+    for count in (2, 40):
+        job = file_changing(count)
+        with django_assert_max_num_queries(40) as captured:
+            import_job_run(job_id=job.pk)
+        queries.append(len(captured.captured_queries))
+    assert queries[0] == queries[1]
+    assert AuditEntry.objects.filter(action="person.updated").count() == 42
 
 
 def test_import_run_collapses_duplicates_across_batches(tmp_path):
@@ -211,8 +308,9 @@ def test_import_rerun_from_scratch_matches_everyone(tmp_path):
     text = "email,first name\na@example.org,Ana\nb@example.org,Ben\n"
     import_job_run(job_id=started_job(tmp_path, text).pk)
     again = import_job_run(job_id=started_job(tmp_path, text).pk)
-    assert (again.created_count, again.updated_count) == (0, 2)
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
     assert Person.objects.count() == 2
+    assert not AuditEntry.objects.filter(action="person.updated").exists()
 
 
 def test_import_resume_takes_over_a_stalled_job(tmp_path):
@@ -256,3 +354,69 @@ def test_import_done_emails_the_organizer_once(
         import_job_run(job_id=job.pk)
     assert [m.subject for m in mail.outbox] == ["Import finished: people.csv"]
     assert mail.outbox[0].to == [organizer.email]
+
+
+def test_import_run_reports_nul_bytes_past_the_sniffed_sample_and_stores_none(tmp_path):
+    padding = "".join(
+        f"p{i}@example.org,Person {i:05d} with a long enough name\n" for i in range(2000)
+    )
+    assert len(padding) > 64 * 1024  # past what detect_format reads
+    job = started_job(tmp_path, "email,first name\n" + padding + "nul@example.org,Mal\x00lory\n")
+    job = import_job_run(job_id=job.pk)
+    assert (job.status, job.created_count, job.skipped_count) == ("done", 2000, 1)
+    error = ImportRowError.objects.get(job=job)
+    assert (error.line, error.reason, error.values) == (
+        2002,
+        "Column “first name” contains a NUL character (shown as � in this copy).",
+        ["nul@example.org", "Mal\ufffdlory"],
+    )
+    assert not EmailAddress.objects.filter(address="nul@example.org").exists()
+    assert [n for n in Person.objects.values_list("given_name", flat=True) if "\x00" in n] == []
+
+
+def test_import_run_reports_undecodable_bytes_instead_of_storing_a_guess(tmp_path):
+    padding = "".join(
+        f"p{i}@example.org,Person {i:05d} with a long enough name\n" for i in range(2000)
+    )
+    path = tmp_path / "people.csv"
+    # The first 64 KB are UTF-8; then a byte that is not, and a surrogate written as UTF-8.
+    path.write_bytes(
+        f"email,first name\n{padding}".encode()
+        + b"ben@example.org,B\xffn\ncy@example.org,\xed\xa0\x80\ndee@example.org,Dee\n"
+    )
+    job = import_job_create(file=path)
+    assert job.encoding == "utf-8"
+    job = import_job_run(job_id=import_job_start(job=job, mapping=job.mapping, enqueue=False).pk)
+    assert (job.created_count, job.skipped_count) == (2001, 2)
+    reason = (
+        "Column “first name” contains bytes that aren't valid utf-8 text (shown as � in this copy)."
+    )
+    assert list(ImportRowError.objects.values_list("line", "reason", "values")) == [
+        (2002, reason, ["ben@example.org", "B\ufffdn"]),
+        (2003, reason, ["cy@example.org", "\ufffd\ufffd\ufffd"]),
+    ]
+    assert not EmailAddress.objects.filter(
+        address__in=["ben@example.org", "cy@example.org"]
+    ).exists()
+
+
+def test_import_job_create_keeps_no_nul_from_the_uploaded_file_name(tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("list.csv", b"email\na@example.org\n")
+    job = import_job_create(file=upload, name="li\x00st\ud800.csv")
+    job.refresh_from_db()
+    assert job.original_name == "list.csv"
+
+
+def test_import_changes_follow_a_merge_of_the_possible_duplicates(tmp_path, organizer):
+    from rallypoint.people.services import person_merge
+
+    ben = PersonFactory(given_name="Ben", family_name="Berg")
+    PhoneNumberFactory(person=ben, number="+13035550102")
+    job = import_job_run(job_id=started_job(tmp_path, VICTIM_FILE).pk)
+    mallory = EmailAddress.objects.get(address="attacker@example.org").person
+    person_merge(keep=ben, other=mallory, actor=organizer)
+    assert list(
+        ImportChange.objects.filter(job=job, line=2).values_list("person_id", "duplicate_of_id")
+    ) == [(ben.pk, ben.pk)]

@@ -7,7 +7,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rallypoint.people.bulk import people_bulk_upsert
+from rallypoint.core.models import AuditEntry
+from rallypoint.people.bulk import ChangeSource, people_bulk_upsert
 from rallypoint.people.models import EmailAddress, EmailStatus, Person, PhoneNumber, Tagging
 from rallypoint.people.services import PersonData, person_match_or_create
 from tests.factories import (
@@ -58,10 +59,15 @@ def snapshot() -> list[tuple]:
     return sorted(people, key=repr)
 
 
-def sequential(rows, overwrite):
+def sequential(rows, overwrite, update_by_phone=False):
     for data in rows:
         try:
-            person_match_or_create(copy.deepcopy(data), overwrite=overwrite)
+            person_match_or_create(
+                copy.deepcopy(data),
+                overwrite=overwrite,
+                trusted=True,
+                update_by_phone=update_by_phone,
+            )
         except Exception as exc:  # noqa: BLE001 - a bad row is skipped, as an import does
             assert exc.__class__.__name__ == "ValidationError"
 
@@ -101,17 +107,23 @@ row_strategy = st.builds(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(rows=st.lists(row_strategy, max_size=12), overwrite=st.booleans())
-def test_bulk_upsert_equals_row_by_row_matching(rows, overwrite):
+@given(
+    rows=st.lists(row_strategy, max_size=12),
+    overwrite=st.booleans(),
+    update_by_phone=st.booleans(),
+)
+def test_bulk_upsert_equals_row_by_row_matching(rows, overwrite, update_by_phone):
     with transaction.atomic():
         existing_people()
-        sequential(rows, overwrite)
+        sequential(rows, overwrite, update_by_phone)
         expected = snapshot()
         transaction.set_rollback(True)
     with transaction.atomic():
         existing_people()
         people_bulk_upsert(
-            [(n, copy.deepcopy(d)) for n, d in enumerate(rows, 2)], overwrite=overwrite
+            [(n, copy.deepcopy(d)) for n, d in enumerate(rows, 2)],
+            overwrite=overwrite,
+            update_by_phone=update_by_phone,
         )
         assert snapshot() == expected
         transaction.set_rollback(True)
@@ -126,7 +138,8 @@ def test_bulk_upsert_collapses_in_file_duplicates():
             (5, PersonData(phone="(202) 555 0199", given_name="Someone")),
         ]
     )
-    assert (result.created, result.updated, result.errors) == (1, 3, [])
+    # Line 5's name does not replace a known one (fill blanks only): nothing new.
+    assert (result.created, result.updated, result.unchanged, result.errors) == (1, 2, 1, [])
     person = Person.objects.get()
     assert (person.given_name, person.family_name) == ("Ana", "Diaz")
     assert list(person.phone_numbers.values_list("number", flat=True)) == ["+12025550199"]
@@ -213,3 +226,145 @@ def test_bulk_rows_get_distinct_version_4_uuids_the_orm_reads_back():
     )
     # And each is found again by its own value, as the API looks people up.
     assert Person.objects.get(uuid=people[123]).email_addresses.get().address == "u123@example.org"
+
+
+def mixed_file_people():
+    """Ana (known email), Ben (known phone, no email)."""
+    ana = PersonFactory(given_name="Ana", family_name="")
+    EmailAddressFactory(person=ana, address="ana@example.org")
+    ben = PersonFactory(given_name="Ben", family_name="Berg")
+    PhoneNumberFactory(person=ben, number="+12025550102")
+    return ana, ben
+
+
+MIXED_FILE = [
+    # new email, Ben's phone: a new person, never Ben
+    PersonData(email="mallory@example.org", phone="202-555-0102", given_name="Mallory"),
+    # known email: Ana is updated
+    PersonData(email="ana@example.org", family_name="Diaz"),
+    # known email and another person's phone: Ana, who gets the number too
+    PersonData(email="ANA@example.org", phone="(202) 555-0102"),
+]
+
+
+@pytest.mark.parametrize("update_by_phone", [False, True])
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_bulk_upsert_mixed_file_equals_row_by_row_matching(overwrite, update_by_phone):
+    outcomes = {}
+    with transaction.atomic():
+        mixed_file_people()
+        outcomes["one by one"] = [
+            person_match_or_create(
+                copy.deepcopy(data),
+                overwrite=overwrite,
+                trusted=True,
+                update_by_phone=update_by_phone,
+            )[1]
+            for data in MIXED_FILE
+        ]
+        expected = snapshot()
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        mixed_file_people()
+        result = people_bulk_upsert(
+            [(n, copy.deepcopy(d)) for n, d in enumerate(MIXED_FILE, 2)],
+            overwrite=overwrite,
+            update_by_phone=update_by_phone,
+        )
+        outcomes["bulk"] = [row.outcome == "created" for row in result.rows]
+        assert snapshot() == expected
+        transaction.set_rollback(True)
+    assert outcomes["bulk"] == outcomes["one by one"] == [not update_by_phone, False, False]
+
+
+def test_bulk_upsert_new_email_with_known_phone_creates_a_possible_duplicate():
+    ana, ben = mixed_file_people()
+    result = people_bulk_upsert([(n, copy.deepcopy(d)) for n, d in enumerate(MIXED_FILE, 2)])
+    ben.refresh_from_db()
+    assert (ben.given_name, ben.family_name, ben.email_addresses.count()) == ("Ben", "Berg", 0)
+    mallory = EmailAddress.objects.get(address="mallory@example.org").person
+    assert mallory.given_name == "Mallory"
+    assert [(r.line, r.person_id, r.outcome, r.duplicate_of) for r in result.rows] == [
+        (2, mallory.pk, "created", ben.pk),
+        (3, ana.pk, "updated", None),
+        (4, ana.pk, "updated", mallory.pk),
+    ]
+    counts = (result.created, result.updated, result.unchanged, result.possible_duplicates)
+    assert counts == (1, 2, 0, 2)
+
+
+def test_bulk_upsert_update_by_phone_updates_the_phone_owner():
+    ana, ben = mixed_file_people()
+    result = people_bulk_upsert([(2, copy.deepcopy(MIXED_FILE[0]))], update_by_phone=True)
+    ben.refresh_from_db()
+    assert ben.given_name == "Ben"  # fill blanks only: the known name stays
+    assert list(ben.email_addresses.values_list("address", flat=True)) == ["mallory@example.org"]
+    assert [(r.person_id, r.outcome, r.duplicate_of) for r in result.rows] == [
+        (ben.pk, "updated", None)
+    ]
+    assert Person.objects.count() == 2
+
+
+def test_bulk_write_puts_each_change_of_a_known_person_in_their_history(organizer):
+    ana, ben = mixed_file_people()
+    PostalAddressFactory(person=ana, postal_code="80202")
+    unsubscribed = EmailAddressFactory(person=ben, address="ben@example.org")
+    people_bulk_upsert(
+        [
+            (2, PersonData(email="ana@example.org", family_name="Diaz", postal_code="10001")),
+            (3, PersonData(email="ana@example.org", phone="202-555-0199", tags=["Donor"])),
+            (4, PersonData(email="ben@example.org", email_status="unsubscribed")),
+            (5, PersonData(email="ben@example.org", given_name="Benjamin")),  # known name kept
+            (6, PersonData(email="cy@example.org", given_name="Cy")),  # new: no history
+        ],
+        overwrite=False,
+        changed_by=ChangeSource("import #7", actor_id=organizer.pk),
+    )
+    entries = {
+        e.object_id: (e.actor_id, e.data)
+        for e in AuditEntry.objects.filter(action="person.updated", object_type="people.person")
+    }
+    assert entries == {
+        str(ana.pk): (
+            organizer.pk,
+            {
+                "source": "import #7",
+                "lines": [2, 3],
+                "before": {"family_name": "", "phone_added": "", "tags_added": ""},
+                "after": {
+                    "family_name": "Diaz",
+                    "phone_added": "+12025550199",
+                    "tags_added": "Donor",
+                },
+            },
+        ),
+        str(ben.pk): (
+            organizer.pk,
+            {
+                "source": "import #7",
+                "lines": [4],
+                "before": {"email_status ben@example.org": "subscribed"},
+                "after": {"email_status ben@example.org": "unsubscribed"},
+            },
+        ),
+    }
+    unsubscribed.refresh_from_db()
+    assert unsubscribed.status == EmailStatus.UNSUBSCRIBED
+
+
+def test_bulk_write_history_query_count_does_not_grow_with_changed_people(
+    django_assert_max_num_queries,
+):
+    def known(prefix, count):
+        for i in range(count):
+            EmailAddressFactory(person=PersonFactory(given_name=""), address=f"{prefix}{i}@x.org")
+        return [(i, PersonData(email=f"{prefix}{i}@x.org", given_name="N")) for i in range(count)]
+
+    few_rows, many_rows = known("a", 2), known("b", 200)
+    source = ChangeSource("import #1")
+    with django_assert_max_num_queries(18) as few:
+        people_bulk_upsert(few_rows, changed_by=source)
+    with django_assert_max_num_queries(18) as many:
+        people_bulk_upsert(many_rows, changed_by=source)
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert AuditEntry.objects.filter(action="person.updated").count() == 202

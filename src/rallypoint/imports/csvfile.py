@@ -2,6 +2,7 @@
 
 import codecs
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,14 @@ from charset_normalizer import from_bytes
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = ",;\t"
+# Binary files we are sent instead of a CSV: .xlsx/.ods (ZIP), .xls/.doc (OLE2), PDF.
+BINARY_STARTS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF")
+# More NUL bytes than this share of the sample: a binary file, not a text with a stray NUL.
+BINARY_NUL_SHARE = 0.01
+# Bytes that can't be decoded are read as this (a lone surrogate, which no decoded text contains)
+# so that the row holding them is reported instead of imported with a guess.
+UNDECODABLE = "\udcff"
+_BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 # A cell longer than this is a broken file (an unclosed quote swallowing the rest), not data.
 MAX_FIELD_CHARS = 10_000
 csv.field_size_limit(MAX_FIELD_CHARS)
@@ -29,11 +38,51 @@ class CsvFormat:
 
 @dataclass(frozen=True)
 class Record:
-    """One data row: `line` is where it starts in the file (the header is line 1)."""
+    """One data row: `line` is where it starts in the file (the header is line 1). A row with
+    a `problem` is skipped; its `values` are then None (unparseable) or cleaned for display."""
 
     line: int
-    values: list[str] | None  # None when the row could not be parsed
+    values: list[str] | None
     problem: str = ""
+
+
+def _mark_undecodable(exc: UnicodeError) -> tuple[str, int]:
+    return UNDECODABLE, exc.end  # type: ignore[attr-defined]
+
+
+codecs.register_error("rallypoint-mark", _mark_undecodable)
+
+
+def has_bad_characters(value: str) -> bool:
+    """NUL, a lone surrogate or an undecodable byte: nothing a database should store (PostgreSQL
+    refuses NUL in text and JSON, and surrogates can't be encoded at all)."""
+    return _BAD_CHARACTERS.search(value) is not None
+
+
+def clean_characters(value: str) -> str:
+    """`value` with NUL, lone surrogates and undecodable bytes shown as U+FFFD."""
+    return _BAD_CHARACTERS.sub("\ufffd", value)
+
+
+def without_bad_characters(value: str) -> str:
+    """`value` with NUL, lone surrogates and undecodable bytes left out (for a file's name)."""
+    return _BAD_CHARACTERS.sub("", value)
+
+
+def bad_characters_problem(values: list[str], headers: list[str], encoding: str) -> str:
+    """Why a row holding NUL, surrogates or undecodable bytes is skipped, naming the column."""
+    for index, value in enumerate(values):
+        found = _BAD_CHARACTERS.search(value)
+        if found is None:
+            continue
+        column = headers[index][:60] if index < len(headers) and headers[index] else f"{index + 1}"
+        if found.group() == "\x00":
+            return f"Column “{column}” contains a NUL character (shown as � in this copy)."
+        return (
+            f"Column “{column}” contains bytes that aren't valid {encoding} text"
+            " (shown as � in this copy)."
+        )
+    return ""
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -81,7 +130,10 @@ def detect_format(path: Path) -> CsvFormat:
         sample = handle.read(SAMPLE_BYTES)
     if not sample.strip():
         raise CsvFormatError("The file is empty.")
-    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    utf16 = sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if sample.startswith(BINARY_STARTS) or (
+        not utf16 and sample.count(b"\x00") > len(sample) * BINARY_NUL_SHARE
+    ):
         raise CsvFormatError("This looks like a spreadsheet or other binary file, not a CSV.")
     encoding = detect_encoding(sample)
     text = sample.decode(encoding, errors="replace")
@@ -90,8 +142,9 @@ def detect_format(path: Path) -> CsvFormat:
 
 
 def open_text(path: Path, fmt: CsvFormat) -> IO[str]:
-    # Undecodable bytes become U+FFFD instead of stopping the import half-way.
-    return open(path, encoding=fmt.encoding, errors="replace", newline="")
+    # Undecodable bytes are marked (UNDECODABLE) instead of stopping the import half-way: the
+    # rows holding them are reported with their line.
+    return open(path, encoding=fmt.encoding, errors="rallypoint-mark", newline="")
 
 
 def _reader(handle: IO[str], fmt: CsvFormat):
@@ -117,10 +170,18 @@ def read_header(path: Path, fmt: CsvFormat, sample_rows: int = 5) -> tuple[list[
             except csv.Error:
                 continue
             if row:
-                rows.append(row)
+                rows.append([clean_characters(cell) for cell in row])
     header = [cell.strip().lstrip("\ufeff") for cell in header]
     if not any(header):
         raise CsvFormatError("The first line is blank: it should name the columns.")
+    for index, cell in enumerate(header, start=1):
+        found = _BAD_CHARACTERS.search(cell)
+        if found is not None:
+            what = "a NUL character" if found.group() == "\x00" else "bytes that aren't text"
+            raise CsvFormatError(
+                f"The first line (the column names) has {what} in column {index}:"
+                " save the file again as CSV (UTF-8) and upload it again."
+            )
     return header, rows
 
 
@@ -130,7 +191,7 @@ def records(path: Path, fmt: CsvFormat, *, skip: int = 0) -> Iterator[Record]:
     with open_text(path, fmt) as handle:
         reader = _reader(handle, fmt)
         try:
-            next(reader)
+            headers = [cell.strip().lstrip("\ufeff") for cell in next(reader)]
         except (StopIteration, csv.Error):
             return
         seen = 0
@@ -145,7 +206,11 @@ def records(path: Path, fmt: CsvFormat, *, skip: int = 0) -> Iterator[Record]:
             else:
                 if not values or (len(values) == 1 and not values[0].strip()):
                     continue
-                record = Record(line, values)
+                if has_bad_characters("".join(values)):
+                    problem = bad_characters_problem(values, headers, fmt.encoding)
+                    record = Record(line, [clean_characters(v) for v in values], problem)
+                else:
+                    record = Record(line, values)
             seen += 1
             if seen > skip:
                 yield record

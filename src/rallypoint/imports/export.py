@@ -1,13 +1,19 @@
 """People as CSV rows, streamed: constant memory however many there are. The columns are the
-ones the importer recognises, so an export imported again matches everyone it contains."""
+ones the importer recognises, so an export imported again matches everyone it contains.
+
+Also the two reports of an import as CSV rows: its skipped rows and what it changed. Every cell
+of every CSV we write, header included, goes through safe_cell."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
 
 from rallypoint.people.models import Person
 from rallypoint.people.queries import people_with_contacts
+
+from .models import ImportJob
+from .queries import import_job_changes, import_job_errors
 
 EXPORT_HEADER = [
     "email",
@@ -32,11 +38,15 @@ _PHONE_LIKE = re.compile(r"[+-][\d\s().-]*")
 
 
 def safe_cell(value: str) -> str:
-    """Stop a spreadsheet from running a cell as a formula (=, @, +, - at the start), but leave
-    phone numbers like +12025550123 as they are."""
+    """Stop a spreadsheet from running a cell as a formula (=, @, +, -, tab or carriage return
+    at the start), but leave phone numbers like +12025550123 as they are."""
     if value and (value[0] in "=@\t\r" or (value[0] in "+-" and not _PHONE_LIKE.fullmatch(value))):
         return "'" + value
     return value
+
+
+def safe_row(values: Iterable[object]) -> list[str]:
+    return [safe_cell(str(v)) for v in values]
 
 
 def person_row(person: Person) -> list[str]:
@@ -72,6 +82,42 @@ def export_rows(people: QuerySet[Person] | None = None) -> Iterator[list[str]]:
     """The header, then one row per person (primary email, phone and address), oldest first."""
     ids = (people if people is not None else Person.objects.all()).values("pk")
     queryset = people_with_contacts().filter(pk__in=ids).order_by("pk")
-    yield EXPORT_HEADER
+    yield safe_row(EXPORT_HEADER)
     for person in queryset.iterator(chunk_size=CHUNK_SIZE):
         yield person_row(person)
+
+
+def skipped_rows(job: ImportJob) -> Iterator[list[str]]:
+    """The header (line, reason, the file's own column names), then each skipped row with its
+    line, the reason and its original cells, ready to fix and import again."""
+    yield safe_row(["line", "reason", *job.headers])
+    for error in import_job_errors(job).iterator(chunk_size=CHUNK_SIZE):
+        yield safe_row([error.line, error.reason, *error.values])
+
+
+CHANGES_HEADER = [
+    "line",
+    "change",
+    "person_id",
+    "name",
+    "possible_duplicate_of",
+    "duplicate_name",
+]
+
+
+def change_rows(job: ImportJob) -> Iterator[list[str]]:
+    """What the import did, row by row: each person created or updated and each possible
+    duplicate (a row whose phone number another person already had), in file order."""
+    yield safe_row(CHANGES_HEADER)
+    for change in import_job_changes(job).iterator(chunk_size=CHUNK_SIZE):
+        person, other = change.person, change.duplicate_of
+        yield safe_row(
+            [
+                change.line,
+                change.outcome,
+                change.person_id or "",
+                person.full_name if person else "(deleted)",
+                change.duplicate_of_id or "",
+                (other.full_name if other else "(deleted)") if change.duplicate_of_id else "",
+            ]
+        )

@@ -57,6 +57,15 @@ class MappingForm(NoColonMixin, forms.Form):
         " cell never erases anything, and no one who unsubscribed is subscribed again.",
     )
 
+    update_by_phone = forms.BooleanField(
+        label="Update people found by phone number when the email address is new",
+        required=False,
+        help_text="Left unticked, a row with an email address we don't know and a phone number"
+        " someone already has adds a new person, listed as a possible duplicate for you to"
+        " check. Tick it only if this file is known to be right: such rows then update (and"
+        " add the email address to) the person with that phone number.",
+    )
+
     def __init__(self, *args, job: ImportJob, **kwargs):
         super().__init__(*args, **kwargs)
         self.job = job
@@ -75,6 +84,7 @@ class MappingForm(NoColonMixin, forms.Form):
             self.initial.setdefault("tags", ", ".join(job.tags))
             self.initial.setdefault("source", job.source or job.original_name)
             self.initial.setdefault("fill_blanks_only", job.fill_blanks_only)
+            self.initial.setdefault("update_by_phone", job.update_by_phone)
 
     def clean(self):
         cleaned = super().clean()

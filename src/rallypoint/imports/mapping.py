@@ -215,7 +215,7 @@ def person_data(values: list[str], mapping: dict[int, str], headers: list[str]) 
         field = FIELDS_BY_CODE[code]
         if field.max_length is not None and len(value) > field.max_length:
             raise RowProblem(
-                f"{headers[index] or field.label}: longer than {field.max_length} characters."
+                f"{headers[index][:60] or field.label}: longer than {field.max_length} characters."
             )
         if code == "address_line":
             data.address_lines.append(value)
@@ -235,7 +235,7 @@ def person_data(values: list[str], mapping: dict[int, str], headers: list[str]) 
             elif lowered in NO:
                 data.sms_consent = False
             else:
-                raise RowProblem(f"{headers[index]}: “{value[:40]}” should be yes or no.")
+                raise RowProblem(f"{headers[index][:60]}: “{value[:40]}” should be yes or no.")
         elif code == "language":
             data.languages_spoken.append(value)
         elif code == CUSTOM:

@@ -35,6 +35,9 @@ class ImportJob(TimeStampedModel):
     tags = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=200, blank=True)
     fill_blanks_only = models.BooleanField(default=False)
+    # A row with a new email and a phone number someone already has updates that person
+    # (instead of creating a new person reported as a possible duplicate).
+    update_by_phone = models.BooleanField(default=False)
     status = models.CharField(
         max_length=20, choices=ImportStatus.choices, default=ImportStatus.DRAFT, db_index=True
     )
@@ -42,7 +45,9 @@ class ImportJob(TimeStampedModel):
     # The checkpoint: data rows (skipped ones included) already committed, in file order.
     rows_done = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
-    updated_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)  # rows that changed a known person
+    unchanged_count = models.PositiveIntegerField(default=0)  # matched, nothing new
+    duplicate_count = models.PositiveIntegerField(default=0)  # rows with another's phone number
     skipped_count = models.PositiveIntegerField(default=0)
     # The worker that owns the job right now, and when it last reported.
     run_token = models.CharField(max_length=32, blank=True)
@@ -82,3 +87,50 @@ class ImportRowError(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
+
+
+class RowOutcome(models.TextChoices):
+    CREATED = "created", "New person"
+    UPDATED = "updated", "Updated"
+    UNCHANGED = "unchanged", "Matched, nothing new"
+
+
+class ImportChange(models.Model):
+    """What one row of an import did: the person it created or changed, and the other person
+    who already had its phone number when it may be a duplicate. Rows that matched someone and
+    brought nothing new are kept only when they are possible duplicates."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")
+    line = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=RowOutcome.choices)
+    # Named reverse relations, so that merging two people (people.services.person_merge, which
+    # moves every reference) points these rows at the person kept.
+    person = models.ForeignKey(
+        "people.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_changes",
+    )
+    duplicate_of = models.ForeignKey(
+        "people.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_duplicates",
+    )
+
+    class Meta:
+        ordering = ["job", "line", "id"]
+        indexes = [
+            models.Index(fields=["job", "line"]),
+            models.Index(fields=["job", "outcome", "line"]),
+            models.Index(
+                fields=["job", "line"],
+                condition=models.Q(duplicate_of__isnull=False),
+                name="imports_change_duplicates",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.outcome}"

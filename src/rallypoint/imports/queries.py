@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import ImportJob, ImportRowError, ImportStatus
+from .models import ImportChange, ImportJob, ImportRowError, ImportStatus
 
 
 def import_jobs() -> QuerySet[ImportJob]:
@@ -14,6 +14,19 @@ def import_jobs() -> QuerySet[ImportJob]:
 
 def import_job_errors(job: ImportJob) -> QuerySet[ImportRowError]:
     return ImportRowError.objects.filter(job=job).order_by("line", "id")
+
+
+def import_job_changes(
+    job: ImportJob, *, outcome: str | None = None, duplicates: bool = False
+) -> QuerySet[ImportChange]:
+    """The rows an import created or changed a person with, or that may be duplicates, in file
+    order, with both people loaded."""
+    changes = ImportChange.objects.filter(job=job)
+    if outcome is not None:
+        changes = changes.filter(outcome=outcome)
+    if duplicates:
+        changes = changes.filter(duplicate_of__isnull=False)
+    return changes.select_related("person", "duplicate_of").order_by("line", "id")
 
 
 @dataclass(frozen=True)

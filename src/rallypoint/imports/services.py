@@ -3,6 +3,7 @@
 import gc
 import logging
 import multiprocessing
+import os
 import queue
 import secrets
 import threading
@@ -22,14 +23,28 @@ from django.utils import timezone
 
 from rallypoint.core.audit import log_action
 from rallypoint.core.mail import email_queue
-from rallypoint.people.bulk import PreparedRows, people_bulk_prepare, people_bulk_write
-from rallypoint.people.bulk.sql import tables_analyze
+from rallypoint.core.processes import default_signals, exit_with_parent
+from rallypoint.people.bulk import (
+    ChangeSource,
+    PreparedRows,
+    people_bulk_prepare,
+    people_bulk_write,
+)
+from rallypoint.people.bulk.sql import insert_rows, tables_analyze
 from rallypoint.people.models import EmailAddress, Person, PhoneNumber, PostalAddress, Tagging
 from rallypoint.people.services import person_merge
 
-from .csvfile import CsvFormat, CsvFormatError, count_lines, detect_format, read_header, records
+from .csvfile import (
+    CsvFormat,
+    CsvFormatError,
+    count_lines,
+    detect_format,
+    read_header,
+    records,
+    without_bad_characters,
+)
 from .mapping import RowProblem, auto_map, mapping_problems, person_data
-from .models import ImportJob, ImportRowError, ImportStatus
+from .models import ImportChange, ImportJob, ImportRowError, ImportStatus, RowOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +75,7 @@ def import_job_create(*, file: File | Path, name: str = "", actor: Any = None) -
         handle, upload = None, file
         name = name or Path(file.name or "upload.csv").name
     job = ImportJob(created_by=actor if getattr(actor, "is_authenticated", False) else None)
-    job.original_name = name[:255]
+    job.original_name = without_bad_characters(name)[:255]
     try:
         job.file.save(f"{secrets.token_hex(8)}.csv", upload, save=False)
     finally:
@@ -92,10 +107,15 @@ def import_job_start(
     tags: Iterable[str] = (),
     source: str = "",
     fill_blanks_only: bool = False,
+    update_by_phone: bool = False,
     actor: Any = None,
     enqueue: bool = True,
 ) -> ImportJob:
-    """Fix the column choices and options and queue the job for a worker."""
+    """Fix the column choices and options and queue the job for a worker.
+
+    `update_by_phone`: a row with a new email and a phone number someone already has updates
+    that person; otherwise (the default) it creates a new person, reported as a possible
+    duplicate."""
     mapping = {str(k): v for k, v in mapping.items() if v}
     problems = mapping_problems(mapping, job.headers)
     tags = [t.strip()[:100] for t in tags if t and t.strip()]
@@ -111,13 +131,20 @@ def import_job_start(
             raise ValidationError("This import has already been started.")
         job.mapping, job.tags, job.source = mapping, tags, source.strip()
         job.fill_blanks_only = fill_blanks_only
+        job.update_by_phone = update_by_phone
         job.status = ImportStatus.QUEUED
         job.save()
         log_action(
             "import.started",
             obj=job,
             actor=actor,
-            data={"mapping": mapping, "tags": tags, "source": job.source},
+            data={
+                "mapping": mapping,
+                "tags": tags,
+                "source": job.source,
+                "fill_blanks_only": fill_blanks_only,
+                "update_by_phone": update_by_phone,
+            },
         )
         if enqueue:
             _enqueue(job)
@@ -244,8 +271,8 @@ def _prepare(job: ImportJob, chunk: list, mapping: dict[int, str]) -> _Batch:
     """Map and validate one chunk of records: no database access."""
     skipped, rows, values_at = [], [], {}
     for record in chunk:
-        if record.values is None:
-            skipped.append((record.line, record.problem, None))
+        if record.problem:
+            skipped.append((record.line, record.problem, record.values))
             continue
         values_at[record.line] = record.values
         try:
@@ -268,8 +295,12 @@ class PrepareProcessError(RuntimeError):
     """The process reading and validating the file stopped without saying why."""
 
 
-def _prepare_worker(out: Any, job: ImportJob, batch_size: int) -> None:
+def _prepare_worker(out: Any, job: ImportJob, batch_size: int, parent_pid: int) -> None:
     """In the forked process: send the prepared batches, then None (or the exception)."""
+    # Ends with the importing process, however it dies, and on SIGTERM (the fork inherited
+    # the task worker's "finish the task first" handler).
+    default_signals()
+    exit_with_parent(parent_pid=parent_pid)
     for alias in connections:
         # The parent's database connections are not ours to use or close: forget them.
         connections[alias].connection = None
@@ -290,7 +321,9 @@ def _prepared_elsewhere(job: ImportJob, batch_size: int) -> Iterator[Iterator[_B
     context = multiprocessing.get_context("fork")
     channel = context.Queue(maxsize=PREPARE_AHEAD)
     worker = context.Process(
-        target=_prepare_worker, args=(channel, job, batch_size), name="import-prepare"
+        target=_prepare_worker,
+        args=(channel, job, batch_size, os.getpid()),
+        name="import-prepare",
     )
     worker.daemon = True
     worker.start()
@@ -393,9 +426,14 @@ def _write(job: ImportJob, token: str, batch: _Batch) -> bool:
         current = ImportJob.objects.select_for_update().get(pk=job.pk)
         if current.run_token != token or current.status != ImportStatus.RUNNING:
             return False
-        result = people_bulk_write(batch.prepared, overwrite=not job.fill_blanks_only)
+        result = people_bulk_write(
+            batch.prepared,
+            overwrite=not job.fill_blanks_only,
+            update_by_phone=job.update_by_phone,
+            changed_by=ChangeSource(import_source_label(job), actor_id=current.created_by_id),
+        )
         errors = [
-            ImportRowError(job=job, line=line, reason=reason, values=values or [])
+            ImportRowError(job=job, line=line, reason=reason[:500], values=values or [])
             for line, reason, values in batch.skipped
         ] + [
             ImportRowError(
@@ -404,14 +442,30 @@ def _write(job: ImportJob, token: str, batch: _Batch) -> bool:
             for e in result.errors
         ]
         ImportRowError.objects.bulk_create(errors)
+        insert_rows(
+            ImportChange,
+            ["job_id", "line", "outcome", "person_id", "duplicate_of_id"],
+            [
+                (job.pk, row.line, row.outcome, row.person_id, row.duplicate_of)
+                for row in result.rows
+                if row.outcome != RowOutcome.UNCHANGED or row.duplicate_of is not None
+            ],
+        )
         ImportJob.objects.filter(pk=job.pk).update(
             rows_done=F("rows_done") + batch.size,
             created_count=F("created_count") + result.created,
             updated_count=F("updated_count") + result.updated,
+            unchanged_count=F("unchanged_count") + result.unchanged,
+            duplicate_count=F("duplicate_count") + result.possible_duplicates,
             skipped_count=F("skipped_count") + len(errors),
             heartbeat_at=timezone.now(),
         )
     return True
+
+
+def import_source_label(job: ImportJob) -> str:
+    """How a person's change history names this import."""
+    return f"import #{job.pk}"
 
 
 def _finish(job: ImportJob, token: str) -> None:
@@ -426,6 +480,8 @@ def _finish(job: ImportJob, token: str) -> None:
         summary = {
             "created": current.created_count,
             "updated": current.updated_count,
+            "unchanged": current.unchanged_count,
+            "possible_duplicates": current.duplicate_count,
             "skipped": current.skipped_count,
         }
         log_action("import.finished", obj=current, actor=None, data=summary)

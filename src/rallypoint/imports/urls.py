@@ -13,6 +13,7 @@ urlpatterns = [
     path("<uuid:uuid>/columns/", views.import_columns, name="columns"),
     path("<uuid:uuid>/progress/", views.import_progress_partial, name="progress"),
     path("<uuid:uuid>/skipped-rows.csv", views.import_errors_csv, name="errors_csv"),
+    path("<uuid:uuid>/changes.csv", views.import_changes_csv, name="changes_csv"),
     path("<uuid:uuid>/cancel/", views.import_cancel, name="cancel"),
     path("<uuid:uuid>/resume/", views.import_resume, name="resume"),
     path("<uuid:uuid>/remove-file/", views.import_remove_file, name="remove_file"),

@@ -2,6 +2,7 @@ from .duplicates import duplicate_list, duplicate_merge
 from .export import export_csv
 from .jobs import (
     import_cancel,
+    import_changes_csv,
     import_columns,
     import_detail,
     import_errors_csv,
@@ -17,6 +18,7 @@ __all__ = [
     "duplicate_merge",
     "export_csv",
     "import_cancel",
+    "import_changes_csv",
     "import_columns",
     "import_detail",
     "import_errors_csv",

@@ -1,17 +1,18 @@
-"""Import pages: upload, choose columns, watch progress, download skipped rows."""
+"""Import pages: upload, choose columns, watch progress, see what changed, download skipped
+rows and changes."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from rallypoint.accounts.permissions import organizer_required
 
-from ..export import safe_cell
+from ..export import change_rows, skipped_rows
 from ..forms import ExportForm, MappingForm, UploadForm
-from ..models import ImportJob, ImportStatus
-from ..queries import import_job_errors, import_jobs, import_progress
+from ..models import ImportJob, ImportStatus, RowOutcome
+from ..queries import import_job_changes, import_job_errors, import_jobs, import_progress
 from ..services import (
     import_file_remove,
     import_job_cancel,
@@ -23,6 +24,7 @@ from ..services import (
 from .csvstream import csv_response
 
 PREVIEW_ERRORS = 10
+PREVIEW_CHANGES = 10
 
 
 def _job(uuid) -> ImportJob:
@@ -72,6 +74,7 @@ def import_columns(request, uuid):
                 tags=form.tag_list(),
                 source=form.cleaned_data["source"],
                 fill_blanks_only=form.cleaned_data["fill_blanks_only"],
+                update_by_phone=form.cleaned_data["update_by_phone"],
                 actor=request.user,
             )
         except ValidationError as exc:
@@ -84,11 +87,18 @@ def import_columns(request, uuid):
 
 
 def _progress_context(job: ImportJob) -> dict:
+    updated = duplicates = []
+    if job.updated_count:
+        updated = list(import_job_changes(job, outcome=RowOutcome.UPDATED)[:PREVIEW_CHANGES])
+    if job.duplicate_count:
+        duplicates = list(import_job_changes(job, duplicates=True)[:PREVIEW_CHANGES])
     return {
         "job": job,
         "progress": import_progress(job),
         "stalled": import_job_is_stalled(job),
-        "errors": list(import_job_errors(job)[:PREVIEW_ERRORS]),
+        "errors": list(import_job_errors(job)[:PREVIEW_ERRORS]) if job.skipped_count else [],
+        "updated": updated,
+        "duplicates": duplicates,
     }
 
 
@@ -105,18 +115,26 @@ def import_progress_partial(request, uuid):
     return render(request, "imports/_progress.html", _progress_context(_job(uuid)))
 
 
+def _stem(job: ImportJob) -> str:
+    # Only safe characters in the download's name (it is the uploader's file name).
+    stem = "".join(
+        c if c.isalnum() or c in " -_" else "-" for c in job.original_name.rsplit(".", 1)[0]
+    )
+    return stem[:80] or "import"
+
+
 @organizer_required
+@require_GET
 def import_errors_csv(request, uuid):
     job = _job(uuid)
-    header = ["line", "reason", *job.headers]
+    return csv_response(skipped_rows(job), f"{_stem(job)}-skipped-rows.csv")
 
-    def rows():
-        yield header
-        for error in import_job_errors(job).iterator(chunk_size=2000):
-            yield [str(error.line), error.reason, *(safe_cell(v) for v in error.values)]
 
-    stem = job.original_name.rsplit(".", 1)[0][:80] or "import"
-    return csv_response(rows(), f"{stem}-skipped-rows.csv")
+@organizer_required
+@require_GET
+def import_changes_csv(request, uuid):
+    job = _job(uuid)
+    return csv_response(change_rows(job), f"{_stem(job)}-changes.csv")
 
 
 def _post_action(request, uuid, action, done_message):

@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from rallypoint.imports.export import export_rows
+from rallypoint.imports.export import change_rows, export_rows, skipped_rows
 from rallypoint.imports.mapping import FIELDS_BY_CODE
-from rallypoint.imports.models import ImportJob
-from rallypoint.imports.queries import import_job_errors
+from rallypoint.imports.models import ImportJob, RowOutcome
+from rallypoint.imports.queries import import_job_changes
 from rallypoint.imports.services import (
     BATCH_SIZE,
     import_job_create,
@@ -23,6 +23,14 @@ from rallypoint.imports.services import (
 )
 from rallypoint.segments.models import Segment
 from rallypoint.segments.queries import segment_people
+
+
+def _shown(person) -> str:
+    """A person's name for the terminal: names come from files, so no control characters
+    (an escape sequence in a name must not drive the organizer's terminal)."""
+    if person is None:
+        return "(deleted)"
+    return "".join(c if c.isprintable() else "?" for c in str(person))
 
 
 def _positive_int(text: str) -> int:
@@ -42,7 +50,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        imp = sub.add_parser("import", help="Import a CSV file (matched by email, then phone).")
+        imp = sub.add_parser(
+            "import", help="Import a CSV file (matched by email; rows without one by phone)."
+        )
         imp.add_argument("file", nargs="?", type=Path, help="The CSV file.")
         imp.add_argument(
             "--tag", action="append", default=[], help="Tag everyone imported (repeatable)."
@@ -54,6 +64,12 @@ class Command(BaseCommand):
             help="Only fill blank fields of people we already have; never change known values.",
         )
         imp.add_argument(
+            "--update-by-phone",
+            action="store_true",
+            help="A row with a new email and a phone number someone already has updates that"
+            " person (default: it adds a new person, reported as a possible duplicate).",
+        )
+        imp.add_argument(
             "--map",
             dest="overrides",
             action="append",
@@ -63,6 +79,12 @@ class Command(BaseCommand):
         )
         imp.add_argument(
             "--errors", type=Path, help="Where to write skipped rows (default FILE.skipped.csv)."
+        )
+        imp.add_argument(
+            "--changes",
+            type=Path,
+            help="Where to write the people created or updated and the possible duplicates"
+            " (default FILE.changes.csv).",
         )
         imp.add_argument("--resume", type=int, metavar="JOB_ID", help="Resume a stopped import.")
         imp.add_argument(
@@ -82,7 +104,19 @@ class Command(BaseCommand):
             self._export(**options)
 
     def _import(
-        self, *, file, tag, source, fill_blanks_only, overrides, errors, resume, batch_size, **_
+        self,
+        *,
+        file,
+        tag,
+        source,
+        fill_blanks_only,
+        update_by_phone,
+        overrides,
+        errors,
+        changes,
+        resume,
+        batch_size,
+        **_,
     ):
         if resume:
             job = ImportJob.objects.filter(pk=resume).first()
@@ -104,6 +138,7 @@ class Command(BaseCommand):
                     tags=tag,
                     source=source or file.name,
                     fill_blanks_only=fill_blanks_only,
+                    update_by_phone=update_by_phone,
                     enqueue=False,
                 )
             except ValidationError as exc:
@@ -124,6 +159,7 @@ class Command(BaseCommand):
             bar.set_postfix(
                 new=current.created_count,
                 updated=current.updated_count,
+                duplicates=current.duplicate_count,
                 skipped=current.skipped_count,
                 refresh=False,
             )
@@ -139,16 +175,44 @@ class Command(BaseCommand):
         bar.close()
         self.stdout.write(
             f"Created {job.created_count}, updated {job.updated_count},"
+            f" unchanged {job.unchanged_count}, possible duplicates {job.duplicate_count},"
             f" skipped {job.skipped_count} (of {job.rows_done} rows)."
         )
+        self._list_changes(job)
+        stem = Path(f"{file or job.original_name}")
+        if job.created_count or job.updated_count or job.duplicate_count:
+            target = changes or stem.with_suffix(".changes.csv")
+            self._write_csv(target, change_rows(job))
+            self.stdout.write(f"People created or updated and possible duplicates: {target}")
         if job.skipped_count:
-            target = errors or Path(f"{file or job.original_name}").with_suffix(".skipped.csv")
-            with open(target, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["line", "reason", *job.headers])
-                for error in import_job_errors(job).iterator(chunk_size=2000):
-                    writer.writerow([error.line, error.reason, *error.values])
+            target = errors or stem.with_suffix(".skipped.csv")
+            self._write_csv(target, skipped_rows(job))
             self.stdout.write(f"Skipped rows, with line numbers and reasons: {target}")
+
+    LISTED = 10
+
+    def _list_changes(self, job):
+        """The first people updated and possible duplicates, by line (all are in the CSV)."""
+        for title, count, changes in (
+            ("Updated", job.updated_count, import_job_changes(job, outcome=RowOutcome.UPDATED)),
+            ("Possible duplicates", job.duplicate_count, import_job_changes(job, duplicates=True)),
+        ):
+            if not count:
+                continue
+            shown = f" (the first {self.LISTED})" if count > self.LISTED else ""
+            self.stdout.write(f"{title}{shown}:")
+            for change in changes[: self.LISTED]:
+                line = f"  line {change.line}: #{change.person_id} {_shown(change.person)}"
+                if change.duplicate_of_id:
+                    line += f" — phone number already on #{change.duplicate_of_id}"
+                    line += f" {_shown(change.duplicate_of)}"
+                self.stdout.write(line)
+
+    def _write_csv(self, target, rows):
+        with open(target, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            for row in rows:
+                writer.writerow(row)
 
     def _mapping(self, job, overrides):
         mapping = dict(job.mapping)

@@ -53,14 +53,34 @@ def test_action_post_valid_redirects_to_thanks_with_share_link(client):
     assert Submission.objects.count() == 1
 
 
-def test_action_post_twice_says_already_signed_and_stores_once(client):
+def test_action_post_twice_stores_once_and_thanks_the_same(client):
     action = ActionFactory()
     url = reverse("actions:detail", args=[action.slug])
-    client.post(url, GOOD)
+    first = client.post(url, GOOD, follow=True).content.decode()
     response = client.post(url, {**GOOD, "email": " ANA@example.org "}, follow=True)
-    assert "You've already signed, Ana. Thank you!" in response.content.decode()
+    assert "Thank you, Ana!" in first
+    assert "Thank you, Ana!" in response.content.decode()
     assert Submission.objects.count() == 1
     assert Activity.objects.count() == 1
+
+
+def test_action_post_with_someone_elses_address_reveals_nothing_of_theirs(client):
+    """Typing a supporter's address must not tell a stranger their name or that they signed."""
+    action = ActionFactory()
+    url = reverse("actions:detail", args=[action.slug])
+    client.post(url, {**GOOD, "given_name": "Vera", "email": "vera@example.org"})
+    stranger = client.post(
+        url, {**GOOD, "given_name": "Mallory", "email": "vera@example.org"}, follow=True
+    )
+    fresh = client.post(
+        url, {**GOOD, "given_name": "Mallory", "email": "mallory@example.org"}, follow=True
+    )
+    html = stranger.content.decode()
+    assert "Vera" not in html
+    assert "already" not in html
+    assert "Thank you, Mallory!" in html
+    assert "Thank you, Mallory!" in fresh.content.decode()
+    assert Person.objects.get(email_addresses__address="vera@example.org").given_name == "Vera"
 
 
 def test_action_post_bad_input_keeps_good_values_and_explains(client):

@@ -5,7 +5,7 @@ from rallypoint.core.models import OutboundEmail
 from rallypoint.ledger.models import Activity
 from rallypoint.people.models import EmailAddress, Person, PhoneNumber
 from rallypoint.sharing.models import Recruitment
-from tests.factories import PersonFactory
+from tests.factories import EmailAddressFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 URL = reverse("people:join")
@@ -191,3 +191,14 @@ def test_join_page_hides_inviter_who_stays_off_public_pages(client):
     recruiter = PersonFactory(given_name="Ana", public_display=False)
     response = client.get(f"{URL}?ref={recruiter.share_code}")
     assert b"invited you to join" not in response.content
+
+
+def test_join_with_someone_elses_address_greets_with_what_was_typed(client):
+    vera = PersonFactory(given_name="Vera", family_name="Vance")
+    EmailAddressFactory(person=vera, address="vera@example.org")
+    response = client.post(URL, _form(given_name="Mallory", email="vera@example.org"), follow=True)
+    html = response.content.decode()
+    assert "You're in, Mallory!" in html
+    assert "Vera" not in html
+    vera.refresh_from_db()
+    assert vera.given_name == "Vera"

@@ -47,13 +47,16 @@ def embed_token_valid(token: str, action_id: int) -> bool:
     return value == str(action_id)
 
 
-def thanks_token(submission_id: int, *, duplicate: bool) -> str:
-    return signing.dumps({"s": submission_id, "d": int(duplicate)}, salt=THANKS_TOKEN_SALT)
+def thanks_token(submission_id: int, *, name: str = "") -> str:
+    """The thank-you page's signed token: the submission and the first name the visitor typed
+    (the page greets them with it, never with what the record says, so typing someone else's
+    address shows nothing of theirs and not whether they had signed)."""
+    return signing.dumps({"s": submission_id, "n": name[:60]}, salt=THANKS_TOKEN_SALT)
 
 
-def thanks_token_read(token: str) -> tuple[int, bool] | None:
+def thanks_token_read(token: str) -> tuple[int, str] | None:
     try:
         data = signing.loads(token, salt=THANKS_TOKEN_SALT, max_age=THANKS_TOKEN_MAX_AGE)
-        return int(data["s"]), bool(data.get("d"))
+        return int(data["s"]), str(data.get("n") or "")
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None

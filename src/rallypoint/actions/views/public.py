@@ -86,7 +86,8 @@ def _submit(request, action, *, embedded):
         else:
             if submission.created:
                 action_count_forget(action.pk)
-            token = spam.thanks_token(submission.pk, duplicate=not submission.created)
+            typed = form.cleaned_data.get("given_name", "")
+            token = spam.thanks_token(submission.pk, name=typed)
             return redirect(reverse(thanks_name, args=[action.slug, token]))
     template = "actions/embed.html" if embedded else "actions/detail.html"
     return render(request, template, _page_context(request, action, form, embedded=embedded))
@@ -129,7 +130,7 @@ def _thanks_context(request, action, token):
     read = spam.thanks_token_read(token) if token != "-" else None
     if read is None:
         return context
-    submission_id, duplicate = read
+    submission_id, typed_name = read
     submission = (
         Submission.objects.select_related("person").filter(pk=submission_id, action=action).first()
     )
@@ -139,7 +140,7 @@ def _thanks_context(request, action, token):
     context.update(
         submission=submission,
         person=person,
-        duplicate=duplicate,
+        typed_name=typed_name,
         share_url=action_share_url(action, person),
         dashboard_url=dashboard_url(person),
     )

@@ -14,6 +14,9 @@ from ..queries import person_by_share_code
 from ..services import person_join
 
 SESSION_KEY = "people.joined_person"
+# The first name the visitor typed: the done page greets with it, never with the record's, so
+# joining with someone else's address shows nothing of theirs.
+NAME_KEY = "people.joined_name"
 
 
 def _rate(request) -> tuple[bool, int]:
@@ -49,6 +52,7 @@ def join(request):
                     form.add_error(field if field in form.fields else None, messages)
             else:
                 request.session[SESSION_KEY] = person.pk
+                request.session[NAME_KEY] = form.cleaned_data.get("given_name", "")[:60]
                 return redirect("people:join_done")
     return render(request, "people/join.html", {"form": form, "inviter": _inviter(request)})
 
@@ -67,4 +71,5 @@ def join_done(request):
         if person
         else ""
     )
-    return render(request, "people/join_done.html", {"person": person, "share_url": share_url})
+    context = {"person": person, "share_url": share_url, "name": request.session.get(NAME_KEY, "")}
+    return render(request, "people/join_done.html", context)

@@ -66,6 +66,26 @@ def test_group_join_anonymous_with_email(client):
     assert (membership.person.given_name, membership.status) == ("Ana", "active")
 
 
+def test_group_join_with_a_members_address_does_not_tell_they_are_a_member(client):
+    group = GroupFactory(join_policy="approval")
+    member = person_with_email("vera@example.org", given_name="Vera")
+    MembershipFactory(group=group, person=member)
+    stranger = client.post(
+        f"/groups/{group.slug}/join/",
+        {"given_name": "Mallory", "email": "vera@example.org"},
+        follow=True,
+    ).content.decode()
+    newcomer = client.post(
+        f"/groups/{group.slug}/join/",
+        {"given_name": "Ben", "email": "ben@example.org"},
+        follow=True,
+    ).content.decode()
+    for page in (stranger, newcomer):
+        assert "A leader will confirm your membership soon." in page
+        assert "Welcome to" not in page
+    assert Membership.objects.get(person=member).status == "active"
+
+
 def test_group_join_anonymous_bad_email_saves_nothing(client):
     group = GroupFactory()
     response = client.post(f"/groups/{group.slug}/join/", {"given_name": "Ana", "email": "nope"})

@@ -17,7 +17,7 @@ from rallypoint.people.services import PersonData
 
 from . import queries
 from .forms import AnnouncementForm, GroupForm, GroupSearchForm, JoinForm, MergeForm
-from .models import GroupStatus, Membership, MemberStatus
+from .models import GroupStatus, JoinPolicy, Membership, MemberStatus
 from .permissions import can_lead, membership_for
 from .services import (
     announcement_post,
@@ -158,7 +158,14 @@ def group_join_view(request, slug):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        if membership.status == MemberStatus.ACTIVE:
+        # A visitor who typed an address hears what the group's policy says, not the status of
+        # that address's membership (which would tell a stranger whether its owner is a member).
+        joined = (
+            membership.status == MemberStatus.ACTIVE
+            if person is not None
+            else group.join_policy == JoinPolicy.OPEN
+        )
+        if joined:
             messages.success(request, f"Welcome to {group.name}!")
         else:
             messages.success(request, "Thanks! A leader will confirm your membership soon.")

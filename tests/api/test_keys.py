@@ -70,9 +70,49 @@ def test_read_only_key_reads_but_cannot_write(ro_api):
     assert list(Tag.objects.values_list("name", flat=True)) == ["keep"]
 
 
-def test_key_in_query_string(client, rw_key):
-    response = client.get("/api/v1/people", {"osdi-api-token": rw_key[1]})
+@pytest.mark.parametrize(
+    "name", ["osdi-api-token", "osdi_api_token", "api_key", "apikey", "token", "access_token"]
+)
+def test_key_in_query_string_is_refused_naming_the_header(client, rw_key, name):
+    response = client.get("/api/v1/people", {name: rw_key[1]})
+    assert response.status_code == 400
+    error = response.json()
+    assert error["error"].startswith(
+        "Send your API key in the OSDI-API-Token header (or Authorization: Bearer …), never in "
+        f"the URL: the {name} query parameter is refused."
+    )
+    assert [e["field"] for e in error["osdi:error"]["errors"]] == [name]
+    assert rw_key[1] not in response.content.decode()
+    rw_key[0].refresh_from_db()
+    assert rw_key[0].last_used_at is None
+
+
+def test_key_in_query_string_is_refused_even_with_the_header(api, rw_key):
+    response = api.post("tags", {"name": "x"}, QUERY_STRING=f"osdi-api-token={rw_key[1]}")
+    assert response.status_code == 400
+    assert Tag.objects.count() == 0
+
+
+def test_key_in_query_string_is_refused_on_keyless_helper(client, rw_key):
+    response = client.post(
+        f"/api/v1/people?osdi-api-token={rw_key[1]}", SIGNUP, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "Token"])
+def test_key_in_authorization_header(client, rw_key, scheme):
+    response = client.get("/api/v1/people", HTTP_AUTHORIZATION=f"{scheme} {rw_key[1]}")
     assert response.status_code == 200
+
+
+def test_authorization_header_of_another_scheme_is_not_a_key(client, rw_key):
+    assert client.get("/api/v1/people", HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz").status_code == 401
+    keyless = client.post(
+        "/api/v1/people", SIGNUP, content_type="application/json", HTTP_AUTHORIZATION="Basic eA=="
+    )
+    assert (keyless.status_code, keyless.json()) == (200, {})
 
 
 def test_key_last_used_is_recorded(api, rw_key):

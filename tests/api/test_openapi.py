@@ -2,7 +2,9 @@ import re
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.urls import get_resolver
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -64,8 +66,14 @@ fuzzed = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_applica
 
 
 @pytest.fixture
-def fuzz_key(organizer, settings):
-    """A read-write key, a person and a tag, so generated ids sometimes hit real records."""
+def fuzz_key(organizer, settings, request):
+    """A read-write key, a person and a tag, so generated ids sometimes hit real records.
+    Requests go through the WSGI application, not Django's test client: like the client, keep
+    the start and end of a request from closing the test's connection (on PostgreSQL they would,
+    seeing the test's transaction open, and every later query would fail)."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+        request.addfinalizer(lambda signal=signal: signal.connect(close_old_connections))
     settings.API_RATE_LIMIT = 100_000
     settings.API_HELPER_RATE_LIMIT = 100_000
     TagFactory(name="volunteer")

@@ -1,21 +1,52 @@
-"""Who is calling: the API key from the OSDI-API-Token header (or ?osdi-api-token=), and the
-per-key rate limit."""
+"""Who is calling: the API key from the OSDI-API-Token header (or `Authorization: Bearer`), and
+the per-key rate limit. A key is never taken from the URL: URLs are written to access logs,
+proxy logs and browser histories."""
 
 from django.conf import settings
 
 from rallypoint.core.ratelimit import client_ip, hit
 
-from .errors import TooManyRequests, Unauthorized
+from .errors import BadRequest, TooManyRequests, Unauthorized
 from .models import ApiKey
 from .queries import apikey_by_token
 from .services import apikey_mark_used
 
 HEADER = "HTTP_OSDI_API_TOKEN"
-QUERY = "osdi-api-token"
+AUTHORIZATION = "HTTP_AUTHORIZATION"
+AUTHORIZATION_SCHEMES = ("bearer", "token")
+# Query parameters clients put keys in (the OSDI spelling once accepted here, and the usual
+# others): refused, never read, so a key in a URL fails loudly instead of leaking quietly.
+QUERY_NAMES = (
+    "osdi-api-token",
+    "osdi_api_token",
+    "api_key",
+    "api-key",
+    "apikey",
+    "api_token",
+    "token",
+    "access_token",
+    "auth_token",
+)
 
 
 def presented_token(request) -> str:
-    return (request.META.get(HEADER) or request.GET.get(QUERY) or "").strip()
+    """The key from the OSDI-API-Token header, else from `Authorization: Bearer <key>` (or
+    `Token <key>`). Another Authorization scheme (a proxy's Basic login) is not ours: ignored."""
+    for name in QUERY_NAMES:
+        if name in request.GET:
+            raise BadRequest(
+                "Send your API key in the OSDI-API-Token header (or Authorization: Bearer …), "
+                f"never in the URL: the {name} query parameter is refused. A key sent in a URL "
+                "may be in logs: an organizer can revoke it and make a new one.",
+                field=name,
+            )
+    token = (request.META.get(HEADER) or "").strip()
+    if token:
+        return token
+    scheme, _, credentials = (request.META.get(AUTHORIZATION) or "").strip().partition(" ")
+    if scheme.lower() in AUTHORIZATION_SCHEMES:
+        return credentials.strip()
+    return ""
 
 
 def authenticate(request, *, allow_anonymous: bool) -> ApiKey | None:

@@ -31,7 +31,15 @@ urlpatterns = [
     api("tags/<tag_id>/taggings/<tagging_id>", tags.TaggingView.as_view(), "tagging"),
     api("events", events.EventsView.as_view(), "events"),
     api("events/<event_id>", events.EventView.as_view(), "event"),
-    api("events/<event_id>/attendances", events.AttendancesView.as_view(), "attendances"),
+    # The record attendance helper's keyless posts take a comment and guests besides the Join
+    # page's fields (Endpoint.helper_fields).
+    api(
+        "events/<event_id>/attendances",
+        events.AttendancesView.as_view(
+            helper_fields=frozenset({"comment", "guests", "rallypoint:guests"})
+        ),
+        "attendances",
+    ),
     api(
         "events/<event_id>/attendances/<attendance_id>",
         events.AttendanceView.as_view(),

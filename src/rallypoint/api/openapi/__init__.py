@@ -227,9 +227,12 @@ def _operation(path: Path, op: Operation, responses: dict[str, Any]) -> dict[str
     if op.public:
         document["security"] = []
     elif op.helper:
-        document["security"] = [{"osdiApiToken": []}, {"osdiApiTokenQuery": []}, {}]
+        document["security"] = [{"osdiApiToken": []}, {"bearerToken": []}, {}]
         document["description"] = (
-            "May be posted without a key (embedded forms); it then answers 200 with {}."
+            "May be posted without a key (embedded forms); it then takes the Join page's fields "
+            "only (person names, email, phone with SMS consent, postal code and country, "
+            "referrer_data; comments, comment or guests where the route has them), answers 400 "
+            "naming any other field, and answers 200 with {}."
         )
     return document
 
@@ -278,7 +281,8 @@ def build_document(server_url: str) -> dict[str, Any]:
             "version": "1",
             "description": (
                 f"HAL+JSON in the OSDI {OSDI_VERSION} dialect. Send your key in the "
-                "OSDI-API-Token header. Lists take page, per_page (at most "
+                "OSDI-API-Token header (or Authorization: Bearer); a key in the query string "
+                "is refused. Lists take page, per_page (at most "
                 f"{MAX_PAGE_SIZE}) and filter. Every path also answers with a trailing slash."
             ),
         },
@@ -288,8 +292,8 @@ def build_document(server_url: str) -> dict[str, Any]:
             "schemas": schemas,
             "securitySchemes": {
                 "osdiApiToken": {"type": "apiKey", "in": "header", "name": "OSDI-API-Token"},
-                "osdiApiTokenQuery": {"type": "apiKey", "in": "query", "name": "osdi-api-token"},
+                "bearerToken": {"type": "http", "scheme": "bearer"},
             },
         },
-        "security": [{"osdiApiToken": []}, {"osdiApiTokenQuery": []}],
+        "security": [{"osdiApiToken": []}, {"bearerToken": []}],
     }

@@ -149,7 +149,7 @@ EVENT_FIELD_NAMES = {
 def _zone(name: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise BadRequest(f"Unknown time zone {name!r}.", field="timezone_identifier")
 
 

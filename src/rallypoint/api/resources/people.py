@@ -244,7 +244,14 @@ def person_data_from_form(form: QueryDict) -> tuple[PersonData, list[str]]:
         postal_code=first("postal_code", "zip", limit=20),
         source=first("source", limit=200),
     )
-    if get_bool({"v": form.get("sms_opt_in")}, "v", path="sms_opt_in"):
+    country = first("country", limit=2).upper()
+    if country:
+        if not country.isalpha() or len(country) != 2:
+            raise BadRequest("country must be a two-letter ISO code.", field="country")
+        data.country = country
+    opt_in = (form.get("sms_opt_in") or "").strip().lower()
+    # A checkbox without a value attribute posts "on".
+    if opt_in in ("on", "yes") or get_bool({"v": opt_in or None}, "v", path="sms_opt_in"):
         data.sms_consent = True
     tags: list[str] = []
     for raw in form.getlist("add_tags"):
@@ -331,7 +338,7 @@ def person_update_from_osdi(person: Person, document: dict[str, Any], *, actor: 
             )
         data.email = anchor_email.address if anchor_email else ""
         data.phone = anchor_phone.number if anchor_phone and not anchor_email else ""
-        matched, _ = person_match_or_create(data)
+        matched, _ = person_match_or_create(data, trusted=True)
         if matched.pk != person.pk:  # cannot happen: the anchor is this person's own address
             raise BadRequest("This person's addresses point at another record.", field="person")
     return person

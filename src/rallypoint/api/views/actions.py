@@ -84,6 +84,7 @@ class SubmissionsView(CollectionMixin, Endpoint):
     resource: ActionResource = PETITIONS  # urls.py passes the resource each route serves
     filters = SUBMISSION_FILTERS
     helper_methods = frozenset({"POST"})
+    helper_fields = frozenset({"comments", "comment"})
 
     @property
     def plural(self) -> str:  # type: ignore[override]

@@ -13,9 +13,10 @@ from django.views.decorators.csrf import csrf_exempt
 from ..auth import authenticate, throttle
 from ..errors import ApiError, BadRequest, Conflict, Forbidden, MethodNotAllowed
 from ..hal import HalResponse, Links, collection
+from ..keyless import helper_body_check
 from ..models import ApiKey
 from ..odata import Field, FilterError, filter_q
-from ..payload import page_params, read_body
+from ..payload import page_params, query_check, read_body
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -23,10 +24,12 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 @method_decorator(csrf_exempt, name="dispatch")
 class Endpoint(View):
     """Subclasses define get/post/put/delete. `helper_methods` are open to keyless posts from
-    embedded forms: they answer `{}` so nothing leaks."""
+    embedded forms: they answer `{}` so nothing leaks, and take the Join page's fields plus the
+    top-level `helper_fields` of their route (keyless.helper_body_check)."""
 
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
     helper_methods: frozenset[str] = frozenset()
+    helper_fields: frozenset[str] = frozenset()
     key: ApiKey | None
     links: Links
 
@@ -38,6 +41,7 @@ class Endpoint(View):
             if method == "OPTIONS" and self.helper_methods:
                 return self._cors(HttpResponse(status=204), preflight=True)
             self.key = authenticate(request, allow_anonymous=method in self.helper_methods)
+            query_check(request.GET)
             throttle(request, self.key)
             handler = getattr(self, method.lower(), None)
             if method.lower() not in self.http_method_names or handler is None:
@@ -75,7 +79,12 @@ class Endpoint(View):
         return self.key.created_by if self.key is not None else None
 
     def body(self) -> dict[str, Any]:
-        return read_body(self.request)
+        """The request's JSON object (or form fields), checked for text no database stores;
+        for a keyless helper post, also for fields only a key may send."""
+        body = read_body(self.request)
+        if self.key is None and self.request.method.upper() in self.helper_methods:
+            helper_body_check(body, extra=self.helper_fields)
+        return body
 
     def helper_ok(self) -> HalResponse:
         return HalResponse({}, status=200)

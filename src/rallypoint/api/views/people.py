@@ -33,8 +33,9 @@ class PeopleView(CollectionMixin, Endpoint):
         )
 
     def post(self, request):
-        """The person signup helper: match by email, then phone; merge; add (and remove) tags.
-        Unknown tag names are created."""
+        """The person signup helper. With a key: a sync from another system (the organizers'
+        matching rule: email, then phone; names replaced; tags added and removed, unknown names
+        created). Without a key: someone joining, with the Join page's fields and rule."""
         body = self.body()
         form = form_fields(body)
         remove_tags: list[str] = []
@@ -62,7 +63,7 @@ class PeopleView(CollectionMixin, Endpoint):
                     # the join act (and its referral) and confirmation email of the Join page.
                     person, created = person_join(data=data, referral=referral)
                 else:
-                    person, created = person_match_or_create(data)
+                    person, created = person_match_or_create(data, trusted=True)
                 for name in remove_tags:
                     tag = Tag.objects.filter(name__iexact=name).first()
                     if tag is not None:

@@ -238,6 +238,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rallypoint <hello@rallypoint.localhost>")
+# Seconds the SMTP backend waits on the mail server (connect, each reply) before giving up.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 
 # --- Brand ----------------------------------------------------------------------------------
 RALLYPOINT_BRAND = {

@@ -3,19 +3,52 @@
     email_queue(to="a@b.org", template="people/email/join_confirmation", context={...})
 
 renders `<template>_subject.txt`, `<template>.txt` and (when present) `<template>.html`.
+
+Sending never holds a database transaction: the worker claims the message (a lease written by
+one conditional UPDATE, committed), talks to the mail server outside any transaction with
+EMAIL_TIMEOUT, then marks it sent (or records the error and releases the claim). Each message
+carries a deterministic Message-ID, so the one window left (the server accepted the message but
+the worker died before marking it sent: a later run may send it again once the lease expires)
+produces a copy that receivers deduplicating by Message-ID drop.
 """
 
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from .models import OutboundEmail
 from .statements import insert
+
+logger = logging.getLogger(__name__)
+
+# How long a claim keeps other workers away from a message. Far longer than a send can take with
+# EMAIL_TIMEOUT (connect + a few replies), so a live worker is never overtaken; a worker that died
+# mid-send leaves the message to the next run after this.
+CLAIM_LEASE = timedelta(minutes=5)
+
+# Set once at start-up by the app that knows people (accounts): address -> absolute one-click
+# unsubscribe URL, or None for an address that is not a supporter's. core cannot import it.
+unsubscribe_link_maker: Callable[[str], str | None] | None = None
+
+
+def unsubscribe_link_maker_set(maker: Callable[[str], str | None]) -> None:
+    global unsubscribe_link_maker
+    unsubscribe_link_maker = maker
+
+
+def _unsubscribe_url(to: str) -> str | None:
+    return unsubscribe_link_maker(to) if unsubscribe_link_maker is not None else None
 
 
 def email_queue(
@@ -28,11 +61,24 @@ def email_queue(
 ) -> OutboundEmail | None:
     """Store the message and enqueue its sending after commit. Returns None when a message with
     the same dedupe_key was already queued."""
-    ctx = {"brand": settings.RALLYPOINT_BRAND, "site_url": settings.SITE_URL, **(context or {})}
+    unsubscribe_url = _unsubscribe_url(to)
+    ctx = {
+        "brand": settings.RALLYPOINT_BRAND,
+        "site_url": settings.SITE_URL,
+        "unsubscribe_url": unsubscribe_url,
+        **(context or {}),
+    }
+    headers: dict[str, str] = {}
+    if unsubscribe_url:
+        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to the URL.
+        headers = {
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
     subject = " ".join(render_to_string(f"{template}_subject.txt", ctx).split())[:300]
     body_text = render_to_string(f"{template}.txt", ctx)
     try:
-        body_html = render_to_string(f"{template}.html", ctx)
+        body_html: str = render_to_string(f"{template}.html", ctx)
     except TemplateDoesNotExist:
         body_html = ""
     message = OutboundEmail(
@@ -42,6 +88,7 @@ def email_queue(
         body_html=body_html,
         attachments=attachments or [],
         dedupe_key=dedupe_key,
+        headers=headers,
     )
     # dedupe_key is unique: a message queued before (or a moment ago) makes this a no-op.
     if not insert(message, ignore_conflicts=True):
@@ -52,35 +99,88 @@ def email_queue(
     return message
 
 
+def email_message_id(message: OutboundEmail) -> str:
+    """The same Message-ID for every attempt at one message (a resend after a crash is
+    recognisably the same message), unguessable from the outside."""
+    digest = salted_hmac(
+        "rallypoint.core.mail.message-id", f"{message.pk}:{message.created_at.isoformat()}"
+    ).hexdigest()[:16]
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<outbound-{message.pk}.{digest}@{host}>"
+
+
+def email_claim(*, message_id: int, now: datetime | None = None) -> str | None:
+    """Take the lease on an unsent message: returns the claim token, or None when it is sent or
+    another worker holds a valid lease. One UPDATE, committed on its own."""
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    claimed = (
+        OutboundEmail.objects.filter(pk=message_id, sent_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE))
+        .update(claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
+    )
+    return token if claimed else None
+
+
 def email_send_now(message_id: int) -> bool:
-    """Send a queued message once. Locks the row so two workers cannot both send it."""
-    with transaction.atomic():
-        message = OutboundEmail.objects.select_for_update().filter(pk=message_id).first()
-        if message is None or message.sent_at is not None:
-            return False
-        email = EmailMultiAlternatives(
-            subject=message.subject,
-            body=message.body_text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[message.to],
+    """Send a queued message once: claim it, send with no transaction open, mark it sent.
+    Returns False when it was already sent or another worker is sending it."""
+    token = email_claim(message_id=message_id)
+    if token is None:
+        return False
+    message = OutboundEmail.objects.get(pk=message_id)
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to],
+        headers={**message.headers, "Message-ID": email_message_id(message)},
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    for attachment in message.attachments:
+        email.attach(
+            attachment["filename"],
+            attachment["content"],
+            attachment.get("mimetype", "application/octet-stream"),
         )
-        if message.body_html:
-            email.attach_alternative(message.body_html, "text/html")
-        for attachment in message.attachments:
-            email.attach(
-                attachment["filename"],
-                attachment["content"],
-                attachment.get("mimetype", "application/octet-stream"),
-            )
-        message.attempts += 1
-        try:
-            email.send()
-        except Exception as exc:  # the mail server said no: keep the error, let the task retry
-            message.last_error = str(exc)[:2000]
-            failure = exc
-        else:
-            message.sent_at, failure = timezone.now(), None
-        message.save(update_fields=["attempts", "sent_at", "last_error"])
-    if failure is not None:
-        raise failure
+    try:
+        # The SMTP backend gives up after settings.EMAIL_TIMEOUT seconds per operation.
+        email.send()
+    except Exception as exc:  # the mail server said no: keep the error, free it for a retry
+        OutboundEmail.objects.filter(pk=message_id, claim_token=token).update(
+            claimed_at=None, claim_token="", last_error=str(exc)[:2000]
+        )
+        raise
+    OutboundEmail.objects.filter(pk=message_id, sent_at__isnull=True).update(
+        sent_at=timezone.now(), claimed_at=None, claim_token=""
+    )
     return True
+
+
+# A message refused this many times stays unsent for an operator to look at (`last_error`).
+SEND_ATTEMPTS_MAX = 5
+
+
+def email_send_pending(*, now: datetime | None = None) -> int:
+    """Send what a crashed or failed worker left behind: unsent messages queued more than a lease
+    ago whose claim is free or expired. Safe beside running workers (each send claims first).
+    Returns how many were sent."""
+    now = now or timezone.now()
+    pending = (
+        OutboundEmail.objects.filter(
+            sent_at__isnull=True,
+            created_at__lt=now - CLAIM_LEASE,
+            attempts__lt=SEND_ATTEMPTS_MAX,
+        )
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    sent = 0
+    for message_id in list(pending):
+        try:
+            sent += email_send_now(message_id)
+        except Exception as exc:  # recorded on the message; the others still go out
+            logger.warning("email %s not sent: %s", message_id, exc)
+    return sent

@@ -37,9 +37,9 @@ class AuditEntry(models.Model):
 
 
 class OutboundEmail(models.Model):
-    """An email the platform decided to send. The send task takes its id and marks it sent, so a
-    task that runs twice (worker restart, retry) never sends twice. `dedupe_key` stops a service
-    from queueing the same message twice (e.g. "rsvp-reminder:42:24h")."""
+    """An email the platform decided to send. The send task takes its id, claims it, sends it
+    and marks it sent, so a task that runs twice (worker restart, retry) does not send twice.
+    `dedupe_key` stops a service from queueing the same message twice ("rsvp-reminder:42:24h")."""
 
     to = models.CharField(max_length=254)
     subject = models.CharField(max_length=300)
@@ -52,6 +52,12 @@ class OutboundEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Extra headers sent with the message (List-Unsubscribe for a supporter's address).
+    headers = models.JSONField(default=dict, blank=True)
+    # The lease of the worker sending it: set by a conditional UPDATE and committed before the
+    # mail server is contacted, so no transaction or row lock is held during the send.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -33,12 +33,14 @@ test: install
 	$(BIN)/pytest -n auto --dist loadfile
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/lint-imports
+	$(BIN)/python tools/mypy_baseline.py
 
 format: install
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench tools
+	$(BIN)/ruff format src tests bench tools
 
 lock:
 	$(BIN)/pip install --quiet uv

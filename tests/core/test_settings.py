@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # Variables that would leak the test runner's own configuration into the process under test.
 CLEARED = (
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
     "SITE_URL",
     "HOST",
     "PORT",

@@ -161,22 +161,19 @@ PostgreSQL backends serving the bench database during the run, divided by its re
 machine's two cores are shared with PostgreSQL, wrk and whatever else runs, so compare ratios
 and CPU per request, not absolute rates; the baseline's own rate moves the most.
 
-Signatures that arrive at the same moment are written together (actions.services,
-submission_record_together; docs/performance.md, "Signatures written together"): the first
-request to arrive while no batch is being written takes up to SIGNATURE_BATCH_MAX (16) waiting
-signatures and writes them in one transaction. The new people among them cost one statement
-per table for all of them: a lookup of their addresses, insert people, email addresses, postal
-addresses, one referrer lookup for all share codes, insert submissions, recruitment edges, acts
-with the sharers' "recruit" acts, and the thank-you emails' task rows. Known people and
-repeated signatures go one after the other in the same transaction, with the statements of a
-lone signature (match, their addresses, person update, referrer, submission, earlier acts in
-the campaign, edge, acts, task row). Alone (no other signature waiting), a new person with a
-share code costs 11 statements: BEGIN, match, insert person, email, address, referrer lookup,
-submission, edge, acts, task row, COMMIT (and, as on every request that reaches the database,
-Django's connection health check). The statements are compiled by the ORM once per connection
-and run again with new values (rallypoint.core.statements), and PostgreSQL prepares them
-(server-side binding, on by default; DATABASE_SERVER_SIDE_BINDING=0 in the environment runs
-the benchmark without it). Earlier runs, and what changed their figures: docs/performance.md.
+Signatures that arrive at the same moment are written together (actions.services.signatures,
+submission_record_together; core.concurrency.write_together): the first request to arrive
+while no batch is being written takes up to SIGNATURE_BATCH_MAX (16) waiting signatures and
+writes them in one transaction, through the same write as a lone signature
+(`signatures_write`): the people are matched or created together (people.services,
+match_or_create_many), then one referrer lookup for all share codes, one look for the known
+people's earlier signatures, one INSERT of the submissions, one of the recruitment edges (read
+back, since the insert skips an edge stored earlier), one of the acts with the sharers'
+"recruit" acts, and one task row for all the thank-you emails. A lone signature is a batch of
+one. Everything goes through the ORM's public API (bulk_create, querysets); a batch pays the
+ORM's compile cost once for all its rows, and PostgreSQL prepares the statements (server-side
+binding, on by default; DATABASE_SERVER_SIDE_BINDING=0 in the environment runs the benchmark
+without it). Earlier runs, and what changed their figures: docs/performance.md.
 """
 
 

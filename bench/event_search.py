@@ -12,8 +12,10 @@ What it does, against PostgreSQL on 127.0.0.1 (BENCH_DATABASE_URL to change):
      median and p95 of --repeat runs per postal code; baseline: the same first page with no
      place filter (date window only, soonest first);
   3. RSVP throughput: --concurrency threads send --attempts RSVPs (new people, through
-     events.services.rsvp_create, which locks the event row) to one event with --capacity
-     seats; the outcome is checked (exactly --capacity seats taken, the rest waitlisted).
+     events.services.rsvp_record_together, as the RSVP form and the API do: RSVPs arriving at
+     the same moment in one process are written together, the event row locked once per
+     group) to one event with --capacity seats; the outcome is checked (exactly --capacity
+     seats taken, the rest waitlisted).
      Baseline in the same run: the same threads doing one plain INSERT of an RSVP row each;
   4. prints a table, and with --write replaces its section of bench/README.md.
 """
@@ -272,7 +274,7 @@ def bench_rsvp(args) -> list[tuple[str, float, float, str]]:
     from django.utils import timezone
 
     from rallypoint.events.models import Event, Rsvp
-    from rallypoint.events.services import rsvp_create
+    from rallypoint.events.services import rsvp_create, rsvp_record_together
     from rallypoint.people.models import Person
     from rallypoint.people.services import PersonData
 
@@ -356,7 +358,7 @@ def bench_rsvp(args) -> list[tuple[str, float, float, str]]:
     popular = make_event("Popular")
 
     def rsvp(i):
-        rsvp_create(
+        rsvp_record_together(
             event=popular,
             person_data=PersonData(email=f"r{run_id}-{i}@example.org", given_name="R"),
             source="bench",
@@ -367,7 +369,7 @@ def bench_rsvp(args) -> list[tuple[str, float, float, str]]:
     spread = [make_event(f"Spread {k}") for k in range(args.concurrency)]
 
     def rsvp_spread(i):
-        rsvp_create(
+        rsvp_record_together(
             event=spread[i % len(spread)],
             person_data=PersonData(email=f"s{run_id}-{i}@example.org", given_name="S"),
             source="bench",
@@ -386,15 +388,15 @@ def bench_rsvp(args) -> list[tuple[str, float, float, str]]:
     return [
         (f"baseline: one INSERT per RSVP, {args.concurrency} workers", baseline, 0, "1.0×"),
         (
-            f"rsvp_create, one event, {args.concurrency} workers, {args.attempts:,} tries for "
-            f"{args.capacity:,} seats ({check})",
+            f"rsvp_record_together, one event, {args.concurrency} workers, "
+            f"{args.attempts:,} tries for {args.capacity:,} seats ({check})",
             rate,
             0,
             f"{rate / baseline:.2f}×",
         ),
         (
-            f"rsvp_create, {args.concurrency} workers spread over {args.concurrency} events "
-            "(no shared lock)",
+            f"rsvp_record_together, {args.concurrency} workers spread over "
+            f"{args.concurrency} events (no shared lock)",
             spread_rate,
             0,
             f"{spread_rate / baseline:.2f}×",
@@ -413,10 +415,13 @@ def write_readme(search_rows, rsvp_rows, args) -> None:
         "with COPY). Target: the first page of “within 25 miles of a postal code, next 30 days”",
         f"under 150 ms. Search times are the median and p95 of {args.repeat} runs of",
         "`events.queries.event_search` (first page of 20 plus the count the pager shows); the",
-        "baseline is the same window with no place filter. An RSVP through `rsvp_create` matches",
-        "or creates the person, writes the answer, locks the event to settle capacity, records",
-        "the ledger act and renders the confirmation email with its calendar file; workers are",
-        f"{args.processes} forked processes of threads. Shared 2-core machine: expect noise.",
+        "baseline is the same window with no place filter. RSVPs through `rsvp_record_together`",
+        "(as the RSVP form and the API send them) are written in groups of those arriving at the",
+        "same moment in one process: the people matched or created together, the answers stored,",
+        "the event locked once per group to settle capacity, the ledger acts, outbox events and",
+        "one task for the confirmation emails written; workers are",
+        f"{args.processes} forked processes of threads, WRITE_CONCURRENCY and RSVP_BATCH_MAX as",
+        "set (defaults 2 and 16). Shared 2-core machine: expect noise.",
         "",
         "| search | median ms | p95 ms | vs baseline |",
         "|---|---|---|---|",
@@ -449,11 +454,14 @@ def main() -> None:
     parser.add_argument("--capacity", type=int, default=1000)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--skip-rsvp", action="store_true")
+    parser.add_argument("--skip-search", action="store_true")
     parser.add_argument("--write", action="store_true", help="update bench/README.md")
     args = parser.parse_args()
+    if args.write and (args.skip_search or args.skip_rsvp):
+        parser.error("--write replaces the whole section: run both parts")
     setup_django(os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     load(args)
-    search_rows = bench_search(args)
+    search_rows = [] if args.skip_search else bench_search(args)
     for label, median, p95, ratio in search_rows:
         print(f"{median:8.1f} ms  p95 {p95:8.1f} ms  {ratio:>6}  {label}")
     rsvp_rows = [] if args.skip_rsvp else bench_rsvp(args)

@@ -392,12 +392,13 @@ def main() -> None:
     if Person.objects.exists():
         if not args.reset:
             sys.exit("The people table is not empty: use an empty database or pass --reset.")
+        # The jobs first: their change rows point at people.
+        ImportJob.objects.all().delete()
         with connection.cursor() as cursor:
             tables = ["people_tagging", "people_emailaddress", "people_phonenumber"]
-            tables += ["people_postaladdress", "people_person"]
+            tables += ["people_postaladdress", "core_auditentry", "people_person"]
             for table in tables:
                 cursor.execute(f"DELETE FROM {table}")
-        ImportJob.objects.all().delete()
 
     rng = random.Random(args.seed)
     pool = place_pool(rng)

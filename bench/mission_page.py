@@ -95,8 +95,8 @@ PROGRESS_TIMING = r"""
 import json, statistics, time
 from django.db import connection
 from rallypoint.ledger.models import Activity
-from rallypoint.ledger.queries import goals_progress_counts
 from rallypoint.mission.models import Campaign
+from rallypoint.mission.queries import goals_progress_counts
 campaign = Campaign.objects.get(slug="bench-mission")
 goals = list(campaign.goals.all())
 goals_progress_counts(goals, use_cache=False)
@@ -276,12 +276,14 @@ def report(results: dict, progress: dict, args) -> None:
             f"{table}\n\n"
             f"Goal progress (three goals, one limited to a region) aggregated from "
             f"{args.acts:,} ledger rows without the cache: {progress['median_ms']:.1f} ms "
-            "median; the page caches it for 5 seconds, so under load it runs at most once per "
-            "5 s per process.\n\n"
+            "median; the page caches it for 5 seconds (core.cache), so under load it runs at most "
+            "once per 5 s per cache (per process with the default local-memory cache, once for "
+            "all processes with Redis).\n\n"
             "An anonymous page request runs no query and renders nothing: the page is "
-            "rendered at most once per 5 s per process, and for 1 s after each render the "
-            "finished response is answered before the middleware stack (core.shared_pages), "
-            "which is why it can beat the baseline view that walks the middleware. While "
+            "rendered at most once per 5 s per cache, and for 1 s after each render the "
+            "finished response is answered from the cache before the middleware stack "
+            "(core.shared_pages), which is why it can beat the baseline view that walks the "
+            "middleware. While "
             "signatures are posted, both kinds of request share gunicorn's threads and the two "
             "cores with PostgreSQL. Each process writes signatures in at most "
             "WRITE_CONCURRENCY batches at once (signatures that arrive together are written "

@@ -44,8 +44,8 @@ def load(n: int, rng: random.Random) -> None:
     from django.db import transaction
 
     from rallypoint.core.geo import lookup_postal_code
-    from rallypoint.people.bulk.sql import insert_rows
     from rallypoint.people.models import EmailAddress, Person, PostalAddress, Tag, Tagging
+    from rallypoint.people.rows import insert_rows
 
     codes = [
         z["zip_code"]

@@ -4,8 +4,6 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from rallypoint.actions.queries import action_pages_forget_local
-from rallypoint.core import shared_pages
 from tests.factories import OrganizerFactory, UserFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,8 +26,6 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
-    shared_pages.forget_all()
-    action_pages_forget_local()
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}
     }

@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "rallypoint.groups",
     "rallypoint.api",
     "rallypoint.webhooks",
+    "rallypoint.organize",
 ]
 
 MIDDLEWARE = [
@@ -208,7 +209,7 @@ else:
 
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "rq" if REDIS_URL else "db")
 _task_backends = {
-    "db": "rallypoint.core.task_backend.DatabaseBackend",
+    "db": "django_tasks_db.DatabaseBackend",
     "rq": "django_tasks_rq.RQBackend",
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
     "dummy": "django_tasks.backends.dummy.DummyBackend",
@@ -240,6 +241,13 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rallypoint <hello@rallypoint.localhost>")
 # Seconds the SMTP backend waits on the mail server (connect, each reply) before giving up.
 EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+
+# --- Outbox (core.outbox) --------------------------------------------------------------------
+# Events read per consumer per pass; how long a skipped id (a write still committing, or rolled
+# back) is waited for; how long read events are kept before `outbox_process` prunes them.
+OUTBOX_BATCH = int(os.environ.get("OUTBOX_BATCH", "500"))
+OUTBOX_GAP_SECONDS = float(os.environ.get("OUTBOX_GAP_SECONDS", "3600"))
+OUTBOX_KEEP_DAYS = float(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
 
 # --- Brand ----------------------------------------------------------------------------------
 RALLYPOINT_BRAND = {
@@ -341,6 +349,9 @@ WRITE_WAIT_SECONDS = float(os.environ.get("WRITE_WAIT_SECONDS", "30"))
 # Signatures posted at the same moment are written together, this many at most, by one thread
 # in one transaction (actions.services.submission_record_together); 1 writes each on its own.
 SIGNATURE_BATCH_MAX = int(os.environ.get("SIGNATURE_BATCH_MAX", "16"))
+# RSVPs posted at the same moment, likewise (events.services.rsvp_record_together): each
+# event's capacity is locked once per group.
+RSVP_BATCH_MAX = int(os.environ.get("RSVP_BATCH_MAX", "16"))
 
 # --- OSDI API and webhooks (docs/api.md, docs/webhooks.md) ------------------------------------
 # Also list ids as "action_network:<uuid>": clients written for Action Network read ids from it.

@@ -5,7 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("act/", include("rallypoint.actions.urls")),
     path("campaigns/", include("rallypoint.mission.urls")),
-    path("", include("rallypoint.core.urls")),
+    path("", include("rallypoint.organize.urls")),
     path("accounts/", include("rallypoint.accounts.urls")),
     path("people/", include("rallypoint.people.urls")),
     path("segments/", include("rallypoint.segments.urls")),

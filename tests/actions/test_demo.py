@@ -6,10 +6,9 @@ import pytest
 from rallypoint.actions import demo as actions_demo
 from rallypoint.actions.models import Action, Submission
 from rallypoint.core.demo_support import DemoContext
-from rallypoint.ledger.models import Activity
+from rallypoint.ledger.models import Activity, Recruitment
 from rallypoint.mission import demo as mission_demo
 from rallypoint.people import demo as people_demo
-from rallypoint.sharing.models import Recruitment
 
 pytestmark = pytest.mark.django_db
 

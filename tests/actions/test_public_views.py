@@ -5,9 +5,8 @@ from django.utils.html import escapejs
 
 from rallypoint.actions import spam
 from rallypoint.actions.models import ActionStatus, QuestionKind, Submission
-from rallypoint.ledger.models import Activity
+from rallypoint.ledger.models import Activity, Recruitment
 from rallypoint.people.models import Person
-from rallypoint.sharing.models import Recruitment
 from tests.actions.factories import ActionFactory, FormFactory, QuestionFactory
 from tests.factories import PersonFactory
 

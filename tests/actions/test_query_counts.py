@@ -5,9 +5,8 @@ import pytest
 from django.urls import reverse
 
 from rallypoint.actions.models import Submission
-from rallypoint.ledger.models import Activity
+from rallypoint.ledger.models import Activity, Recruitment
 from rallypoint.people.models import Person
-from rallypoint.sharing.models import Recruitment
 from tests.actions.factories import ActionFactory
 from tests.factories import EmailAddressFactory, PersonFactory
 
@@ -40,9 +39,11 @@ def test_petition_post_new_person_with_referral_statements(
 ):
     action, url = petition
     sharer = PersonFactory()
-    # savepoint, match, person, email, address, referrer, submission, recruitment edge,
-    # the act and the sharer's "recruit" act (one insert), release savepoint
-    with django_assert_num_queries(10):
+    # savepoint, match, person, email, address, person.created outbox event, referrer,
+    # submission, signature outbox event, recruitment edge, the edge read back (the insert
+    # skips an edge stored earlier without saying so), the act and the sharer's "recruit" act
+    # (one insert), release savepoint
+    with django_assert_num_queries(13):
         response = client.post(url, _form("new@example.org", sharer.share_code))
     assert response.status_code == 302
     person = Person.objects.get(email_addresses__address_normalized="new@example.org")
@@ -56,8 +57,9 @@ def test_petition_post_new_person_without_referral_statements(
     client, petition, django_assert_num_queries
 ):
     _, url = petition
-    # savepoint, match, person, email, address, submission, act, release savepoint
-    with django_assert_num_queries(8):
+    # savepoint, match, person, email, address, person.created outbox event, submission,
+    # signature outbox event, act, release savepoint
+    with django_assert_num_queries(10):
         assert client.post(url, _form("new@example.org")).status_code == 302
     assert Submission.objects.filter(person__email_addresses__address="new@example.org").exists()
 
@@ -68,10 +70,11 @@ def test_petition_post_known_person_with_referral_statements(
     _, url = petition
     sharer, known = PersonFactory(), PersonFactory()
     EmailAddressFactory(person=known, address="known@example.org")
-    # savepoint, match, their addresses, address insert, person update, the name they typed
-    # (not their record's: kept aside in their history), referrer, submission, earlier acts in
-    # the campaign, recruitment edge, both acts, release savepoint
-    with django_assert_num_queries(12):
+    # savepoint, match, their addresses, person update, address insert, the name they typed
+    # (not their record's: kept aside in their history), person.updated outbox event,
+    # referrer, their earlier signature (none), submission, signature outbox event, earlier
+    # acts in the campaign, recruitment edge, the edge read back, both acts, release savepoint
+    with django_assert_num_queries(16):
         assert client.post(url, _form("known@example.org", sharer.share_code)).status_code == 302
     assert Recruitment.objects.get(recruit=known).recruiter == sharer
 
@@ -79,8 +82,8 @@ def test_petition_post_known_person_with_referral_statements(
 def test_petition_post_repeat_signature_statements(client, petition, django_assert_num_queries):
     _, url = petition
     client.post(url, _form("again@example.org"))
-    # savepoint, match, their addresses, person update, submission (skipped: signed already),
-    # the earlier submission, release savepoint
+    # savepoint, match, their addresses, person update, person.updated outbox event, their
+    # earlier signature (so nothing new is written), release savepoint
     with django_assert_num_queries(7):
         assert client.post(url, _form("again@example.org")).status_code == 302
     assert (
@@ -91,31 +94,3 @@ def test_petition_post_repeat_signature_statements(client, petition, django_asse
 def _warm_acts(campaign) -> list[tuple[int, str]]:
     warm = Person.objects.get(email_addresses__address_normalized="warm@example.org")
     return [(warm.pk, "sign"), (warm.recruited_by.get(campaign=campaign).recruiter_id, "recruit")]
-
-
-def test_petition_post_statements_are_compiled_once(client, petition):
-    from django.db import connection, connections
-
-    from rallypoint.core import statements
-
-    _, url = petition
-    sharer, known = PersonFactory(), PersonFactory()
-    EmailAddressFactory(person=known, address="known@example.org")
-    with_phone = {**_form("phone@example.org", sharer.share_code), "phone": "2025550143"}
-    assert client.post(url, with_phone).status_code == 302
-    assert client.post(url, _form("known@example.org", sharer.share_code)).status_code == 302
-    assert client.post(url, _form("known@example.org")).status_code == 302  # signed already
-    cache = connections["default"].__dict__[statements._CACHE_ATTR]
-    # SQLite binds datetimes as text, so the earlier-acts check (by time) stays with the ORM.
-    earlier = "_SelectStatement" if connection.vendor == "postgresql" else "object"
-    expected = {
-        "people.match.email": "_SelectStatement",
-        "people.postal_addresses": "_SelectStatement",
-        "ledger.referrer": "_SelectStatement",
-        "ledger.earlier_act": earlier,
-        "actions.counted_submission": "_SelectStatement",
-    }
-    assert {name: type(cache.get(("select", name))).__name__ for name in expected} == expected
-    inserted = {key[1].__name__ for key in cache if key[0] == "insert"}
-    assert {"Person", "EmailAddress", "PhoneNumber", "PostalAddress", "Submission"} <= inserted
-    assert {"Recruitment", "Activity"} <= inserted

@@ -15,11 +15,10 @@ from rallypoint.actions.services import (
     submission_record,
 )
 from rallypoint.core.models import AuditEntry
-from rallypoint.ledger.models import Activity
+from rallypoint.ledger.models import Activity, Recruitment
 from rallypoint.people.models import Person
+from rallypoint.people.referral import Referral
 from rallypoint.people.services import PersonData
-from rallypoint.sharing.models import Recruitment
-from rallypoint.sharing.referral import Referral
 from tests.actions.factories import (
     ActionFactory,
     FormFactory,
@@ -42,9 +41,10 @@ def test_submission_record_new_person_writes_submission_act_and_email(
 ):
     action = ActionFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        submission = submission_record(action=action, person_data=ana(), comment="  Buses!  ")
-    assert submission.created is True
-    assert submission.person_created is True
+        result = submission_record(action=action, person_data=ana(), comment="  Buses!  ")
+    assert result.created is True
+    assert result.person_created is True
+    submission = result.submission
     assert submission.comment == "Buses!"
     person = Person.objects.get()
     assert submission.person == person
@@ -69,7 +69,7 @@ def test_submission_record_duplicate_signature_returns_existing_without_new_act(
     with django_capture_on_commit_callbacks(execute=True):
         first = submission_record(action=action, person_data=ana())
         again = submission_record(action=action, person_data=ana(phone="(202) 555-0143"))
-    assert again.pk == first.pk
+    assert again.submission.pk == first.submission.pk
     assert again.created is False
     assert Submission.objects.count() == 1
     assert Activity.objects.count() == 1
@@ -87,9 +87,9 @@ def test_submission_record_duplicate_signature_returns_existing_without_new_act(
 
 def test_submission_record_existing_person_matched_by_email_case_insensitively():
     existing = EmailAddressFactory(address="Ana@Example.org").person
-    submission = submission_record(action=PledgeFactory(), person_data=ana())
-    assert submission.person == existing
-    assert submission.person_created is False
+    result = submission_record(action=PledgeFactory(), person_data=ana())
+    assert result.submission.person == existing == result.person
+    assert result.person_created is False
     assert Activity.objects.get().kind == "pledge"
 
 
@@ -101,7 +101,11 @@ def test_submission_record_form_repeat_keeps_answers_but_counts_once(
     with django_capture_on_commit_callbacks(execute=True):
         first = submission_record(action=action, person_data=ana(), answers={question.pk: "Sat"})
         second = submission_record(action=action, person_data=ana(), answers={question.pk: "Sun"})
-    assert (first.counted, second.counted, second.created) == (True, False, True)
+    assert (first.submission.counted, second.submission.counted, second.created) == (
+        True,
+        False,
+        True,
+    )
     assert list(Submission.objects.order_by("id").values_list("answers", flat=True)) == [
         {str(question.pk): "Sat"},
         {str(question.pk): "Sun"},
@@ -119,7 +123,7 @@ def test_submission_record_referral_records_referrer_channel_and_recruitment():
         action=action,
         person_data=ana(),
         referral=Referral(code=recruiter.share_code, channel="whatsapp"),
-    )
+    ).submission
     assert (submission.referrer, submission.channel) == (recruiter, "whatsapp")
     act = Activity.objects.get(person=submission.person)
     assert (act.referrer, act.channel) == (recruiter, "whatsapp")
@@ -138,7 +142,7 @@ def test_submission_record_self_referral_is_ignored():
     me = submission_record(action=PledgeFactory(campaign=action.campaign), person_data=ana()).person
     submission = submission_record(
         action=action, person_data=ana(), referral=Referral(code=me.share_code, channel="x")
-    )
+    ).submission
     assert submission.referrer is None
     assert Recruitment.objects.count() == 0
 
@@ -168,7 +172,7 @@ def test_submission_record_bad_email_and_long_comment_report_both_fields():
 
 def test_submission_record_past_time_is_kept_on_submission_and_act():
     at = timezone.now() - timedelta(days=12)
-    submission = submission_record(action=ActionFactory(), person_data=ana(), at=at)
+    submission = submission_record(action=ActionFactory(), person_data=ana(), at=at).submission
     assert Submission.objects.get().created_at == at
     assert Activity.objects.get().created_at == at
     assert submission.created_at == at

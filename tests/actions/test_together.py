@@ -1,4 +1,5 @@
-"""Signatures written together (services.submissions_record): the same rows as one by one."""
+"""Signatures written together (services.submissions_record): the same rows as one by one,
+through the same write; a failure in one reaches only its own request."""
 
 import threading
 from datetime import timedelta
@@ -11,14 +12,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from rallypoint.actions import services
 from rallypoint.actions.models import Submission
-from rallypoint.actions.services import signature_check, submission_record, submissions_record
-from rallypoint.ledger.models import Activity
+from rallypoint.actions.services import (
+    Signature,
+    SubmissionResult,
+    signature_check,
+    submission_record,
+    submissions_record,
+)
+from rallypoint.core.concurrency import write_group, write_slots
+from rallypoint.ledger.models import Activity, Recruitment
 from rallypoint.people.models import EmailAddress, Person, PostalAddress
+from rallypoint.people.referral import Referral
 from rallypoint.people.services import PersonData
-from rallypoint.sharing.models import Recruitment
-from rallypoint.sharing.referral import Referral
 from tests.actions.factories import ActionFactory, FormFactory, QuestionFactory
 from tests.factories import EmailAddressFactory, PersonFactory
 
@@ -60,9 +66,11 @@ def _kwargs(action, referrers, signer, suffix=""):
     }
 
 
-def _written(submission):
+def _written(result):
     """What was stored for one signature, without keys that differ between two runs."""
+    submission = result.submission
     person = submission.person
+    assert result.person == person
     email = EmailAddress.objects.get(person=person)
     addresses = list(
         PostalAddress.objects.filter(person=person).values(
@@ -99,7 +107,7 @@ def _written(submission):
             submission.answers,
             submission.created_at,
         ),
-        "flags": (submission.created, submission.person_created),
+        "flags": (result.created, result.person_created),
         "acts": acts,
         "credits": credits,
         "edges": edges,
@@ -117,35 +125,45 @@ def test_new_signers_together_store_what_one_by_one_stores(django_capture_on_com
         together = submissions_record(
             [signature_check(**_kwargs(action, referrers, s, "+2")) for s in NEW_SIGNERS]
         )
-    assert not [r for r in together if isinstance(r, Exception)]
-    assert [_written(s) for s in together] == [_written(s) for s in alone]
+    assert all(isinstance(r, SubmissionResult) for r in together)
+    assert [_written(r) for r in together] == [_written(r) for r in alone]
     # Every thank-you email went out once, to the right person.
     assert len(mail.outbox) == 2 * mails_alone == 2 * len(NEW_SIGNERS)
     assert {m.to[0] for m in mail.outbox[mails_alone:]} == {
-        s.person.email_addresses.get().address for s in together
+        r.person.email_addresses.get().address for r in together
     }
     assert Person.objects.count() == 2 + 2 * len(NEW_SIGNERS)
 
 
+def _inserts(queries, table: str) -> int:
+    return sum(
+        1 for q in queries if q["sql"].startswith("INSERT") and f' INTO "{table}" ' in q["sql"]
+    )
+
+
 @pytest.mark.django_db
-def test_new_signers_together_cost_the_same_statements_however_many():
+def test_signers_together_write_each_tools_rows_in_one_insert_however_many():
+    """The submissions, the acts with the sharers' credits and the recruitment edges of a
+    group are one INSERT each, for three signers as for five."""
     referrers = [PersonFactory(), PersonFactory()]
     action = ActionFactory()
-    counts = []
     for suffix, size in (("+a", 3), ("+b", 5)):
         signatures = [
             signature_check(**_kwargs(action, referrers, s, suffix)) for s in NEW_SIGNERS[:size]
         ]
         with CaptureQueriesContext(connection) as queries:
-            submissions_record(signatures)
-        counts.append(len(queries) - len([q for q in queries if "django_tasks" in q["sql"]]))
-    assert counts[0] == counts[1]
+            results = submissions_record(signatures)
+        assert all(r.created for r in results)
+        assert [
+            _inserts(queries, table)
+            for table in ("actions_submission", "ledger_activity", "sharing_recruitment")
+        ] == [1, 1, 1]
 
 
 @pytest.mark.django_db
 def test_a_mixed_batch_answers_each_signature_as_alone(django_capture_on_commit_callbacks):
-    """Known people, a repeated signature, the same new address twice and a phone number go
-    one by one; the new people go together; each gets the answer it would get alone."""
+    """Known people, a repeated signature, the same new address twice and a phone number:
+    each gets the answer it would get alone."""
     action = ActionFactory()
     known = EmailAddressFactory(address="known@example.org").person
     signed = EmailAddressFactory(address="signed@example.org").person
@@ -165,68 +183,41 @@ def test_a_mixed_batch_answers_each_signature_as_alone(django_capture_on_commit_
         )
     assert [r.created for r in results] == [True, True, True, False, False, True, True]
     assert [r.person_created for r in results] == [True, False, True, False, False, True, True]
-    assert results[1].person_id == known.pk and results[3].person_id == signed.pk
-    assert results[2].person_id == results[4].person_id
+    assert results[1].person == known and results[3].person == signed
+    assert results[2].submission == results[4].submission
     assert Person.objects.filter(email_addresses__address="twice@example.org").count() == 1
     assert Submission.objects.filter(action=action).count() == 6
     assert Activity.objects.filter(kind="sign").count() == 6
 
 
 @pytest.mark.django_db
-def test_an_address_taken_meanwhile_sends_the_batch_one_by_one(monkeypatch):
-    """A concurrent request stored one of the addresses after the batch looked: the shared
-    write fails whole (nothing of it stays) and every signature is written alone."""
-    action = ActionFactory()
-    monkeypatch.setattr(services, "_fresh_positions", lambda signatures: list(range(3)))
-    taken = EmailAddressFactory(address="taken@example.org").person
-    rows = [
-        PersonData(email="a@example.org", given_name="A"),
-        PersonData(email="taken@example.org", given_name="T"),
-        PersonData(email="b@example.org", given_name="B"),
-    ]
-    results = submissions_record([signature_check(action=action, person_data=d) for d in rows])
-    assert [r.created for r in results] == [True, True, True]
-    assert results[1].person_id == taken.pk and not results[1].person_created
-    assert Person.objects.count() == 3
-    assert EmailAddress.objects.filter(address="a@example.org").count() == 1
-    assert Activity.objects.filter(kind="sign").count() == 3
-
-
-@pytest.mark.django_db
-def test_a_failing_signature_rolls_the_batch_back_and_each_is_written_alone(monkeypatch):
-    """One signature fails: nothing of the shared transaction stays, every signature is then
-    written alone, and only the failing one's request sees the error."""
+def test_any_failing_signature_rolls_the_batch_back_and_each_is_written_alone():
+    """One signature fails with an error that is neither a validation nor a database error:
+    nothing of the shared transaction stays, every signature is then written alone, and only
+    the failing one's request sees the error."""
     action = ActionFactory()
     EmailAddressFactory(address="known@example.org")
-    real = services._signature_write
-    calls = []
-
-    def failing(signature, **kwargs):
-        calls.append((signature.person_data.email, kwargs.get("savepoint", True)))
-        if signature.person_data.email == "bad@example.org":
-            raise services.DatabaseError("disk full")
-        return real(signature, **kwargs)
-
-    monkeypatch.setattr(services, "_signature_write", failing)
-    rows = [
-        PersonData(email="new@example.org"),
-        PersonData(email="known@example.org"),
-        PersonData(email="bad@example.org", phone="+13035550123"),
+    good = [
+        signature_check(action=action, person_data=PersonData(email="new@example.org")),
+        signature_check(action=action, person_data=PersonData(email="known@example.org")),
     ]
-    results = submissions_record([signature_check(action=action, person_data=d) for d in rows])
-    assert results[0].created and results[1].created
-    assert isinstance(results[2], services.DatabaseError)
-    # In the batch (no savepoints), then alone.
-    assert calls == [
-        ("known@example.org", False),
-        ("bad@example.org", False),
-        ("new@example.org", True),
-        ("known@example.org", True),
-        ("bad@example.org", True),
-    ]
+    # Answers no database can store (they never pass signature_check): the write raises.
+    bad = Signature(
+        action=action,
+        person_data=PersonData(email="bad@example.org").validated(),
+        answers={"1": object()},
+        comment="",
+        referral=None,
+        source="page",
+        at=timezone.now(),
+    )
+    results = submissions_record([good[0], bad, good[1]])
+    assert [type(r) for r in results] == [SubmissionResult, TypeError, SubmissionResult]
+    assert results[0].created and results[2].created
     assert Submission.objects.filter(action=action).count() == 2
-    assert Person.objects.filter(email_addresses__address="new@example.org").count() == 1
     assert Activity.objects.filter(kind="sign").count() == 2
+    assert Person.objects.filter(email_addresses__address="new@example.org").count() == 1
+    assert not Person.objects.filter(email_addresses__address="bad@example.org").exists()
 
 
 @pytest.mark.django_db
@@ -244,31 +235,21 @@ def test_sign_up_form_answers_are_kept_together():
             for email, why in rows
         ]
     )
-    assert [r.answers for r in results] == [
+    assert [r.submission.answers for r in results] == [
         {str(question.pk): "Buses"},
         {str(question.pk): "Trains"},
     ]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_petitions_posted_at_once_are_written_together(client, monkeypatch, settings):
-    """Many visitors sign in the same moment: a few threads write for all of them, and every
-    visitor gets their thank-you page and exactly one signature."""
+def test_petitions_posted_at_once_are_written_together(settings):
+    """Many visitors sign in the same moment while every write slot is taken: they queue
+    for one group write, and every visitor gets their thank-you page and one signature."""
     settings.WRITE_CONCURRENCY = 1
+    settings.WRITE_WAIT_SECONDS = 30
     settings.ACTION_RATE_LIMIT = "0/1"
     action = ActionFactory()
     url = reverse("actions:detail", args=[action.slug])
-    sizes = []
-    real = services.submissions_record
-    gate = threading.Event()
-
-    def spy(signatures):
-        sizes.append(len(signatures))
-        gate.wait(timeout=5)  # hold the first writer so that the others queue behind it
-        return real(signatures)
-
-    monkeypatch.setattr(services, "_together", None)
-    monkeypatch.setattr(services, "submissions_record", spy)
     answers = {}
 
     def sign(n):
@@ -286,16 +267,26 @@ def test_petitions_posted_at_once_are_written_together(client, monkeypatch, sett
         finally:
             connections.close_all()
 
+    slots = write_slots()
+    slots.acquire()
     threads = [threading.Thread(target=sign, args=(n,)) for n in range(12)]
-    for thread in threads:
-        thread.start()
-    while services._together is None or sum(sizes) + len(services._together._queue) < 12:
-        threading.Event().wait(0.01)
-    gate.set()
+    try:
+        for thread in threads:
+            thread.start()
+        deadline = timezone.now() + timedelta(seconds=20)
+        while timezone.now() < deadline:
+            group = write_group(submissions_record)
+            if group is not None and group.waiting == 12:
+                break
+            threading.Event().wait(0.01)
+        group = write_group(submissions_record)
+        assert group is not None and group.waiting == 12  # all queued for one write
+    finally:
+        slots.release()
     for thread in threads:
         thread.join(timeout=30)
     assert answers == dict.fromkeys(range(12), 302)
-    assert sum(sizes) == 12 and max(sizes) > 1
+    assert write_group(submissions_record).waiting == 0
     assert Submission.objects.filter(action=action).count() == 12
     assert Person.objects.count() == 12
     assert Activity.objects.filter(kind="sign").count() == 12

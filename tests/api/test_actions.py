@@ -2,10 +2,9 @@ import pytest
 
 from rallypoint.actions.models import Action, Submission
 from rallypoint.actions.services import action_create, submission_record
-from rallypoint.ledger.models import Activity
+from rallypoint.ledger.models import Activity, Recruitment
 from rallypoint.people.models import Person
 from rallypoint.people.services import PersonData
-from rallypoint.sharing.models import Recruitment
 from tests.factories import EmailAddressFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +30,7 @@ def form(organizer):
 def sign(action, n):
     return submission_record(
         action=action, person_data=PersonData(email=f"s{n}@example.org"), send_email=False
-    )
+    ).submission
 
 
 def test_petitions_list_shape(api, petition):

@@ -6,12 +6,12 @@ from django.utils import timezone
 
 from rallypoint.api.models import Scope
 from rallypoint.api.services import apikey_create
+from rallypoint.core.concurrency import write_slots
 from rallypoint.events.models import Event, Rsvp
 from rallypoint.events.services import EventData, event_create, rsvp_create
-from rallypoint.ledger.models import Activity
+from rallypoint.ledger.models import Activity, Recruitment
 from rallypoint.people.models import Person
 from rallypoint.people.services import PersonData
-from rallypoint.sharing.models import Recruitment
 from tests.api.conftest import Api
 from tests.events.factories import EventFactory
 from tests.factories import EmailAddressFactory, PersonFactory
@@ -374,3 +374,18 @@ def test_attendance_helper_keyless_with_someone_elses_email_emails_only_them(
     theirs.refresh_from_db()
     assert (theirs.comment, Rsvp.objects.count()) == ("Bringing my kids", 1)
     assert [m.to for m in mail.outbox] == [["victim@example.org"]]
+
+
+def test_attendance_helper_busy_answers_503_and_writes_nothing(api, organizer, settings):
+    settings.WRITE_CONCURRENCY = 1
+    settings.WRITE_WAIT_SECONDS = 0.05
+    event = make_event(organizer)
+    with write_slots():  # every write slot of this process is taken
+        response = api.post(f"events/{event.uuid}/attendances", rsvp_body("late@example.org"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert Rsvp.objects.count() == 0
+    assert not Person.objects.filter(email_addresses__address="late@example.org").exists()
+    # With the slot free again the same request goes through.
+    again = api.post(f"events/{event.uuid}/attendances", rsvp_body("late@example.org"))
+    assert again.status_code == 201

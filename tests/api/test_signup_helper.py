@@ -243,9 +243,8 @@ def test_signup_liberal_about_content_type(api):
 
 def test_keyless_signup_is_a_join_with_referral_and_confirmation(anon_api, mailoutbox):
     from rallypoint.core.models import OutboundEmail
-    from rallypoint.ledger.models import Activity
+    from rallypoint.ledger.models import Activity, Recruitment
     from rallypoint.people.models import Person
-    from rallypoint.sharing.models import Recruitment
     from tests.factories import PersonFactory
 
     sharer = PersonFactory()

@@ -5,7 +5,7 @@ import urllib.request
 import pytest
 
 from rallypoint.actions.models import Submission
-from rallypoint.sharing.models import Recruitment
+from rallypoint.ledger.models import Recruitment
 from tests.actions.factories import ActionFactory, PledgeFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

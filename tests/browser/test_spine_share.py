@@ -6,8 +6,8 @@ import re
 import pytest
 
 from rallypoint.ledger.dashboard import dashboard_link
+from rallypoint.ledger.models import Recruitment
 from rallypoint.people.services import find_person
-from rallypoint.sharing.models import Recruitment
 from tests.actions.factories import ActionFactory
 from tests.mission.factories import CampaignFactory, GoalFactory
 

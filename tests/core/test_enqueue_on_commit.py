@@ -9,9 +9,7 @@ from rallypoint.core.mail import email_queue
 from rallypoint.core.models import OutboundEmail
 from rallypoint.core.tasks import enqueue_on_commit, send_email
 
-DB_TASKS = {
-    "default": {"BACKEND": "rallypoint.core.task_backend.DatabaseBackend", "QUEUES": ["default"]}
-}
+DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 DUMMY_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": []}}
 
 

@@ -1,10 +1,11 @@
 """Shared anonymous pages answered before the middleware stack: what is kept, for whom, how long."""
 
-import pytest
-from django.core.cache import cache
+import time
 
-from rallypoint.core import shared_pages
+import pytest
+
 from rallypoint.mission.models import Campaign
+from rallypoint.mission.queries import CAMPAIGN_PAGE
 from tests.actions.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,15 +20,16 @@ def campaign():
 
 @pytest.fixture
 def clock(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr(shared_pages.time, "monotonic", lambda: now[0])
+    now = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: now[0])
     return now
 
 
 def rename(campaign, name):
-    """Change the page's content behind the view's own cache, so only a fresh render shows it."""
+    """Change the page's content behind the view's own cached render, so only a fresh render
+    shows it."""
     Campaign.objects.filter(pk=campaign.pk).update(name=name)
-    cache.clear()
+    CAMPAIGN_PAGE.forget(campaign.slug)
 
 
 def test_second_visitor_gets_the_same_page_and_headers_without_a_query(
@@ -68,10 +70,16 @@ def test_visitor_with_a_session_is_never_served_the_copy(client, campaign, clock
     assert "Renamed" in client.get(URL).content.decode()
 
 
-def test_personal_or_failed_responses_are_not_kept(client, clock):
+def test_failed_responses_are_not_kept(client, clock):
     assert client.get("/campaigns/nowhere/").status_code == 404
-    assert client.get("/").status_code == 200  # not marked as shared
-    assert shared_pages._pages == {}
+    CampaignFactory(slug="nowhere")
+    assert client.get("/campaigns/nowhere/").status_code == 200
+
+
+def test_pages_not_marked_as_shared_are_not_kept(client, clock):
+    client.get("/")
+    CampaignFactory(slug="brand-new", name="Brand new campaign")
+    assert "Brand new campaign" in client.get("/").content.decode()
 
 
 def test_only_get_is_answered_from_the_copy(client, campaign, clock):
@@ -81,9 +89,13 @@ def test_only_get_is_answered_from_the_copy(client, campaign, clock):
     assert "Renamed" in client.post(URL).content.decode()
 
 
-def test_store_stays_bounded(client, clock, monkeypatch):
-    monkeypatch.setattr(shared_pages, "MAX_PAGES", 3)
-    for i in range(5):
-        CampaignFactory(slug=f"c{i}")
-        client.get(f"/campaigns/c{i}/")
-    assert 1 <= len(shared_pages._pages) <= 3
+def test_the_copy_lives_in_the_cache_only(client, campaign, clock, settings):
+    client.get(URL)
+    Campaign.objects.filter(pk=campaign.pk).update(name="Renamed")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "an-empty-cache",
+        }
+    }
+    assert "Renamed" in client.get(URL).content.decode()

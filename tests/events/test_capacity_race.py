@@ -11,21 +11,25 @@ import pytest
 from django.db import connection, connections
 
 from rallypoint.events.models import Rsvp
-from rallypoint.events.services import rsvp_create
+from rallypoint.events.services import rsvp_create, rsvp_record_together
 from rallypoint.people.services import PersonData
 from tests.events.factories import EventFactory
 
 RACERS = 50
 
 
-def race(event, racers=RACERS):
+def race(event, racers=RACERS, *, together=False):
     barrier = threading.Barrier(racers)
     results, errors = [], []
 
     def one(i):
         try:
             barrier.wait()
-            rsvp = rsvp_create(event=event, person_data=PersonData(email=f"racer{i}@example.org"))
+            data = PersonData(email=f"racer{i}@example.org")
+            if together:  # as the RSVP form and the API write them: in groups
+                rsvp = rsvp_record_together(event=event, person_data=data).rsvp
+            else:
+                rsvp = rsvp_create(event=event, person_data=data)
             results.append(rsvp.status)
         except Exception as exc:  # collected and asserted empty below
             errors.append(repr(exc))
@@ -72,6 +76,17 @@ def test_rsvp_capacity_race_postgres_exactly_five_of_fifty():
         pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
     event = last_five_seats()
     results, errors = race(event)
+    assert_exactly_five(event, results, errors)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rsvp_capacity_race_postgres_written_together_exactly_five_of_fifty(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
+    settings.RSVP_BATCH_MAX = 8
+    event = last_five_seats()
+    results, errors = race(event, together=True)
     assert_exactly_five(event, results, errors)
 
 

@@ -18,11 +18,10 @@ from rallypoint.events.services import (
     rsvp_check_in,
     rsvp_create,
 )
-from rallypoint.ledger.models import Activity
+from rallypoint.ledger.models import Activity, Recruitment
 from rallypoint.mission.models import Campaign
 from rallypoint.people.models import Person
 from rallypoint.people.services import PersonData
-from rallypoint.sharing.models import Recruitment
 from rallypoint.sharing.referral import Referral
 from tests.events.factories import EventFactory, EventHostFactory, person_with_email
 from tests.factories import OrganizerFactory, UserFactory

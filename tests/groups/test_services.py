@@ -3,11 +3,12 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from rallypoint.events.models import Event
-from rallypoint.events.services import EventData, event_create, event_invite_group
+from rallypoint.events.services import EventData, event_create
 from rallypoint.groups.models import Announcement, Group, Membership
 from rallypoint.groups.queries import group_leaderboard, groups_near, ways_to_help
 from rallypoint.groups.services import (
     announcement_post,
+    event_invite_group,
     group_approve,
     group_create,
     group_join,

@@ -80,8 +80,8 @@ def test_people_import_command_batch_size_sets_rows_per_transaction(tmp_path, ca
 
 
 def test_people_import_command_without_batch_size_uses_the_default(tmp_path, monkeypatch):
+    from rallypoint.imports.management.commands import people as command
     from rallypoint.imports.services import BATCH_SIZE
-    from rallypoint.people.management.commands import people as command
 
     sizes = []
     run = command.import_job_run

@@ -15,7 +15,7 @@ from rallypoint.ledger.dashboard import (
     dashboard_token_read,
 )
 from rallypoint.ledger.services import activity_record
-from rallypoint.sharing.referral import Referral
+from rallypoint.people.referral import Referral
 from tests.factories import EmailAddressFactory, PersonFactory, UserFactory
 from tests.mission.factories import CampaignFactory
 

@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from rallypoint.ledger.queries import (
     campaign_feed,
-    goals_progress_counts,
     leaderboard,
     person_points,
     person_rank,
@@ -14,7 +13,8 @@ from rallypoint.ledger.queries import (
     supporter_dashboard,
 )
 from rallypoint.ledger.services import activity_record
-from rallypoint.sharing.referral import Referral
+from rallypoint.mission.queries import goals_progress_counts
+from rallypoint.people.referral import Referral
 from tests.factories import PersonFactory, PostalAddressFactory, TagFactory, TaggingFactory
 from tests.mission.factories import CampaignFactory, GoalFactory
 

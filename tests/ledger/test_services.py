@@ -1,10 +1,9 @@
 import pytest
 from django.utils import timezone
 
-from rallypoint.ledger.models import Activity
+from rallypoint.ledger.models import Activity, Recruitment
 from rallypoint.ledger.services import activity_record, recruitment_record
-from rallypoint.sharing.models import Recruitment
-from rallypoint.sharing.referral import Referral
+from rallypoint.people.referral import Referral
 from tests.factories import PersonFactory
 from tests.mission.factories import CampaignFactory
 
@@ -147,8 +146,9 @@ def test_activity_record_recruitment_statements_for_new_person(django_assert_num
     ana, ben = PersonFactory(), PersonFactory()
     referral = Referral(code=ana.share_code, channel="x")
     activity_record(person=PersonFactory(), kind="sign", campaign=campaign)  # warm caches
-    # referrer lookup, edge (insert or skip), the act and the recruiter's act in one insert
-    with django_assert_num_queries(3):
+    # referrer lookup, edge (insert or skip), the edge read back, the act and the recruiter's
+    # act in one insert
+    with django_assert_num_queries(4):
         activity_record(
             person=ben, kind="sign", campaign=campaign, referral=referral, person_created=True
         )
@@ -159,8 +159,9 @@ def test_activity_record_recruitment_statements_for_known_person(django_assert_n
     ana, ben = PersonFactory(), PersonFactory()
     referral = Referral(code=ana.share_code, channel="x")
     activity_record(person=PersonFactory(), kind="sign", campaign=campaign)  # warm caches
-    # referrer lookup, earlier acts in the campaign, edge (insert or skip), both acts
-    with django_assert_num_queries(4):
+    # referrer lookup, earlier acts in the campaign, edge (insert or skip), the edge read back,
+    # both acts
+    with django_assert_num_queries(5):
         activity_record(person=ben, kind="sign", campaign=campaign, referral=referral)
     assert list(Recruitment.objects.values_list("recruiter_id", "recruit_id")) == [(ana.pk, ben.pk)]
 
@@ -170,7 +171,8 @@ def test_activity_record_known_referrer_skips_the_lookup(django_assert_num_queri
     ana, ben = PersonFactory(), PersonFactory()
     referral = Referral(code=ana.share_code, channel="sms")
     activity_record(person=PersonFactory(), kind="sign", campaign=campaign)  # warm caches
-    with django_assert_num_queries(2):
+    # edge (insert or skip), the edge read back, the act and the recruiter's act in one insert
+    with django_assert_num_queries(3):
         act = activity_record(
             person=ben,
             kind="sign",

@@ -1,14 +1,17 @@
+import time
+
 import pytest
 from django.apps import apps
 from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from rallypoint.core import shared_pages
 from rallypoint.ledger.dashboard import dashboard_token
 from rallypoint.ledger.services import activity_record
 from rallypoint.mission.hooks import ways_to_help
-from rallypoint.sharing.referral import Referral
+from rallypoint.mission.queries import PAGE_CACHE_SECONDS
+from rallypoint.mission.services import campaign_update, goal_create
+from rallypoint.people.referral import Referral
 from tests.factories import PersonFactory, PostalAddressFactory
 from tests.mission.factories import CampaignFactory, GoalFactory
 
@@ -92,7 +95,6 @@ def test_mission_page_query_count_same_for_one_and_three_goals(
     GoalFactory(campaign=campaign, kind="sign", region="OH")
     activity_record(person=PersonFactory(), kind="join", campaign=campaign)
     cache.clear()
-    shared_pages.forget_all()
     with django_assert_num_queries(6):
         response = client.get("/campaigns/schools/")
     assert len(response.context["goals"]) == 3
@@ -223,3 +225,32 @@ def test_home_lists_live_campaigns_with_progress(client, django_assert_num_queri
     with django_assert_num_queries(3):
         response = client.get("/")
     assert len(response.context["campaigns"]) == 3
+
+
+def test_anonymous_page_shows_an_organizers_change_at_once(client, organizer, one_tool):
+    campaign = CampaignFactory(slug="schools", name="Fund our schools")
+    assert "Fund our schools" in client.get("/campaigns/schools/").content.decode()
+    campaign_update(actor=organizer, campaign=campaign, name="A nurse in every school")
+    assert "A nurse in every school" in client.get("/campaigns/schools/").content.decode()
+    goal_create(actor=organizer, campaign=campaign, kind="sign", target=40)
+    assert "of 40 signatures" in client.get("/campaigns/schools/live/").content.decode()
+
+
+def test_anonymous_page_follows_a_new_address_at_once(client, organizer, one_tool):
+    campaign = CampaignFactory(slug="schools")
+    client.get("/campaigns/schools/")
+    campaign_update(actor=organizer, campaign=campaign, slug="nurses")
+    assert client.get("/campaigns/schools/").status_code == 404
+    assert client.get("/campaigns/nurses/").status_code == 200
+
+
+def test_acts_show_on_the_anonymous_page_within_a_few_seconds(client, monkeypatch):
+    now = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    campaign = CampaignFactory(slug="schools")
+    GoalFactory(campaign=campaign, kind="sign", target=10)
+    assert b"<strong>0</strong> of 10" in client.get("/campaigns/schools/live/").content
+    activity_record(person=PersonFactory(), kind="sign", campaign=campaign)
+    assert b"<strong>0</strong> of 10" in client.get("/campaigns/schools/live/").content
+    now[0] += PAGE_CACHE_SECONDS + 0.1
+    assert b"<strong>1</strong> of 10" in client.get("/campaigns/schools/live/").content

@@ -201,11 +201,16 @@ def test_bulk_upsert_query_count_does_not_grow_with_rows(django_assert_max_num_q
             for i in range(n)
         ] + [(n, PersonData(email="known@example.org", given_name="Known"))]
 
-    with django_assert_max_num_queries(18) as few:
+    with django_assert_max_num_queries(18):
         people_bulk_upsert(rows(3), tags=["volunteer"])
+    # Past SMALL_BATCH rows new people and contacts are written in bulk (COPY on PostgreSQL; on
+    # SQLite the new ids are read back with one more statement): from there on, the count
+    # stays the same.
+    with django_assert_max_num_queries(18) as some:
+        people_bulk_upsert(rows(150)[3:], tags=["volunteer"])
     with django_assert_max_num_queries(18) as many:
-        people_bulk_upsert(rows(300)[3:], tags=["volunteer"])
-    assert len(many.captured_queries) == len(few.captured_queries)
+        people_bulk_upsert(rows(300)[150:], tags=["volunteer"])
+    assert len(some.captured_queries) == len(many.captured_queries)
     assert Person.objects.count() == 301
     assert PhoneNumber.objects.count() == 300
 

@@ -1,11 +1,10 @@
 import pytest
 
 from rallypoint.core.models import OutboundEmail
-from rallypoint.ledger.models import Activity
+from rallypoint.ledger.models import Activity, Recruitment
 from rallypoint.people.models import Person
+from rallypoint.people.referral import Referral
 from rallypoint.people.services import PersonData, person_join
-from rallypoint.sharing.models import Recruitment
-from rallypoint.sharing.referral import Referral
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db

@@ -2,9 +2,8 @@ import pytest
 from django.urls import reverse
 
 from rallypoint.core.models import OutboundEmail
-from rallypoint.ledger.models import Activity
+from rallypoint.ledger.models import Activity, Recruitment
 from rallypoint.people.models import EmailAddress, Person, PhoneNumber
-from rallypoint.sharing.models import Recruitment
 from tests.factories import EmailAddressFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db

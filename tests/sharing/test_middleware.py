@@ -4,7 +4,8 @@ from unittest import mock
 import pytest
 from django.core import signing
 
-from rallypoint.sharing.referral import COOKIE_NAME, COOKIE_SALT, Referral, cookie_value
+from rallypoint.people.referral import Referral
+from rallypoint.sharing.referral import COOKIE_NAME, COOKIE_SALT, cookie_value
 from tests.factories import PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,19 +3,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from rallypoint.ledger.queries import reach, recruits_of
 from rallypoint.ledger.services import activity_record
+from rallypoint.people.referral import Referral
 from rallypoint.sharing.queries import (
     chain_to_root,
     generation_counts,
     generations,
     max_generation,
     per_channel_counts,
-    reach,
     recruiter_of,
-    recruits_of,
     top_recruiters,
 )
-from rallypoint.sharing.referral import Referral
 from tests.factories import PersonFactory
 from tests.mission.factories import CampaignFactory
 

@@ -10,13 +10,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from rallypoint.core.outbox import outbox_record
+from rallypoint.core.tasks import process_outbox
 from rallypoint.webhooks.models import Delivery, Hook, PendingEvent
 from rallypoint.webhooks.services import (
     delivery_attempt,
     hook_create,
     hook_set_active,
+    hook_update,
     signature_valid,
-    webhook_emit,
 )
 from rallypoint.webhooks.tasks import attempt_delivery, flush_hook
 
@@ -38,6 +40,15 @@ def run(result):
     return result.task.call(*result.args, **result.kwargs)
 
 
+def run_outbox(dummy_tasks, capture) -> None:
+    """What a worker does with the outbox task the services' commit enqueued."""
+    outbox_tasks = [r for r in dummy_tasks.results if r.task.name == process_outbox.name]
+    assert outbox_tasks
+    with capture(execute=True):
+        for result in outbox_tasks:
+            run(result)
+
+
 def test_events_of_one_second_travel_in_one_signed_batch(
     hook, receiver, dummy_tasks, django_capture_on_commit_callbacks, monkeypatch
 ):
@@ -51,7 +62,9 @@ def test_events_of_one_second_travel_in_one_signed_batch(
     monkeypatch.setattr(emit, "time", SimpleNamespace(time=lambda: now))
     with django_capture_on_commit_callbacks(execute=True):
         for n in range(5):
-            webhook_emit("signature", {"n": n})
+            outbox_record("signature", payload={"n": n})
+    assert PendingEvent.objects.count() == 0  # the worker reads the outbox after commit
+    run_outbox(dummy_tasks, django_capture_on_commit_callbacks)
     assert PendingEvent.objects.count() == 5
     flushes = [r for r in dummy_tasks.results if r.task.name == flush_hook.name]
     assert len(flushes) == 1
@@ -95,7 +108,8 @@ def test_events_are_batched_up_to_the_maximum(
     settings.WEBHOOK_BATCH_MAX = 2
     with django_capture_on_commit_callbacks(execute=True):
         for n in range(5):
-            webhook_emit("signature", {"n": n})
+            outbox_record("signature", payload={"n": n})
+    run_outbox(dummy_tasks, django_capture_on_commit_callbacks)
     flush = next(r for r in dummy_tasks.results if r.task.name == flush_hook.name)
     assert run(flush) == 3
     assert [len(body) for body in receiver.bodies()] == [2, 2, 1]
@@ -107,22 +121,30 @@ def test_rolled_back_write_emits_nothing(hook, django_capture_on_commit_callback
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        webhook_emit("signature", {"n": 1})
+        outbox_record("signature", payload={"n": 1})
         raise RuntimeError("the service failed")
     assert PendingEvent.objects.count() == 0
 
 
-def test_events_nobody_wants_are_not_even_built(hook, django_capture_on_commit_callbacks):
-    built = []
+def test_events_nobody_wants_do_not_wake_the_worker(
+    hook, dummy_tasks, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        webhook_emit("attendance", lambda: built.append(1) or {})
-    assert built == []
-    assert PendingEvent.objects.count() == 0
+        outbox_record("attendance", payload={"n": 1})
+    assert [r for r in dummy_tasks.results if r.task.name == process_outbox.name] == []
 
 
-def test_unknown_event_type_is_refused():
-    with pytest.raises(ValueError, match="Unknown webhook event type 'sigh'"):
-        webhook_emit("sigh", {})
+def test_hook_change_is_seen_by_the_next_write(
+    hook, organizer, dummy_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_record("attendance", payload={"n": 1})  # the active hooks are now cached
+    hook_update(
+        hook=hook, name=hook.name, url=hook.url, event_types=["attendance"], actor=organizer
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_record("attendance", payload={"n": 2})
+    assert len([r for r in dummy_tasks.results if r.task.name == process_outbox.name]) == 1
 
 
 def test_failing_receiver_is_retried_with_backoff_until_it_accepts(
@@ -130,7 +152,8 @@ def test_failing_receiver_is_retried_with_backoff_until_it_accepts(
 ):
     receiver.fail_first = 2
     with django_capture_on_commit_callbacks(execute=True):
-        webhook_emit("signature", {"n": 1})
+        outbox_record("signature", payload={"n": 1})
+    run_outbox(dummy_tasks, django_capture_on_commit_callbacks)
     run(next(r for r in dummy_tasks.results if r.task.name == flush_hook.name))
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.response_code) == ("pending", 1, 503)
@@ -263,10 +286,11 @@ def test_records_are_rendered_when_the_batch_is_made(
 
     kept, gone = PersonFactory(given_name="Kept"), PersonFactory(given_name="Gone")
     with django_capture_on_commit_callbacks(execute=True):
-        webhook_emit("person.created", kept)
-        webhook_emit("person.created", gone)
+        outbox_record("person.created", subject=kept)
+        outbox_record("person.created", subject=gone)
+    run_outbox(dummy_tasks, django_capture_on_commit_callbacks)
     assert PendingEvent.objects.first().payload["osdi:person"] == {
-        "_record": ["people.person", kept.pk]
+        "_record": ["people.person", str(kept.pk)]
     }
     kept.given_name = "Renamed"
     kept.save()
@@ -275,3 +299,36 @@ def test_records_are_rendered_when_the_batch_is_made(
     first, second = receiver.bodies()[0]
     assert first["osdi:person"]["given_name"] == "Renamed"
     assert (second["osdi:person"], second["deleted"]) == (None, True)
+
+
+def test_hook_hears_only_what_happened_after_it_was_created(
+    receiver, organizer, dummy_tasks, django_capture_on_commit_callbacks
+):
+    from rallypoint.core.models import OutboxEvent
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_record("signature", payload={"n": "before"})
+    hook = hook_create(name="Late", url=receiver.url, event_types=["signature"], actor=organizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_record("signature", payload={"n": "after"})
+    assert OutboxEvent.objects.count() == 2
+    run_outbox(dummy_tasks, django_capture_on_commit_callbacks)
+    assert [e.payload["osdi:signature"] for e in PendingEvent.objects.filter(hook=hook)] == [
+        {"n": "after"}
+    ]
+
+
+def test_outbox_read_twice_queues_each_event_once(
+    hook, dummy_tasks, django_capture_on_commit_callbacks
+):
+    from rallypoint.core.models import OutboxEvent
+    from rallypoint.core.outbox import outbox_process
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_record("signature", payload={"n": 1})
+    run_outbox(dummy_tasks, django_capture_on_commit_callbacks)
+    run_outbox(dummy_tasks, django_capture_on_commit_callbacks)
+    assert outbox_process() == 0
+    (event,) = PendingEvent.objects.all()
+    assert event.payload["osdi:signature"] == {"n": 1}
+    assert event.payload["id"] == str(OutboxEvent.objects.get().uuid)

@@ -13,10 +13,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from rallypoint.core.concurrency import write_slot
+from rallypoint.core.permissions import admin_required
 from rallypoint.core.ratelimit import client_ip, hit
 from rallypoint.people.models import EmailStatus
+from rallypoint.people.referral import Referral
 from rallypoint.people.services import email_status_set
-from rallypoint.sharing.referral import Referral
 
 from .forms import (
     LoginForm,
@@ -28,7 +30,6 @@ from .forms import (
     StyledSetPasswordForm,
 )
 from .models import Role, User
-from .permissions import admin_required
 from .queries import role_changes, users_search
 from .services import (
     SignupRequest,
@@ -77,6 +78,7 @@ def _safe_next(request, value: str) -> str:
     return ""
 
 
+@write_slot
 def signup(request):
     """Step one: name and email. Whatever the address, the answer is the same "check your
     inbox"; the address gets the link that finishes the sign-up (or says it has an account)."""
@@ -118,6 +120,7 @@ def signup_sent(request):
 
 
 @never_cache
+@write_slot
 def signup_confirm(request, token):
     """Step two, from the emailed link (proof of the address): choose a password; the login is
     created, linked to the person with that address, and logged in."""

@@ -10,7 +10,7 @@ from django.utils import timezone
 from rallypoint.ledger.services import activity_record
 from rallypoint.mission.models import Campaign
 from rallypoint.people.models import Person
-from rallypoint.sharing.referral import Referral
+from rallypoint.people.referral import Referral
 
 from .models import Action, ActionKind, ActionStatus, Question, QuestionKind, Submission
 

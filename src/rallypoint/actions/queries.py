@@ -1,28 +1,28 @@
-"""Reads of the actions tool, with their joins and short caches built in."""
+"""Reads of the actions tool, with their joins and short caches (core.cache) built in."""
 
-import copy
-import time
 from datetime import date, timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
+from rallypoint.core.cache import CachedValue
 from rallypoint.ledger.models import Channel
 from rallypoint.people.models import EmailAddress, PhoneNumber, PostalAddress
 
 from .models import Action, ActionStatus, Question, Submission
 
 # Counts on public pages may lag this many seconds: every submission must not hit one hot row
-# or re-count the table on every page view.
+# or re-count the table on every page view. A new signature forgets its action's count.
 COUNT_CACHE_SECONDS = 5
 
-
-def _count_key(action_id: int) -> str:
-    return f"actions:count:{action_id}"
+# The public action behind /act/<slug>/ (every signature starts here), by slug; the services
+# forget it when they change the action or its questions.
+ACTION_PAGE: CachedValue[Action | None] = CachedValue("actions.page", fresh_for=5)
+# People who put their name to an action, by action id.
+ACTION_COUNT: CachedValue[int] = CachedValue("actions.count", fresh_for=COUNT_CACHE_SECONDS)
 
 
 def public_actions() -> QuerySet[Action]:
@@ -30,73 +30,38 @@ def public_actions() -> QuerySet[Action]:
     return Action.objects.filter(status__in=[ActionStatus.LIVE, ActionStatus.CLOSED])
 
 
-def _page_key(slug: str) -> str:
-    return f"actions:page:{slug}"
-
-
-# Each web process also keeps the public action it last read for up to this long, so the
-# shared cache (unpickling the action with its campaign and questions, or a round trip to
-# Redis) is asked at most about once a second per process instead of on every signature.
-# Changes go through the services, which forget both copies when they commit (other processes'
-# own copies expire within this second).
-LOCAL_SECONDS = 1.0
-_LOCAL_MAX = 1000
-_local: dict[str, tuple[float, Action]] = {}
+def _action_with_questions(qs: QuerySet[Action], slug: str) -> Action | None:
+    return (
+        qs.select_related("campaign")
+        .prefetch_related(Prefetch("questions", queryset=Question.objects.order_by("position")))
+        .filter(slug=slug)
+        .first()
+    )
 
 
 def action_for_page(slug: str, *, include_drafts: bool = False) -> Action | None:
     """The action behind /act/<slug>/ with its campaign and questions. Public lookups are cached
     for a few seconds (every signature starts here); organizers always see the stored row.
     Each caller gets its own copy of the instance."""
-    if not include_drafts:
-        kept = _local.get(slug)
-        if kept is not None and kept[0] > time.monotonic():
-            return copy.copy(kept[1])
-        cached = cache.get(_page_key(slug))
-        if cached is not None:
-            _keep(slug, cached)
-            return copy.copy(cached)
-    qs = Action.objects.all() if include_drafts else public_actions()
-    action = (
-        qs.select_related("campaign")
-        .prefetch_related(Prefetch("questions", queryset=Question.objects.order_by("position")))
-        .filter(slug=slug)
-        .first()
-    )
-    if action is not None and not include_drafts:
-        cache.set(_page_key(slug), action, COUNT_CACHE_SECONDS)
-        _keep(slug, action)
-        return copy.copy(action)
-    return action
-
-
-def _keep(slug: str, action: Action) -> None:
-    if len(_local) >= _LOCAL_MAX:
-        _local.clear()
-    _local[slug] = (time.monotonic() + LOCAL_SECONDS, action)
+    if include_drafts:
+        return _action_with_questions(Action.objects.all(), slug)
+    return ACTION_PAGE.get(lambda: _action_with_questions(public_actions(), slug), scope=slug)
 
 
 def action_page_forget(slug: str) -> None:
-    _local.pop(slug, None)
-    cache.delete(_page_key(slug))
-
-
-def action_pages_forget_local() -> None:
-    """Drop this process's copies (tests, after clearing the shared cache)."""
-    _local.clear()
+    ACTION_PAGE.forget(slug)
 
 
 def action_count(action: Action) -> int:
     """People who put their name to the action (a repeated form counts once)."""
-    return cache.get_or_set(
-        _count_key(action.pk),
+    return ACTION_COUNT.get(
         lambda: Submission.objects.filter(action_id=action.pk, counted=True).count(),
-        COUNT_CACHE_SECONDS,
+        scope=action.pk,
     )
 
 
 def action_count_forget(action_id: int) -> None:
-    cache.delete(_count_key(action_id))
+    ACTION_COUNT.forget(action_id)
 
 
 def action_progress(action: Action) -> dict[str, Any]:

@@ -20,6 +20,7 @@ REASONS = {
     409: "Conflict",
     413: "Request Entity Too Large",
     429: "Too Many Requests",
+    503: "Service Unavailable",
 }
 
 
@@ -103,3 +104,7 @@ class TooLarge(ApiError):
 
 class TooManyRequests(ApiError):
     status = 429
+
+
+class ServiceUnavailable(ApiError):
+    status = 503

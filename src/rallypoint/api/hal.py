@@ -2,12 +2,14 @@
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpResponse
+
+from rallypoint.core.outbox import utc_iso_seconds
 
 MEDIA_TYPE = "application/hal+json"
 VENDOR = "rallypoint"
@@ -26,9 +28,7 @@ class HalResponse(HttpResponse):
 
 def osdi_date(value: datetime | None) -> str | None:
     """ISO 8601 in UTC to the second, as OSDI servers write it: 2014-03-20T21:04:31Z."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_iso_seconds(value)
 
 
 def identifiers(uuid: Any, foreign: list[str] | None = None) -> list[str]:

@@ -18,7 +18,8 @@ from django.db.models import Model, QuerySet
 from django.http import QueryDict
 from django.http.multipartparser import MultiPartParserError
 
-from rallypoint.sharing.referral import CODE_RE, Referral, clean_channel
+from rallypoint.people.referral import Referral
+from rallypoint.sharing.referral import CODE_RE, clean_channel
 
 from .errors import BadRequest, NotFound, TooLarge
 from .hal import MAX_PAGE_SIZE

@@ -16,6 +16,10 @@ sending again loses nothing.
 `Together` goes further for writes that can be done in bulk (signatures): requests that
 arrive at the same moment queue up, and one of them writes the whole queue at once, holding a
 single write slot for it.
+
+The policy lives here and nowhere else: a public write view is decorated with `write_slot`
+(which also answers `Busy` with the busy page), a service that writes in groups calls
+`write_together`, and code that is not a view (an API helper) holds `write_turn()`.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ import functools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
 from django.shortcuts import render
@@ -64,6 +70,12 @@ class FairSlots:
                 return True  # handed over just as the wait ran out: the slot is ours
         return False
 
+    @property
+    def waiting(self) -> int:
+        """How many threads are waiting for a slot."""
+        with self._mutex:
+            return len(self._waiters)
+
     def release(self) -> None:
         with self._mutex:
             if self._waiters:
@@ -96,25 +108,42 @@ def write_slots() -> FairSlots:
     return _slots
 
 
-def write_slot(view: Callable | None = None, *, bare: bool = False) -> Callable:
-    """Run the view's unsafe-method requests (POST, …) within this process's write slots;
-    GET and HEAD pass straight through. `@write_slot(bare=True)` answers a write that waited
-    too long with a page without the site's header and footer (for forms shown in an iframe
-    on someone else's site)."""
+@contextmanager
+def write_turn() -> Iterator[None]:
+    """Hold one of this process's write slots for the block; raises Busy (nothing written)
+    when none frees within WRITE_WAIT_SECONDS."""
+    slots = write_slots()
+    if not slots.acquire(timeout=float(settings.WRITE_WAIT_SECONDS)):
+        raise Busy()
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def write_slot(
+    view: Callable | None = None, *, bare: bool = False, grouped: bool = False
+) -> Callable:
+    """The write policy of a public view: its unsafe-method requests (POST, …) run within this
+    process's write slots, and a write that waited too long (`Busy`) is answered with the busy
+    page; GET and HEAD pass straight through. `grouped=True`: the view's write goes through
+    `write_together`, whose batch takes the slot (so the request does not hold one while it
+    waits for its batch). `bare=True` answers with a page without the site's header and
+    footer (for forms shown in an iframe on someone else's site)."""
     if view is None:
-        return functools.partial(write_slot, bare=bare)
+        return functools.partial(write_slot, bare=bare, grouped=grouped)
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method in SAFE_METHODS:
             return view(request, *args, **kwargs)
-        slots = write_slots()
-        if not slots.acquire(timeout=float(settings.WRITE_WAIT_SECONDS)):
-            return busy_response(request, bare=bare)
         try:
-            return view(request, *args, **kwargs)
-        finally:
-            slots.release()
+            if grouped:
+                return view(request, *args, **kwargs)
+            with write_turn():
+                return view(request, *args, **kwargs)
+        except Busy:
+            return busy_response(request, bare=bare)
 
     return wrapped
 
@@ -164,6 +193,12 @@ class Together:
         self._lock = threading.Lock()
         self._queue: deque[_Entry] = deque()
         self._leading = False
+
+    @property
+    def waiting(self) -> int:
+        """How many items are queued and not yet taken into a batch."""
+        with self._lock:
+            return len(self._queue)
 
     def run(self, item):
         entry = _Entry(item)
@@ -230,3 +265,27 @@ class Together:
             successor.event.set()
         else:
             self._leading = False
+
+
+_groups: dict[Callable, Together] = {}
+_groups_lock = threading.Lock()
+
+
+def write_together(write_many: Callable[[list], list], item: Any, *, max_batch: int) -> Any:
+    """Write `item` with `write_many`, together with the items other threads of this process
+    hand the same function at the same moment (one `Together` per function, at most
+    `max_batch` items per call). Returns its result, raises its exception, or raises Busy."""
+    size = max(1, int(max_batch))
+    together = _groups.get(write_many)
+    if together is None or together.max_batch != size:
+        with _groups_lock:
+            together = _groups.get(write_many)
+            if together is None or together.max_batch != size:
+                together = _groups[write_many] = Together(write_many, max_batch=size)
+    return together.run(item)
+
+
+def write_group(write_many: Callable[[list], list]) -> Together | None:
+    """The `Together` that `write_together` uses for `write_many` (None before its first
+    write): its `waiting` count tells how many items wait for a batch."""
+    return _groups.get(write_many)

@@ -28,7 +28,6 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from .models import OutboundEmail
-from .statements import insert
 
 logger = logging.getLogger(__name__)
 
@@ -90,13 +89,34 @@ def email_queue(
         dedupe_key=dedupe_key,
         headers=headers,
     )
-    # dedupe_key is unique: a message queued before (or a moment ago) makes this a no-op.
-    if not insert(message, ignore_conflicts=True):
+    if not _message_insert(message):
         return None
     from .tasks import enqueue_on_commit, send_email
 
     enqueue_on_commit(send_email, message.pk)
     return message
+
+
+def _message_insert(message: OutboundEmail) -> bool:
+    """Store a new message; False (nothing stored) when its dedupe_key is already taken."""
+    if not message.dedupe_key:
+        message.save(force_insert=True)
+        return True
+    # dedupe_key is unique: a message queued before (or a moment ago) makes the INSERT a no-op
+    # (ON CONFLICT DO NOTHING), which sets no key. The row that holds the key tells whose it
+    # is: ours carries the creation time just written. (Two queuers of one key in the same
+    # microsecond would both enqueue a send; the send's claim still sends it once.)
+    OutboundEmail.objects.bulk_create([message], ignore_conflicts=True)
+    row = (
+        OutboundEmail.objects.filter(dedupe_key=message.dedupe_key)
+        .values_list("pk", "created_at")
+        .first()
+    )
+    if row is None or row[1] != message.created_at:
+        return False
+    message.pk = row[0]
+    message._state.adding = False
+    return True
 
 
 def email_message_id(message: OutboundEmail) -> str:

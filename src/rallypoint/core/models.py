@@ -64,3 +64,39 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+
+class OutboxEvent(models.Model):
+    """Something that happened, written in the same transaction as the rows it describes and read
+    after commit, in order, by each outbox consumer (rallypoint.core.outbox). No domain knowledge:
+    a kind, the record it is about (by label and pk) and a small JSON payload."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=50)
+    subject_type = models.CharField(max_length=100, blank=True)  # "people.person"
+    subject_id = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.kind} {self.subject_type}:{self.subject_id}"
+
+
+class OutboxCursor(models.Model):
+    """How far one outbox consumer has read: every event up to `position` is handled, except the
+    ids in `gaps` ([id, unix time first missed]), which were not yet committed when the consumer
+    passed them and are picked up if they appear later."""
+
+    consumer = models.CharField(max_length=100, unique=True)
+    position = models.BigIntegerField(default=0)
+    gaps = models.JSONField(default=list, blank=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["consumer"]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} at {self.position}"

@@ -5,8 +5,8 @@ no session it is the same for everyone (see `mission.views.public`). Its view al
 it at most once per few seconds, but each request still walks every middleware, resolves its
 URL and copies the page out of the cache. `SharedPageMiddleware` sits first in MIDDLEWARE and
 keeps the finished response of such a page (body and headers, exactly as the other middleware
-left them) in this process's memory for `SHARED_PAGE_SECONDS` (1 s). A matching request within
-that second gets a copy straight away.
+left them) as a cached value (`core.cache`, "core.shared-page") for `SHARED_PAGE_SECONDS`
+(1 s). A matching request within that second gets a copy straight away.
 
 A request is only ever answered from here when nothing about it can make the page personal:
 a GET with no query string (so no `?ref=` share code to remember) and no session cookie (so no
@@ -16,15 +16,19 @@ answered 200 and sets no cookie.
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 from django.http import HttpResponse
 
-SHARED_PAGE_SECONDS = 1.0
-MAX_PAGES = 256  # per process; plenty for every live campaign's pages on every host name
+from .cache import CachedValue
 
-_pages: dict[str, tuple[float, int, list[tuple[str, str]], bytes]] = {}
+SHARED_PAGE_SECONDS = 1.0
+
+# (status, headers, body) of a finished response, by host and path: at most
+# SHARED_PAGE_SECONDS old, and all forgotten at once when an organizer changes what a shared
+# page shows (mission.queries.campaign_page_forget).
+SHARED_PAGES: CachedValue[tuple[int, list[tuple[str, str]], bytes]] = CachedValue(
+    "core.shared-page", fresh_for=SHARED_PAGE_SECONDS
+)
 
 
 def share(response: HttpResponse) -> HttpResponse:
@@ -38,11 +42,9 @@ def _key(request) -> str | None:
         return None
     if settings.SESSION_COOKIE_NAME in request.COOKIES:
         return None
+    if settings.STATIC_URL and request.path.startswith(settings.STATIC_URL):
+        return None  # WhiteNoise answers these; no need to ask the cache first
     return f"{request.get_host()}{request.path}"
-
-
-def forget_all() -> None:
-    _pages.clear()
 
 
 class SharedPageMiddleware:
@@ -52,9 +54,9 @@ class SharedPageMiddleware:
     def __call__(self, request):
         key = _key(request)
         if key is not None:
-            entry = _pages.get(key)
-            if entry is not None and entry[0] > time.monotonic():
-                _, status, headers, body = entry
+            entry = SHARED_PAGES.peek(key=key)
+            if entry is not None:
+                status, headers, body = entry
                 response = HttpResponse(body, status=status)
                 for name, value in headers:
                     response[name] = value
@@ -67,12 +69,7 @@ class SharedPageMiddleware:
             and not response.streaming
             and not response.cookies
         ):
-            if len(_pages) >= MAX_PAGES:
-                _pages.clear()
-            _pages[key] = (
-                time.monotonic() + SHARED_PAGE_SECONDS,
-                response.status_code,
-                list(response.items()),
-                response.content,
+            SHARED_PAGES.put(
+                (response.status_code, list(response.items()), response.content), key=key
             )
         return response

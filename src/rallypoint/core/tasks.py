@@ -22,17 +22,6 @@ def enqueue_on_commit(task_or_variant, *args, **kwargs) -> None:
         transaction.on_commit(enqueue)
 
 
-def enqueue_many_on_commit(task_or_variant, calls: list[tuple[tuple, dict]]) -> None:
-    """`enqueue_on_commit(task, *args, **kwargs)` for each (args, kwargs) of `calls`; with the
-    database task backend inside a transaction, all their rows go in one INSERT."""
-    backend = task_or_variant.get_backend()
-    if calls and _writes_in_transaction(task_or_variant) and hasattr(backend, "enqueue_many"):
-        backend.enqueue_many(task_or_variant, calls)
-        return
-    for args, kwargs in calls:
-        enqueue_on_commit(task_or_variant, *args, **kwargs)
-
-
 def _writes_in_transaction(task_or_variant) -> bool:
     try:
         from django_tasks_db.backend import DatabaseBackend
@@ -48,3 +37,11 @@ def _writes_in_transaction(task_or_variant) -> bool:
 @task()
 def send_email(message_id: int) -> bool:
     return email_send_now(message_id)
+
+
+@task()
+def process_outbox() -> int:
+    """Hand new outbox events to their consumers (rallypoint.core.outbox); safe to run twice."""
+    from .outbox import outbox_process
+
+    return outbox_process()

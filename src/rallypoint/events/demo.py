@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from rallypoint.ledger.services import activity_record
 from rallypoint.people.models import Person, PostalAddress
-from rallypoint.sharing.referral import Referral
+from rallypoint.people.referral import Referral
 
 from .models import (
     Approval,

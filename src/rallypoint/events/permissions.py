@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 
 from rallypoint.people.models import Person
 
+from .hooks import event_groups
 from .models import Approval, Event, EventHost, Rsvp, RsvpStatus, Visibility
 
 
@@ -68,7 +69,5 @@ def can_view(user: Any, event: Event) -> bool:
     ):
         return True
     if event.group_id:
-        from rallypoint.groups.permissions import is_member
-
-        return is_member(person, event.group)
+        return event_groups().is_member(person, event.group)
     return False

@@ -46,3 +46,19 @@ def require_leader(user: Any, group: Group) -> None:
 def require_organizer(user: Any) -> None:
     if not (getattr(user, "is_authenticated", False) and getattr(user, "is_organizer", False)):
         raise PermissionDenied("Only organizers can do that.")
+
+
+class _EventGroups:
+    """What events ask about the group an event belongs to (events.hooks)."""
+
+    def by_slug(self, slug: str) -> Group | None:
+        return Group.objects.filter(slug=slug).first()
+
+    def is_member(self, person: Person | None, group: Group) -> bool:
+        return is_member(person, group)
+
+    def is_leader(self, person: Person | None, group: Group) -> bool:
+        return is_leader(person, group)
+
+
+EVENT_GROUPS = _EventGroups()

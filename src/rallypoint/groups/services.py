@@ -14,8 +14,8 @@ from rallypoint.core.geo import lookup_postal_code
 from rallypoint.core.mail import email_queue
 from rallypoint.ledger.services import activity_record
 from rallypoint.people.models import Person
+from rallypoint.people.referral import Referral
 from rallypoint.people.services import PersonData, person_match_or_create
-from rallypoint.sharing.referral import Referral
 
 from .models import (
     Announcement,
@@ -503,3 +503,34 @@ def group_merge(
         log_action("group.merged", obj=target, actor=actor, data=data)
         log_action("group.merged_away", obj=source, actor=actor, data=data)
     return target
+
+
+def event_invite_group(*, event: Any, actor: Any) -> int:
+    """Invite the hosting group's members (who have not answered yet) to `event` by email."""
+    from rallypoint.events.channels import person_email
+    from rallypoint.events.models import Rsvp
+    from rallypoint.events.permissions import person_for
+    from rallypoint.events.services.notify import event_context
+
+    from .queries import active_member_people
+
+    if event.group_id is None:
+        raise ValidationError("This event isn't hosted by a group.")
+    person = person_for(actor)
+    if not (is_leader(person, event.group) or getattr(actor, "is_organizer", False)):
+        raise PermissionDenied("Only the group's leaders can invite its members.")
+    answered = set(Rsvp.objects.filter(event=event).values_list("person_id", flat=True))
+    people: list[Person] = [p for p in active_member_people(event.group) if p.pk not in answered]
+    count = 0
+    with transaction.atomic():
+        for member in people:
+            to = person_email(member)
+            if to and email_queue(
+                to=to,
+                template="events/email/group_invite",
+                context={**event_context(event), "person": member, "group": event.group},
+                dedupe_key=f"event-invite:{event.pk}:{member.pk}",
+            ):
+                count += 1
+        log_action("event.group.invited", obj=event, actor=actor, data={"invited": count})
+    return count

@@ -8,11 +8,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from rallypoint.accounts.permissions import organizer_required
+from rallypoint.core.concurrency import write_slot
+from rallypoint.core.permissions import organizer_required
 from rallypoint.events.calendar import calendar_bytes
 from rallypoint.events.permissions import person_for, person_of
 from rallypoint.events.queries import feed_events
-from rallypoint.events.services import event_invite_group
 from rallypoint.people.services import PersonData
 
 from . import queries
@@ -21,6 +21,7 @@ from .models import GroupStatus, JoinPolicy, Membership, MemberStatus
 from .permissions import can_lead, membership_for
 from .services import (
     announcement_post,
+    event_invite_group,
     group_approve,
     group_create,
     group_join,
@@ -132,6 +133,7 @@ def group_feed(request, slug):
 
 
 @require_POST
+@write_slot
 def group_join_view(request, slug):
     group = _group_or_404(request, slug)
     person = person_for(request.user)

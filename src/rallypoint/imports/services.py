@@ -30,8 +30,8 @@ from rallypoint.people.bulk import (
     people_bulk_prepare,
     people_bulk_write,
 )
-from rallypoint.people.bulk.sql import insert_rows, tables_analyze
 from rallypoint.people.models import EmailAddress, Person, PhoneNumber, PostalAddress, Tagging
+from rallypoint.people.rows import insert_rows, tables_analyze
 from rallypoint.people.services import person_merge
 
 from .csvfile import (

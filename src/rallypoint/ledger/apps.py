@@ -4,3 +4,4 @@ from django.apps import AppConfig
 class LedgerConfig(AppConfig):
     name = "rallypoint.ledger"
     label = "ledger"
+    person_page = "rallypoint.ledger.queries.person_page"

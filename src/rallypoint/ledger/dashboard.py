@@ -20,7 +20,7 @@ from rallypoint.accounts.services import account_link_person, unsubscribe_link
 from rallypoint.core.mail import email_queue
 from rallypoint.people.models import EmailAddress, Person
 from rallypoint.people.normalize import email_key
-from rallypoint.sharing.referral import OWN_CODE_SESSION_KEY
+from rallypoint.people.referral import OWN_CODE_SESSION_KEY
 
 TOKEN_SALT = "rallypoint.ledger.dashboard"
 SESSION_KEY = "rp_dashboard_person"

@@ -76,3 +76,54 @@ class Activity(models.Model):
         from .kinds import kind_label
 
         return kind_label(self.kind)
+
+
+class Recruitment(models.Model):
+    """An edge of the social grid: `recruiter` brought `recruit` in, on `channel`. Written with
+    the recruit's first act for the campaign (ledger.services.activity_record)."""
+
+    # No index of its own: (recruiter, campaign) in Meta leads with it.
+    recruiter = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="recruits", db_index=False
+    )
+    recruit = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="recruited_by"
+    )
+    campaign = models.ForeignKey(
+        "mission.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="recruitments",
+    )
+    channel = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        # The table kept its name from when the model lived in `sharing`.
+        db_table = "sharing_recruitment"
+        ordering = ["-created_at"]
+        constraints = [
+            # First touch wins: one recruiter per recruit per campaign (and one outside campaigns).
+            models.UniqueConstraint(
+                fields=["recruit", "campaign"],
+                name="recruit_once_per_campaign",
+                condition=models.Q(campaign__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["recruit"],
+                name="recruit_once_without_campaign",
+                condition=models.Q(campaign__isnull=True),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(recruiter=models.F("recruit")), name="no_self_recruit"
+            ),
+        ]
+        indexes = [models.Index(fields=["recruiter", "campaign"])]
+
+    def __str__(self) -> str:
+        return f"{self.recruiter_id}→{self.recruit_id} ({self.channel})"
+
+    @property
+    def channel_label(self) -> str:
+        return dict(Channel.choices).get(self.channel, self.channel)

@@ -1,71 +1,39 @@
-"""Reads of the ledger: goal progress, activity feeds, timelines, points and leaderboards.
+"""Reads of the ledger: activity feeds, timelines, points, leaderboards, a person's recruits.
 
-Progress is aggregated from indexed ledger rows and cached for a few seconds, so a busy mission
-page never turns one counter row into the thing every request fights over.
+Feeds and leaderboards are aggregated from indexed ledger rows and cached for a few seconds
+(core.cache), so a busy mission page never turns one counter row into the thing every request
+fights over. Goal progress, which may use segments, is read in mission.queries.
 """
 
-import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db import connection
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from rallypoint.mission.models import Campaign
+from rallypoint.core.cache import CachedValue
 from rallypoint.people.models import Person, PostalAddress
-from rallypoint.segments.queries import segment_people
-from rallypoint.sharing.models import Recruitment
-from rallypoint.sharing.queries import reach, recruits_of
 
-from .caching import cached
+from .hooks import campaigns_by_id
 from .kinds import kind_label
-from .models import Activity
+from .models import Activity, Recruitment
 
-PROGRESS_CACHE_SECONDS = 5
 FEED_CACHE_SECONDS = 5
 LEADERBOARD_CACHE_SECONDS = 30
 
-
-def _goal_filter(goal: Any) -> Q:
-    condition = Q(campaign_id=goal.campaign_id, kind=goal.kind)
-    if goal.region:
-        # An uncorrelated IN (…) runs once (PostgreSQL hashes it); a correlated EXISTS would run
-        # once per ledger row, and a join would count an act once per address.
-        in_region = PostalAddress.objects.filter(primary=True, region__iexact=goal.region)
-        condition &= Q(person_id__in=in_region.values("person_id"))
-    if goal.segment_id:
-        condition &= Q(person_id__in=segment_people(goal.segment).values("pk"))
-    return condition
-
-
-def _goals_key(goals: list[Any]) -> str:
-    spec = "|".join(
-        f"{g.pk}:{g.campaign_id}:{g.kind}:{g.region.lower()}:{g.segment_id}" for g in goals
-    )
-    return f"ledger:progress:{hashlib.md5(spec.encode()).hexdigest()}"  # noqa: S324
-
-
-def goals_progress_counts(goals: Iterable[Any], *, use_cache: bool = True) -> dict[int, int]:
-    """{goal id: amount so far in display units} for any goals (of one or many campaigns), in
-    one aggregate query over the ledger's (campaign, kind, created_at) index."""
-    goals = list(goals)
-    if not goals:
-        return {}
-
-    def compute() -> dict[int, int]:
-        aggregates = {
-            f"g{goal.pk}": Coalesce(Sum("quantity", filter=_goal_filter(goal)), 0) for goal in goals
-        }
-        row = Activity.objects.filter(
-            campaign_id__in={goal.campaign_id for goal in goals},
-            kind__in={goal.kind for goal in goals},
-        ).aggregate(**aggregates)
-        return {goal.pk: int(row[f"g{goal.pk}"]) // goal.per_unit for goal in goals}
-
-    return cached(_goals_key(goals), PROGRESS_CACHE_SECONDS, compute, use_cache=use_cache)
+# Public numbers of the mission page. Acts are not forgotten one by one (a busy campaign
+# records many a second): they show within these few seconds.
+# The latest acts of a campaign, by campaign id (then length).
+CAMPAIGN_FEED: CachedValue[list["FeedItem"]] = CachedValue(
+    "ledger.feed", fresh_for=FEED_CACHE_SECONDS
+)
+# A campaign's leaderboard, by campaign id (then length).
+LEADERBOARD: CachedValue[list["LeaderboardRow"]] = CachedValue(
+    "ledger.leaderboard", fresh_for=LEADERBOARD_CACHE_SECONDS
+)
 
 
 @dataclass(frozen=True)
@@ -114,18 +82,26 @@ def campaign_feed(campaign: Any, *, limit: int = 8, use_cache: bool = True) -> l
             for row in rows
         ]
 
-    key = f"ledger:feed:{campaign.pk}:{limit}"
-    return cached(key, FEED_CACHE_SECONDS, compute, use_cache=use_cache)
+    return CAMPAIGN_FEED.get(compute, scope=campaign.pk, key=limit, use_cache=use_cache)
+
+
+def _person_acts(person: Person):
+    return (
+        Activity.objects.filter(person=person)
+        .select_related("campaign", "referrer")
+        .order_by("-created_at", "-id")
+    )
 
 
 def person_timeline(person: Person, *, limit: int = 100):
     """A person's acts, newest first, with campaign, referrer and the object acted on loaded."""
-    return (
-        Activity.objects.filter(person=person)
-        .select_related("campaign", "referrer", "target_type")
-        .prefetch_related("target")
-        .order_by("-created_at", "-id")[:limit]
-    )
+    return _person_acts(person).select_related("target_type").prefetch_related("target")[:limit]
+
+
+def person_page(person: Person) -> dict[str, Any]:
+    """The ledger's part of the organizer's person page (people.hooks): their latest acts,
+    newest first, with the campaign and referrer already joined."""
+    return {"timeline": _person_acts(person)[:50]}
 
 
 def person_points(person: Person, campaign: Any = None) -> int:
@@ -163,9 +139,8 @@ class LeaderboardRow:
 def leaderboard(campaign: Any, *, limit: int = 10, use_cache: bool = True) -> list[LeaderboardRow]:
     """The campaign's activity index: people by points, without those who opted out of public
     display. Ties share a rank."""
-    key = f"ledger:leaderboard:{campaign.pk}:{limit}"
-    return cached(
-        key, LEADERBOARD_CACHE_SECONDS, lambda: _leaderboard(campaign, limit), use_cache=use_cache
+    return LEADERBOARD.get(
+        lambda: _leaderboard(campaign, limit), scope=campaign.pk, key=limit, use_cache=use_cache
     )
 
 
@@ -230,11 +205,53 @@ def person_points_outside_campaigns(person: Person) -> int:
     return int(acts.aggregate(total=Coalesce(Sum("points"), 0))["total"])
 
 
+def campaign_pk(campaign: Any) -> int | None:
+    """The id of `campaign`, which may be given as a campaign, an id or None."""
+    return campaign.pk if campaign is not None and hasattr(campaign, "pk") else campaign
+
+
+def recruits_of(person: Person, campaign: Any = None):
+    """The people `person` brought in directly (all campaigns unless one is given), newest first,
+    with recruit and campaign loaded."""
+    edges = Recruitment.objects.filter(recruiter=person)
+    if campaign is not None:
+        edges = edges.filter(campaign=campaign)
+    return edges.select_related("recruit", "campaign").order_by("-created_at", "-id")
+
+
+def reach(person: Person, campaign: Any = None) -> int:
+    """How many different people joined through `person`'s recruits, at any depth."""
+    table = Recruitment._meta.db_table
+    campaign_id = campaign_pk(campaign)
+    where_first = "recruiter_id = %s"
+    where_next = ""
+    params: list[Any] = [person.pk]
+    if campaign_id is not None:
+        where_first += " AND campaign_id = %s"
+        where_next = "AND r.campaign_id = %s"
+        params.append(campaign_id)
+    if campaign_id is not None:
+        params.append(campaign_id)
+    params.append(person.pk)
+    sql = f"""
+        WITH RECURSIVE down(person_id) AS (
+            SELECT recruit_id FROM {table} WHERE {where_first}
+            UNION
+            SELECT r.recruit_id FROM {table} r JOIN down ON r.recruiter_id = down.person_id
+            {where_next}
+        )
+        SELECT COUNT(*) FROM down WHERE person_id <> %s
+    """  # noqa: S608 - table name from our own model, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
+
+
 def supporter_dashboard(person: Person) -> dict[str, Any]:
     """Everything "My Rallypoint" shows for one person, in a fixed number of queries however
     many acts, campaigns or recruits they have."""
     campaign_rows = person_campaign_points(person)
-    campaigns = Campaign.objects.in_bulk([row["campaign_id"] for row in campaign_rows])
+    campaigns = campaigns_by_id([row["campaign_id"] for row in campaign_rows])
     return {
         "person": person,
         "points": sum(row["points"] for row in campaign_rows)

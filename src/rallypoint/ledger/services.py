@@ -1,19 +1,22 @@
-"""The one way an act is written to the ledger, with its referrer and recruitment edge."""
+"""The one way acts are written to the ledger, with their referrers and recruitment edges.
 
+`activities_record` writes a group of acts (one INSERT for the acts and the recruiters'
+credits, one for the new edges); `activity_record` is a group of one."""
+
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Min
 from django.utils import timezone
 
-from rallypoint.core.statements import Select, insert
 from rallypoint.people.models import Person
-from rallypoint.sharing.models import Recruitment
-from rallypoint.sharing.referral import Referral
+from rallypoint.people.referral import Referral
 
 from .kinds import default_points
-from .models import Activity
+from .models import Activity, Recruitment
 
 
 def points_for(kind: str, campaign: Any = None) -> int:
@@ -22,30 +25,15 @@ def points_for(kind: str, campaign: Any = None) -> int:
     return default_points(kind)
 
 
-# Only the key is needed to credit them; other fields load if someone reads them.
-_REFERRER = Select(
-    "ledger.referrer",
-    Person,
-    lambda code: Person.objects.filter(share_code=code).only("id", "share_code")[:1],
-)
-_EARLIER_ACT = Select(
-    "ledger.earlier_act",
-    Activity,
-    # One filter() per argument, in the arguments' order (filter() sorts its keywords).
-    lambda person_id, campaign_id, at: (
-        Activity.objects.filter(person_id=person_id)
-        .filter(campaign_id=campaign_id)
-        .filter(created_at__lt=at)
-        .values_list("id")[:1]
-    ),
-)
-
-
 def resolve_referrer(referral: Referral | None, person: Person | None = None) -> Person | None:
     """The person behind a share code; None for unknown codes and self-referral."""
     if referral is None or not referral.code:
         return None
-    referrer = _REFERRER.one(referral.code)
+    # Only the key is needed to credit them; other fields load if someone reads them.
+    found = list(
+        Person.objects.filter(share_code=referral.code).only("id", "share_code").order_by()[:1]
+    )
+    referrer = found[0] if found else None
     if referrer is None or (person is not None and referrer.pk == person.pk):
         return None
     return referrer
@@ -57,12 +45,31 @@ def referrers_of_codes(codes: list[str]) -> dict[str, Person]:
     wanted = sorted({c for c in codes if c})
     if not wanted:
         return {}
-    found = Person.objects.filter(share_code__in=wanted).only("id", "share_code")
+    found = Person.objects.filter(share_code__in=wanted).only("id", "share_code").order_by()
     return {p.share_code: p for p in found}
 
 
 # "Look the referrer up from the referral" (the default of activity_record's `referrer`).
 FROM_REFERRAL: Any = object()
+
+
+@dataclass
+class ActToRecord:
+    """One act for `activities_record` (the arguments of `activity_record`, with the referrer
+    already resolved)."""
+
+    person: Person
+    kind: str
+    at: datetime
+    campaign: Any = None
+    target: models.Model | None = None
+    referral: Referral | None = None
+    referrer: Person | None = None
+    person_created: bool = False
+    points: int | None = None
+    quantity: int = 1
+    details: dict[str, Any] | None = field(default=None)
+    channel: str | None = None
 
 
 def activity_record(
@@ -89,38 +96,122 @@ def activity_record(
     `referrer`: the person `resolve_referrer(referral, person)` gave, when the caller already
     asked (saves the lookup).
     """
-    at = at or timezone.now()
     if referrer is FROM_REFERRAL:
         referrer = resolve_referrer(referral, person)
-    activity = activity_new(
+    act = ActToRecord(
         person=person,
         kind=kind,
+        at=at or timezone.now(),
         campaign=campaign,
         target=target,
         referral=referral,
         referrer=referrer,
+        person_created=person_created,
         points=points,
         quantity=quantity,
         details=details,
-        at=at,
         channel=channel,
     )
-    edge = None
-    if referrer is not None:
-        edge = _recruitment_edge(
-            recruiter=referrer,
-            recruit=person,
-            campaign=campaign,
-            channel=channel if channel is not None else act_channel(referral),
-            at=at,
-            person_created=person_created,
+    return activities_record([act])[0]
+
+
+def activities_record(acts: list[ActToRecord]) -> list[Activity]:
+    """Write several acts (each as `activity_record` would) in two INSERTs at most: the new
+    recruitment edges, then the acts with their recruiters' "recruit" acts. Call inside the
+    tool's transaction. Of several acts of one person in one campaign, only the first can
+    recruit them."""
+    activities = [
+        activity_new(
+            person=act.person,
+            kind=act.kind,
+            campaign=act.campaign,
+            target=act.target,
+            referral=act.referral,
+            referrer=act.referrer,
+            points=act.points,
+            quantity=act.quantity,
+            details=act.details,
+            at=act.at,
+            channel=act.channel,
         )
-    if edge is None:
-        insert(activity)
-    else:
-        # The act and the recruiter's credit in one INSERT, in that order.
-        insert(activity, recruit_credit_new(edge))
-    return activity
+        for act in acts
+    ]
+    edges = _recruitment_edges_new(acts)
+    inserted = _edges_insert(edges)
+    Activity.objects.bulk_create([*activities, *(recruit_credit_new(e) for e in inserted)])
+    return activities
+
+
+def _recruitment_edges_new(acts: list[ActToRecord]) -> list[Recruitment]:
+    """The edges `acts` may store (unsaved): an act with a referrer recruits its person into
+    the campaign when the person is new to Rallypoint or never acted in the campaign before."""
+    candidates: dict[tuple[int, Any], ActToRecord] = {}
+    for act in acts:
+        key = (act.person.pk, act.campaign.pk if act.campaign is not None else None)
+        if key in candidates:
+            continue  # an earlier act of the group decides (first touch wins)
+        candidates[key] = act
+    wanted = {
+        key: act
+        for key, act in candidates.items()
+        if act.referrer is not None and act.referrer.pk != act.person.pk
+    }
+    known = [key for key, act in wanted.items() if not act.person_created and key[1] is not None]
+    first_acts: dict[tuple[int, Any], datetime] = {}
+    if known:
+        # Only people who were already known can have acted in the campaign before (an edge
+        # stored earlier is answered by the insert itself: `_edges_insert`).
+        first_acts = {
+            (row["person_id"], row["campaign_id"]): row["first"]
+            for row in Activity.objects.filter(
+                person_id__in={k[0] for k in known}, campaign_id__in={k[1] for k in known}
+            )
+            .values("person_id", "campaign_id")
+            .annotate(first=Min("created_at"))
+            .order_by()
+        }
+    edges = []
+    for key, act in wanted.items():
+        if not act.person_created:
+            if key[1] is None:
+                continue
+            first = first_acts.get(key)
+            if first is not None and first < act.at:
+                continue
+        edges.append(
+            recruitment_new(
+                recruiter=act.referrer,  # type: ignore[arg-type]
+                recruit=act.person,
+                campaign=act.campaign,
+                channel=act.channel if act.channel is not None else act_channel(act.referral),
+                at=act.at,
+            )
+        )
+    return edges
+
+
+def _edges_insert(edges: list[Recruitment]) -> list[Recruitment]:
+    """Store `edges` in one INSERT; returns those stored. One recruiter per recruit and
+    campaign is a unique constraint, so an edge stored earlier (or a moment ago by a concurrent
+    first touch) is skipped by the database (ON CONFLICT DO NOTHING), which says nothing about
+    which rows it skipped: the stored edges are read back, and ours carry our recruiter and
+    time."""
+    if not edges:
+        return []
+    Recruitment.objects.bulk_create(edges, ignore_conflicts=True)
+    stored: dict[tuple[int, int | None], tuple[int, datetime]] = {
+        (recruit_id, campaign_id): (recruiter_id, created_at)
+        for recruit_id, campaign_id, recruiter_id, created_at in Recruitment.objects.filter(
+            recruit_id__in={edge.recruit_id for edge in edges}
+        )
+        .values_list("recruit_id", "campaign_id", "recruiter_id", "created_at")
+        .order_by()
+    }
+    return [
+        edge
+        for edge in edges
+        if stored.get((edge.recruit_id, edge.campaign_id)) == (edge.recruiter_id, edge.created_at)
+    ]
 
 
 def act_channel(referral: Referral | None) -> str:
@@ -175,43 +266,20 @@ def recruitment_record(
 
     A person counts as recruited into a campaign when they are new to Rallypoint, or when this
     is their first act in that campaign."""
-    edge = _recruitment_edge(
-        recruiter=recruiter,
-        recruit=recruit,
-        campaign=campaign,
-        channel=channel,
+    act = ActToRecord(
+        person=recruit,
+        kind="recruit",
         at=at,
+        campaign=campaign,
+        referrer=recruiter,
         person_created=person_created,
+        channel=channel,
     )
-    if edge is not None:
-        insert(recruit_credit_new(edge))
-    return edge
-
-
-def _recruitment_edge(
-    *,
-    recruiter: Person,
-    recruit: Person,
-    campaign: Any,
-    channel: str,
-    at: datetime,
-    person_created: bool,
-) -> Recruitment | None:
-    """The new edge, or None when the recruit was already known to the campaign."""
-    if recruiter.pk == recruit.pk:
+    edges = _edges_insert(_recruitment_edges_new([act]))
+    if not edges:
         return None
-    # Only people who were already known can have acted in the campaign before. (An existing
-    # edge is answered by the insert itself.)
-    if not person_created and (
-        campaign is None or _EARLIER_ACT.one(recruit.pk, campaign.pk, at) is not None
-    ):
-        return None
-    edge = recruitment_new(
-        recruiter=recruiter, recruit=recruit, campaign=campaign, channel=channel, at=at
-    )
-    # One recruiter per recruit and campaign: a unique constraint, so a concurrent first touch
-    # (or an edge stored earlier) makes this a no-op.
-    return edge if insert(edge, ignore_conflicts=True) else None
+    Activity.objects.bulk_create([recruit_credit_new(edges[0])])
+    return edges[0]
 
 
 def recruitment_new(

@@ -12,7 +12,8 @@ visitor can do for it:
      "blurb": "Tell the board ...", "count": 1204}
 
 (`kind` is a ledger.kinds code; `count` may be None). The mission page lists them all, cached
-briefly, so a tool's function may run a query or two.
+briefly (`WAYS_TO_HELP`, forgotten when the campaign changes), so a tool's function may run a
+query or two.
 """
 
 import logging
@@ -22,7 +23,7 @@ from django.apps import apps
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from rallypoint.ledger.caching import cached
+from rallypoint.core.cache import CachedValue
 
 logger = logging.getLogger(__name__)
 WAYS_CACHE_SECONDS = 5
@@ -36,6 +37,12 @@ class WayToHelp(TypedDict):
     count: int | None
 
 
+# Every tool's live ways to help one campaign, by campaign id.
+WAYS_TO_HELP: CachedValue[list[WayToHelp]] = CachedValue(
+    "mission.ways", fresh_for=WAYS_CACHE_SECONDS
+)
+
+
 def ways_to_help_providers() -> list[tuple[str, Any]]:
     providers = []
     for config in apps.get_app_configs():
@@ -47,12 +54,7 @@ def ways_to_help_providers() -> list[tuple[str, Any]]:
 
 def ways_to_help(campaign: Any, *, use_cache: bool = True) -> list[WayToHelp]:
     """Every live way to help `campaign`, from every tool, in app order."""
-    return cached(
-        f"mission:ways:{campaign.pk}",
-        WAYS_CACHE_SECONDS,
-        lambda: _collect(campaign),
-        use_cache=use_cache,
-    )
+    return WAYS_TO_HELP.get(lambda: _collect(campaign), scope=campaign.pk, use_cache=use_cache)
 
 
 def _collect(campaign: Any) -> list[WayToHelp]:

@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 import nh3
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -17,6 +16,7 @@ from rallypoint.segments.models import Segment
 from rallypoint.sharing.kit import DEFAULT_SHARE_TEXTS, SHARE_TEXT_MAX
 
 from .models import Campaign, CampaignStatus, Goal
+from .queries import campaign_page_forget
 
 STORY_TAGS = {
     "p",
@@ -77,10 +77,6 @@ def _check_slug(slug: str, *, exclude: int | None = None) -> str:
 def _check_dates(starts_at: datetime | None, ends_at: datetime | None) -> None:
     if starts_at and ends_at and ends_at <= starts_at:
         raise ValidationError({"ends_at": "The end has to come after the start."})
-
-
-def _forget_cached(campaign: Campaign) -> None:
-    cache.delete(f"mission:ways:{campaign.pk}")
 
 
 def campaign_create(
@@ -174,7 +170,7 @@ def campaign_update(*, actor: Any, campaign: Campaign, **changes: Any) -> Campai
             actor=actor,
             data={"fields": sorted(changes), "before": before, "after": after},
         )
-    _forget_cached(campaign)
+    campaign_page_forget(campaign, before["slug"])
     return campaign
 
 
@@ -197,6 +193,7 @@ def campaign_share_texts_set(*, actor: Any, campaign: Campaign, texts: dict[str,
         campaign.share_texts = stored
         campaign.save(update_fields=["share_texts", "modified_at"])
         log_action("campaign.share_texts.updated", obj=campaign, actor=actor, data=stored)
+    campaign_page_forget(campaign)
     return campaign
 
 
@@ -282,6 +279,7 @@ def goal_create(
                 "segment": segment.pk if segment else None,
             },
         )
+    campaign_page_forget(campaign)
     return goal
 
 
@@ -324,6 +322,7 @@ def goal_update(
                 },
             },
         )
+    campaign_page_forget(goal.campaign)
     return goal
 
 
@@ -336,3 +335,4 @@ def goal_delete(*, actor: Any, goal: Goal) -> None:
             data={"campaign": goal.campaign_id, "kind": goal.kind, "target": goal.target},
         )
         goal.delete()
+    campaign_page_forget(goal.campaign)

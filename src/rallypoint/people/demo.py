@@ -3,11 +3,7 @@
 from datetime import timedelta
 
 import zipcodes
-from django.contrib.auth import get_user_model
 from django.utils import timezone
-
-from rallypoint.accounts.models import Role
-from rallypoint.core.demo_support import DEMO_ORGANIZER_EMAIL, demo_password
 
 from .models import EmailAddress, Person, PhoneNumber, PostalAddress, Tag, Tagging
 
@@ -174,12 +170,6 @@ def demo_places(rng, count: int) -> list[dict]:
 
 def build(ctx) -> None:
     rng, now = ctx.rng, timezone.now()
-    User = get_user_model()
-    organizer = User.objects.filter(email__iexact=DEMO_ORGANIZER_EMAIL).first()
-    if organizer is None:
-        organizer = User.objects.create_user(
-            DEMO_ORGANIZER_EMAIL, demo_password(), role=Role.ORGANIZER
-        )
     tags = {name: Tag.objects.get_or_create(name=name)[0] for name in TAGS}
     places = demo_places(rng, ctx.people_count)
     start = Person.objects.count()
@@ -243,6 +233,5 @@ def build(ctx) -> None:
     PostalAddress.objects.bulk_create(addresses, batch_size=1000)
     Tagging.objects.bulk_create(taggings, batch_size=1000, ignore_conflicts=True)
     ctx.data["people_ids"] = [p.pk for p in people]
-    ctx.data["organizer"] = organizer
     codes = len({place["zip_code"] for place in places})
     ctx.log(f"Created {len(people):,} demo people across {codes:,} postal codes.")

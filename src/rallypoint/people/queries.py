@@ -7,7 +7,6 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from rallypoint.core.audit import audit_entries_for
-from rallypoint.ledger.models import Activity
 
 from .models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress, Tag, Tagging
 from .normalize import clean_phone
@@ -95,15 +94,6 @@ def people_stats() -> dict[str, int]:
 def person_for_page(pk: int) -> Person | None:
     """One person with everything the person page shows (contacts, tags, their account)."""
     return people_with_contacts().select_related("account").filter(pk=pk).first()
-
-
-def person_timeline(person: Person, *, limit: int = 50) -> QuerySet:
-    """Their acts in the ledger, newest first, with the campaign and referrer already joined."""
-    return (
-        Activity.objects.filter(person=person)
-        .select_related("campaign", "referrer")
-        .order_by("-created_at", "-id")[:limit]
-    )
 
 
 def person_history(person: Person, *, limit: int = 100) -> QuerySet:

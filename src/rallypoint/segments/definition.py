@@ -28,6 +28,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from rallypoint.core.geo import lookup_postal_code
+from rallypoint.ledger.hooks import campaigns_by_id
 from rallypoint.ledger.kinds import KINDS
 from rallypoint.people.models import EmailStatus, Tag
 
@@ -186,14 +187,12 @@ def _clean_near(raw: dict, errors: list[str]) -> dict[str, Any]:
 
 
 def _clean_activity(raw: dict, errors: list[str]) -> dict[str, Any]:
-    from rallypoint.mission.models import Campaign
-
     kind = raw.get("kind")
     if kind not in KINDS:
         errors.append("Activity: choose what they did.")
     campaign = raw.get("campaign")
     if campaign is not None and (
-        not isinstance(campaign, int) or not Campaign.objects.filter(pk=campaign).exists()
+        not isinstance(campaign, int) or campaign not in campaigns_by_id([campaign])
     ):
         errors.append("Activity: that campaign no longer exists.")
     did = raw.get("did", True)

@@ -4,12 +4,18 @@ from typing import Any
 
 from django import forms
 
+from rallypoint.ledger.hooks import campaigns_by_id
 from rallypoint.ledger.kinds import KINDS
-from rallypoint.mission.models import Campaign
 from rallypoint.people.models import Tag
 
 from .definition import EMAIL_STATUS_CHOICES
 from .models import Segment
+
+
+def _campaign_choices() -> list[tuple[Any, str]]:
+    """Every campaign by name, for "did … in campaign" (segments name campaigns by id)."""
+    return [("", "any campaign"), *((pk, str(c)) for pk, c in campaigns_by_id().items())]
+
 
 PHONE_CHOICES = [
     ("", "Any"),
@@ -88,11 +94,12 @@ class SegmentForm(forms.Form):
         required=False,
     )
     activity_kind = forms.ChoiceField(label="what", required=False)
-    activity_campaign = forms.ModelChoiceField(
+    activity_campaign = forms.TypedChoiceField(
         label="in campaign",
-        queryset=Campaign.objects.order_by("name"),
+        choices=_campaign_choices,
+        coerce=int,
+        empty_value=None,
         required=False,
-        empty_label="any campaign",
     )
     activity_since = forms.DateField(
         label="since", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -214,7 +221,7 @@ class SegmentForm(forms.Form):
                 {
                     "type": "activity",
                     "kind": c["activity_kind"],
-                    "campaign": campaign.pk if campaign else None,
+                    "campaign": campaign,
                     "since": since.isoformat() if since else None,
                     "did": c.get("activity_did") != "did_not",
                 }

@@ -200,8 +200,8 @@ def segments_using(segment: Segment) -> list[Segment]:
 
 def definition_summary(definition: dict[str, Any]) -> list[str]:
     """The definition in plain words, one line per condition (names looked up in 3 queries)."""
+    from rallypoint.ledger.hooks import campaigns_by_id
     from rallypoint.ledger.kinds import KINDS
-    from rallypoint.mission.models import Campaign
     from rallypoint.people.models import Tag
 
     from .definition import EMAIL_STATUS_CHOICES, referenced_segments
@@ -214,11 +214,7 @@ def definition_summary(definition: dict[str, Any]) -> list[str]:
         dict(Segment.objects.filter(pk__in=seg_ids).values_list("pk", "name")) if seg_ids else {}
     )
     campaign_ids = {c["campaign"] for c in conditions if c["type"] == "activity" and c["campaign"]}
-    campaigns = (
-        dict(Campaign.objects.filter(pk__in=campaign_ids).values_list("pk", "name"))
-        if campaign_ids
-        else {}
-    )
+    campaigns = {pk: campaign.name for pk, campaign in campaigns_by_id(campaign_ids).items()}
     statuses = dict(EMAIL_STATUS_CHOICES)
 
     def names(ids, known):

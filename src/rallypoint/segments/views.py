@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from rallypoint.accounts.permissions import organizer_required
+from rallypoint.core.permissions import organizer_required
 from rallypoint.people.queries import people_with_contacts
 
 from .definition import definition_clean

@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.utils.cache import patch_cache_control
 
+from rallypoint.people.referral import OWN_CODE_SESSION_KEY
+
 from .referral import (
     COOKIE_NAME,
     COOKIE_SALT,
-    OWN_CODE_SESSION_KEY,
     cookie_value,
     from_cookie,
     from_query,

@@ -1,8 +1,10 @@
 """Reads of the social grid: who brought whom in, on which channel, how many generations deep.
 
 Each recruit has at most one recruiter per campaign, so a campaign's recruitment graph is a
-forest. Chains and reach walk it with a recursive CTE (SQLite and PostgreSQL); whole-campaign
-analyses fetch the edges in one query and use networkx.
+forest. Chains walk it with a recursive CTE (SQLite and PostgreSQL); whole-campaign analyses
+fetch the edges in one query and use networkx. The edges are the ledger's (ledger.models.
+Recruitment); a person's own recruits and reach, which their dashboard shows, are read in
+ledger.queries.
 """
 
 from collections import Counter
@@ -12,25 +14,11 @@ import networkx as nx
 from django.db import connection
 from django.db.models import Count
 
-from rallypoint.ledger.models import Activity, Channel
+from rallypoint.ledger.models import Activity, Channel, Recruitment
+from rallypoint.ledger.queries import campaign_pk
 from rallypoint.people.models import Person
 
-from .models import Recruitment
-
 MAX_DEPTH = 1000  # a guard; real chains are far shorter
-
-
-def _campaign_id(campaign: Any) -> int | None:
-    return campaign.pk if campaign is not None and hasattr(campaign, "pk") else campaign
-
-
-def recruits_of(person: Person, campaign: Any = None):
-    """The people `person` brought in directly (all campaigns unless one is given), newest first,
-    with recruit and campaign loaded."""
-    edges = Recruitment.objects.filter(recruiter=person)
-    if campaign is not None:
-        edges = edges.filter(campaign=campaign)
-    return edges.select_related("recruit", "campaign").order_by("-created_at", "-id")
 
 
 def recruiter_of(person: Person, campaign: Any) -> Person | None:
@@ -46,7 +34,7 @@ def chain_to_root(person: Person, campaign: Any) -> list[Person]:
     """[person, their recruiter, that person's recruiter, …, the root] within one campaign
     (`campaign=None`: recruitments made outside campaigns). Two queries whatever the depth."""
     table = Recruitment._meta.db_table
-    campaign_id = _campaign_id(campaign)
+    campaign_id = campaign_pk(campaign)
     condition = "r.campaign_id = %s" if campaign_id is not None else "r.campaign_id IS NULL"
     params: list[Any] = [person.pk]
     if campaign_id is not None:
@@ -67,34 +55,6 @@ def chain_to_root(person: Person, campaign: Any) -> list[Person]:
         ids = [row[0] for row in cursor.fetchall()]
     people = Person.objects.in_bulk(ids)
     return [people[pk] for pk in ids if pk in people]
-
-
-def reach(person: Person, campaign: Any = None) -> int:
-    """How many different people joined through `person`'s recruits, at any depth."""
-    table = Recruitment._meta.db_table
-    campaign_id = _campaign_id(campaign)
-    where_first = "recruiter_id = %s"
-    where_next = ""
-    params: list[Any] = [person.pk]
-    if campaign_id is not None:
-        where_first += " AND campaign_id = %s"
-        where_next = "AND r.campaign_id = %s"
-        params.append(campaign_id)
-    if campaign_id is not None:
-        params.append(campaign_id)
-    params.append(person.pk)
-    sql = f"""
-        WITH RECURSIVE down(person_id) AS (
-            SELECT recruit_id FROM {table} WHERE {where_first}
-            UNION
-            SELECT r.recruit_id FROM {table} r JOIN down ON r.recruiter_id = down.person_id
-            {where_next}
-        )
-        SELECT COUNT(*) FROM down WHERE person_id <> %s
-    """  # noqa: S608 - table name from our own model, values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.fetchone()[0])
 
 
 def recruitment_graph(campaign: Any) -> nx.DiGraph:

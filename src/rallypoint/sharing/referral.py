@@ -2,23 +2,15 @@
 
 import json
 import re
-from dataclasses import dataclass
 
 from django.conf import settings
 
 from rallypoint.ledger.models import Channel
+from rallypoint.people.referral import Referral
 
 COOKIE_NAME = "rp_ref"
 COOKIE_SALT = "rallypoint.referral"
-# The visitor's own share code, kept in the session by the dashboard link.
-OWN_CODE_SESSION_KEY = "rp_own_code"
 CODE_RE = re.compile(r"^[a-z0-9]{4,16}$")
-
-
-@dataclass(frozen=True)
-class Referral:
-    code: str
-    channel: str = ""
 
 
 CHANNELS = frozenset(Channel.values)

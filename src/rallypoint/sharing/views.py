@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from rallypoint.mission.models import Campaign
+from rallypoint.ledger.hooks import campaigns_by_id
 from rallypoint.people.models import Person
 
 from .kit import KIT_CHANNELS, intent_url, share_token_read, share_url
@@ -55,7 +55,9 @@ def go(request, channel):
     share = share_token_read(request.POST.get("s") or request.GET.get("s", ""))
     if share is None:
         return render(request, "sharing/link_broken.html", status=400)
-    campaign = Campaign.objects.filter(pk=share.campaign_id).first() if share.campaign_id else None
+    campaign = (
+        campaigns_by_id([share.campaign_id]).get(share.campaign_id) if share.campaign_id else None
+    )
     sharer = Person.objects.filter(pk=share.person_id).first() if share.person_id else None
     code = sharer.share_code if sharer else None
     url = share_url(share.url, code=code, channel=channel)

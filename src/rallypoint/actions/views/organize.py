@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from rallypoint.accounts.permissions import organizer_required
+from rallypoint.core.permissions import organizer_required
 from rallypoint.mission.models import Campaign
 
 from ..forms import ActionForm, QuestionFormSet, question_initial, questions_from_formset

@@ -10,7 +10,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rallypoint.core.concurrency import Busy, busy_response
+from rallypoint.core.concurrency import write_slot
 from rallypoint.mission.hooks import ways_to_help
 from rallypoint.sharing.referral import from_query
 
@@ -71,7 +71,7 @@ def _submit(request, action, *, embedded):
         form.add_error(None, "This form timed out. Please check your details and send it again.")
     if form.is_valid() and not form.non_field_errors():
         try:
-            submission = submission_record_together(
+            result = submission_record_together(
                 action=action,
                 person_data=form.person_data(source=f"{action.kind}: {action.title}"[:200]),
                 answers=form.answers(),
@@ -81,21 +81,20 @@ def _submit(request, action, *, embedded):
             )
         except ValidationError as exc:
             form.apply_errors(exc)
-        except Busy:
-            return busy_response(request, bare=embedded)
         else:
-            if submission.created:
+            if result.created:
                 action_count_forget(action.pk)
             typed = form.cleaned_data.get("given_name", "")
-            token = spam.thanks_token(submission.pk, name=typed)
+            token = spam.thanks_token(result.submission.pk, name=typed)
             return redirect(reverse(thanks_name, args=[action.slug, token]))
     template = "actions/embed.html" if embedded else "actions/detail.html"
     return render(request, template, _page_context(request, action, form, embedded=embedded))
 
 
-# No write_slot here: signatures are written together (services.submission_record_together),
-# and the thread that writes a batch takes one of the process's write slots for it.
+# Signatures are written together (services.submission_record_together): the thread that
+# writes a batch takes one of the process's write slots for it, so the view takes none.
 @require_http_methods(["GET", "HEAD", "POST"])
+@write_slot(grouped=True)
 def action_detail(request, slug):
     action = _action_or_404(request, slug)
     if request.method == "POST":
@@ -109,6 +108,7 @@ def action_detail(request, slug):
 @csrf_exempt  # see spam.py: the widget proves itself with a signed token instead
 @xframe_options_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
+@write_slot(grouped=True, bare=True)
 def action_embed(request, slug):
     action = _action_or_404(request, slug)
     if request.method == "POST":

@@ -1,5 +1,6 @@
-"""OSDI representations of records, by model: used by the API views and by webhooks (which
-render outside any request, with links under SITE_URL)."""
+"""OSDI representations of records, by model: used by the API views, and registered in
+ApiConfig.ready() as the outbox's subject renderers, which webhooks use (outside any request,
+with links under SITE_URL)."""
 
 from collections.abc import Callable
 from typing import Any

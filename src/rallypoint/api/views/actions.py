@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from rallypoint.actions.models import ActionStatus
-from rallypoint.actions.services import action_create, action_update, submission_record
+from rallypoint.actions.services import action_create, action_update, submission_record_together
 
 from ..errors import BadRequest, NotFound
 from ..hal import HalResponse
@@ -105,7 +105,7 @@ class SubmissionsView(CollectionMixin, Endpoint):
         body = self.body()
         person_data, comment, referral = self._read(body, r)
         try:
-            submission = submission_record(
+            result = submission_record_together(
                 action=action,
                 person_data=person_data,
                 comment=comment,
@@ -123,11 +123,10 @@ class SubmissionsView(CollectionMixin, Endpoint):
             )
         if self.anonymous:
             return self.helper_ok()
-        created = bool(getattr(submission, "created", True))
-        submission = api_submissions(kinds=r.kinds).get(pk=submission.pk)
+        submission = api_submissions(kinds=r.kinds).get(pk=result.submission.pk)
         return HalResponse(
-            submission_repr(submission, r, self.links, created=created),
-            status=201 if created else 200,
+            submission_repr(submission, r, self.links, created=result.created),
+            status=201 if result.created else 200,
         )
 
     def _read(self, body: dict[str, Any], r: ActionResource):

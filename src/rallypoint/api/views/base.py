@@ -10,8 +10,17 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from rallypoint.core.concurrency import RETRY_AFTER_SECONDS, Busy
+
 from ..auth import authenticate, throttle
-from ..errors import ApiError, BadRequest, Conflict, Forbidden, MethodNotAllowed
+from ..errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    MethodNotAllowed,
+    ServiceUnavailable,
+)
 from ..hal import HalResponse, Links, collection
 from ..keyless import helper_body_check
 from ..models import ApiKey
@@ -56,6 +65,11 @@ class Endpoint(View):
             response = BadRequest(f"A value is out of range: {exc}").response()
         except IntegrityError:
             response = Conflict("This conflicts with a record that already exists.").response()
+        except Busy:  # a write waited too long for its turn (core.concurrency): nothing written
+            response = ServiceUnavailable(
+                "Too many writes at once: try again shortly.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            ).response()
         if self.key is None and self.helper_methods:
             self._cors(response)
         return response

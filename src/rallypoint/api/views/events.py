@@ -4,10 +4,14 @@ capacity, waitlist, ledger act, referral and recruitment exactly as on the event
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
 from rallypoint.accounts.services import account_link_person
-from rallypoint.events.services import EventData, event_create, event_update
+from rallypoint.events.services import (
+    EventData,
+    event_create,
+    event_update,
+    rsvp_record_together,
+)
 from rallypoint.people.models import Person
 from rallypoint.people.services import tag_add
 
@@ -111,8 +115,6 @@ class AttendancesView(CollectionMixin, Endpoint):
         )
 
     def post(self, request, event_id):
-        from rallypoint.events.services import rsvp_create
-
         event = get_object(api_events(), event_id, noun="event")
         body = self.body()
         form = form_fields(body)
@@ -144,9 +146,10 @@ class AttendancesView(CollectionMixin, Endpoint):
             guests = guests_from(body)
             referral, _ = get_referral(body)
             attended = attended_from(body) and not self.anonymous
-        started = timezone.now()
         try:
-            rsvp = rsvp_create(
+            # Written with the RSVPs arriving at the same moment (the write policy of
+            # core.concurrency); Busy is answered by the endpoint with a 503.
+            result = rsvp_record_together(
                 event=event,
                 person=person,
                 person_data=person_data,
@@ -172,8 +175,8 @@ class AttendancesView(CollectionMixin, Endpoint):
                 tag_add(person=person, name=name, actor=self.actor)
         if self.anonymous:
             return self.helper_ok()
-        created = rsvp.created_at >= started
-        rsvp = api_attendances().get(pk=rsvp.pk)
+        created = result.created
+        rsvp = api_attendances().get(pk=result.rsvp.pk)
         return HalResponse(
             attendance_repr(rsvp, self.links, created=created), status=201 if created else 200
         )

@@ -1,11 +1,14 @@
 """Writes for events. One module per intent; import from here.
 
 event_create / event_update / event_cancel / event_duplicate / event_approve  (events.py)
-rsvp_create / rsvp_cancel / rsvp_check_in                                     (rsvps.py)
+rsvp_record / rsvp_record_together / rsvps_record / rsvps_write / rsvp_create (rsvps.py)
+rsvp_cancel / waitlist_promote                                                (waitlist.py)
+rsvp_check_in                                                                 (checkin.py)
 reminders_send_due / events_sweep / event_host_credit                         (reminders.py)
 event_message_attendees                                                       (messages.py)
 """
 
+from .checkin import rsvp_check_in
 from .events import (
     EventData,
     event_approve,
@@ -15,31 +18,49 @@ from .events import (
     event_settings_update,
     event_update,
 )
-from .messages import event_invite_group, event_message_attendees
+from .messages import event_message_attendees
 from .reminders import (
     event_host_credit,
     events_sweep,
     reminders_send_due,
     sweep_ensure_scheduled,
 )
-from .rsvps import MAX_GUESTS, rsvp_cancel, rsvp_check_in, rsvp_create
+from .rsvps import (
+    MAX_GUESTS,
+    RsvpResult,
+    RsvpToWrite,
+    rsvp_check,
+    rsvp_create,
+    rsvp_record,
+    rsvp_record_together,
+    rsvps_record,
+    rsvps_write,
+)
+from .waitlist import rsvp_cancel, waitlist_promote
 
 __all__ = [
     "MAX_GUESTS",
     "EventData",
+    "RsvpResult",
+    "RsvpToWrite",
     "event_approve",
     "event_cancel",
     "event_create",
     "event_duplicate",
     "event_host_credit",
-    "event_invite_group",
     "event_message_attendees",
     "event_settings_update",
     "event_update",
     "events_sweep",
     "reminders_send_due",
     "rsvp_cancel",
+    "rsvp_check",
     "rsvp_check_in",
     "rsvp_create",
+    "rsvp_record",
+    "rsvp_record_together",
+    "rsvps_record",
+    "rsvps_write",
     "sweep_ensure_scheduled",
+    "waitlist_promote",
 ]

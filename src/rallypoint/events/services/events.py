@@ -16,6 +16,7 @@ from rallypoint.core.geo import lookup_postal_code
 from rallypoint.people.models import Person
 from rallypoint.people.normalize import clean_email
 
+from ..hooks import event_groups
 from ..links import is_web_url
 from ..models import (
     Approval,
@@ -208,9 +209,10 @@ def event_create(*, data: EventData, host: Person | None, actor: Any = None) -> 
         )
     clean = event_data_clean(data)
     if clean.group is not None:
-        from rallypoint.groups.permissions import is_leader
-
-        if not (is_organizer(actor) or (host is not None and is_leader(host, clean.group))):
+        if not (
+            is_organizer(actor)
+            or (host is not None and event_groups().is_leader(host, clean.group))
+        ):
             raise PermissionDenied("Only the group's leaders can create events for it.")
         if not clean.group.is_active:
             raise ValidationError({"group": ["The group isn't active yet."]})
@@ -266,7 +268,7 @@ def event_update(*, event: Event, data: EventData, actor: Any) -> Event:
             data={"changed": changed, "before": {k: str(getattr(before, k)) for k in changed}},
         )
         if "capacity" in changed or "waitlist_enabled" in changed:
-            from .rsvps import waitlist_promote
+            from .waitlist import waitlist_promote
 
             waitlist_promote(event)
         if moved:

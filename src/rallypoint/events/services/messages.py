@@ -1,13 +1,12 @@
-"""Hosts write to their attendees; group leaders invite their members."""
+"""Hosts write to their attendees (a group's leaders invite its members: groups.services)."""
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from rallypoint.core.audit import log_action
 from rallypoint.core.mail import email_queue
-from rallypoint.people.models import Person
 
 from ..channels import person_email
 from ..models import Event, EventMessage, Rsvp, RsvpStatus
@@ -64,30 +63,3 @@ def event_message_attendees(
             "event.message.sent", obj=event, actor=actor, data={"message": message.pk, "to": count}
         )
     return message
-
-
-def event_invite_group(*, event: Event, actor: Any) -> int:
-    """Invite the hosting group's members (who have not answered yet) by email."""
-    from rallypoint.groups.permissions import is_leader
-    from rallypoint.groups.queries import active_member_people
-
-    if event.group_id is None:
-        raise ValidationError("This event isn't hosted by a group.")
-    person = person_for(actor)
-    if not (is_leader(person, event.group) or getattr(actor, "is_organizer", False)):
-        raise PermissionDenied("Only the group's leaders can invite its members.")
-    answered = set(Rsvp.objects.filter(event=event).values_list("person_id", flat=True))
-    people: list[Person] = [p for p in active_member_people(event.group) if p.pk not in answered]
-    count = 0
-    with transaction.atomic():
-        for member in people:
-            to = person_email(member)
-            if to and email_queue(
-                to=to,
-                template="events/email/group_invite",
-                context={**event_context(event), "person": member, "group": event.group},
-                dedupe_key=f"event-invite:{event.pk}:{member.pk}",
-            ):
-                count += 1
-        log_action("event.group.invited", obj=event, actor=actor, data={"invited": count})
-    return count

@@ -3,12 +3,20 @@
 
 from typing import Any
 
+from django.utils import timezone
+
 from rallypoint.core.mail import email_queue
 
 from ..calendar import event_url, ics_attachment
 from ..channels import person_email
 from ..links import rsvp_cancel_url, rsvp_page_url
 from ..models import Event, EventHost, Rsvp, RsvpStatus
+
+
+def email_stamp() -> str:
+    """What makes an RSVP's email of one kind a new one (a new answer after a cancel gets its
+    own confirmation): part of the email's dedupe key."""
+    return timezone.now().strftime("%Y%m%d%H%M%S%f")
 
 
 def event_context(event: Event, rsvp: Rsvp | None = None) -> dict[str, Any]:

@@ -1,34 +1,81 @@
-"""RSVP, cancel (with waitlist promotion) and check-in. Capacity is spent here only, with the
-event row locked once per transaction: on PostgreSQL `select_for_update()` queues concurrent
-RSVPs behind each other; on SQLite the IMMEDIATE transaction already serializes writers."""
+"""RSVP, cancel (with waitlist promotion) and check-in.
 
+There is one write of RSVPs: `rsvps_write(rsvps)`, for checked RSVPs (`rsvp_check`), inside a
+transaction. `rsvp_record` (and `rsvp_create`, which returns the RSVP itself) is a group of one
+in its own transaction. The public RSVP form and the API's record attendance helper call
+`rsvp_record_together`: the checks run in the request's thread, then the write joins those of
+other requests arriving at the same moment (`core.concurrency.write_together`), and
+`rsvps_record` writes the group in one transaction through the same `rsvps_write`. If anything
+in the group fails, it is rolled back whole and each RSVP is written alone, so only the request
+whose RSVP failed sees its error.
+
+Capacity is spent here only, with each event's row locked once per group: the answers are
+written first, then the group's events are locked in one statement (on PostgreSQL
+`select_for_update(no_key=True)`, which still lets other RSVPs' inserts check their event; on
+SQLite the IMMEDIATE transaction already serializes writers) and seats are given in the group's
+order while they last, then places on the waitlist. The lock is held until commit, so what runs
+under it is paid once per group, not once per RSVP."""
+
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from rallypoint.core.audit import log_action
-from rallypoint.ledger.models import Activity
-from rallypoint.ledger.services import activity_record
+from rallypoint.core.concurrency import write_together
+from rallypoint.core.outbox import OutboxItem, outbox_record_many
+from rallypoint.core.tasks import enqueue_on_commit
+from rallypoint.ledger.services import (
+    ActToRecord,
+    activities_record,
+    referrers_of_codes,
+)
 from rallypoint.people.models import Person
-from rallypoint.people.services import PersonData, person_match_or_create
+from rallypoint.people.services import MatchResult, PersonData, match_or_create_many
+from rallypoint.people.services.matching import person_events
 from rallypoint.sharing.referral import Referral
-from rallypoint.webhooks.services import webhook_emit
 
 from ..models import Approval, Event, Rsvp, RsvpStatus
-from ..permissions import require_manager
-from . import notify
+from ..tasks import rsvp_emails_send
+from .notify import email_stamp
 
 MAX_GUESTS = 10
 MAX_COMMENT = 2000
 
 
-def _stamp() -> str:
-    return timezone.now().strftime("%Y%m%d%H%M%S%f")
+@dataclass(frozen=True)
+class RsvpResult:
+    """What recording one RSVP did. `created`: a new RSVP row was written (False when the
+    person's RSVP was returned unchanged, or their cancelled one was answered again)."""
+
+    rsvp: Rsvp
+    person: Person
+    created: bool
+    person_created: bool
 
 
-def rsvp_create(
+@dataclass
+class RsvpToWrite:
+    """A checked RSVP waiting to be written (`rsvp_check`)."""
+
+    event: Event
+    person_data: PersonData | None  # validated; None when `person` is given
+    person: Person | None
+    guests: int
+    comment: str
+    referral: Referral | None
+    source: str
+    walk_in: bool
+    attended: bool
+    notify_person: bool
+    resend_links: bool
+    at: datetime
+
+
+def rsvp_check(
     *,
     event: Event,
     person_data: PersonData | None = None,
@@ -41,104 +88,316 @@ def rsvp_create(
     attended: bool = False,
     notify_person: bool = True,
     resend_links: bool = False,
-) -> Rsvp:
-    """Say someone is coming. Returns the RSVP: accepted while seats last, then waitlisted
-    (or ValidationError "full" when the event has no waitlist). Someone who already has an RSVP
-    gets it back unchanged; with `resend_links` (forms anyone can post) that person is emailed
-    their private links again, so whoever typed the address learns nothing and the owner of
-    the address can still reach their RSVP. Walk-ins are let in over capacity and checked in at
-    once.
-
-    Call it outside any transaction: it opens its own durable one, so the seats it counts are
-    committed before anyone else counts them."""
+    at: datetime | None = None,
+) -> RsvpToWrite:
+    """Everything `rsvp_record` checks before it writes; raises ValidationError for bad input
+    (keyed by field) or an event not open for RSVPs."""
     if person is None and person_data is None:
-        raise ValueError("rsvp_create needs person_data or person")
+        raise ValueError("an RSVP needs person_data or person")
     if not isinstance(guests, int) or guests < 0 or guests > MAX_GUESTS:
         raise ValidationError({"guests": [f"Bring between 0 and {MAX_GUESTS} guests."]})
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise ValidationError({"comment": [f"Keep the comment under {MAX_COMMENT} characters."]})
     _check_open(event, walk_in=walk_in)
-    now = timezone.now()
-    with transaction.atomic(durable=True):
-        created = False
-        if person is None:
-            data = PersonData(**{**person_data.__dict__})
-            data.source = data.source or f"event {event.pk}"
-            person, created = person_match_or_create(data)
-        # Look for an earlier answer before taking the lock: the lock is held to commit, so
-        # everything done under it is paid once per RSVP by every queued RSVP to this event.
-        rsvp = None if created else Rsvp.objects.filter(event_id=event.pk, person=person).first()
-        if rsvp is not None and rsvp.status != RsvpStatus.CANCELLED:
-            if attended and not rsvp.attended:
-                _mark_attended(rsvp, True, at=now)
-            if resend_links and notify_person and not walk_in:
-                rsvp_id, stamp = rsvp.pk, _stamp()
-                transaction.on_commit(lambda: notify.rsvp_links_resend(rsvp_id, stamp))
-            return rsvp
-        # Write the answer first (as "going"), then lock the event and settle it: the lock is
-        # held until commit, so only the capacity check and its writes wait in line.
-        seats = 1 + guests
-        values = {
-            "status": RsvpStatus.ACCEPTED,
-            "guests": guests,
-            "comment": comment,
-            "walk_in": walk_in,
-            "source": source[:50],
-            "referral_code": (referral.code if referral else "")[:16],
-            "referral_channel": (referral.channel if referral else "")[:20],
-            "attended": False,
-            "checked_in_at": None,
-            "promoted_at": None,
-        }
-        if rsvp is None and created:
-            rsvp = Rsvp.objects.create(event_id=event.pk, person=person, **values)
-        elif rsvp is None:
-            try:
-                with transaction.atomic():
-                    rsvp = Rsvp.objects.create(event_id=event.pk, person=person, **values)
-            except IntegrityError:
-                # The same person's other request got there first (double submit).
-                return Rsvp.objects.get(event_id=event.pk, person=person)
+    data = None
+    if person is None and person_data is not None:
+        data = person_data.validated()
+        data.source = data.source or f"event {event.pk}"
+    return RsvpToWrite(
+        event=event,
+        person_data=data,
+        person=person,
+        guests=guests,
+        comment=comment,
+        referral=referral,
+        source=source,
+        walk_in=walk_in,
+        attended=attended,
+        notify_person=notify_person,
+        resend_links=resend_links,
+        at=at or timezone.now(),
+    )
+
+
+def rsvp_record(**kwargs: Any) -> RsvpResult:
+    """Say someone is coming: accepted while seats last, then waitlisted (or ValidationError
+    "full" when the event has no waitlist). Someone who already has an RSVP gets it back
+    unchanged; with `resend_links` (forms anyone can post) that person is emailed their private
+    links again, so whoever typed the address learns nothing and the owner of the address can
+    still reach their RSVP. Walk-ins are let in over capacity; `attended` checks them in at
+    once. The arguments are those of `rsvp_check`.
+
+    Call it outside any transaction: it opens its own durable one, so the seats it counts are
+    committed before anyone else counts them."""
+    return _write_alone(rsvp_check(**kwargs))
+
+
+def rsvp_create(**kwargs: Any) -> Rsvp:
+    """`rsvp_record`, returning the RSVP."""
+    return rsvp_record(**kwargs).rsvp
+
+
+def rsvp_record_together(**kwargs: Any) -> RsvpResult:
+    """`rsvp_record` for web requests and the API's record attendance helper: checked in the
+    caller's thread, then written with the RSVPs of other requests arriving at the same moment
+    in this process (at most RSVP_BATCH_MAX at once; a lone request writes its own at once).
+    Raises ValidationError as `rsvp_record` does, and Busy when its turn did not come within
+    WRITE_WAIT_SECONDS."""
+    rsvp = rsvp_check(**kwargs)
+    return write_together(rsvps_record, rsvp, max_batch=int(settings.RSVP_BATCH_MAX))
+
+
+def rsvps_record(rsvps: list[RsvpToWrite]) -> list[RsvpResult | Exception]:
+    """Write several checked RSVPs at once: what `rsvp_record` writes for each, in one
+    transaction. Returns each one's result, or the exception it raised when written alone.
+
+    If anything in the shared transaction fails (one RSVP to a full event without a waitlist, a
+    concurrent request that took an address or answered a moment ago, a deadlock), it is rolled
+    back whole and every RSVP is written alone, in its own transaction."""
+    if len(rsvps) > 1:
+        try:
+            with transaction.atomic(durable=True):
+                return list(rsvps_write(rsvps))
+        except Exception:  # noqa: BLE001, S110 - each one alone, below, tells its own request
+            pass
+    results: list[RsvpResult | Exception] = []
+    for rsvp in rsvps:
+        try:
+            results.append(_write_alone(rsvp))
+        except Exception as exc:  # noqa: BLE001 - handed to the request it belongs to
+            results.append(exc)
+    return results
+
+
+def _write_alone(rsvp: RsvpToWrite) -> RsvpResult:
+    """One RSVP in its own durable transaction. The same person's other request (a double
+    submit) that stored an RSVP between our look and our write makes the insert fail: the
+    write is then made once more, and finds it."""
+    for attempt in range(2):
+        try:
+            with transaction.atomic(durable=True):
+                return rsvps_write([rsvp])[0]
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class _Step:
+    """What `rsvps_write` does with one RSVP: `settle` when its seats are still to be given."""
+
+    rsvp: Rsvp
+    person: Person
+    created: bool
+    person_created: bool
+    settle: bool
+    check_in: bool = False
+
+
+def rsvps_write(rsvps: list[RsvpToWrite]) -> list[RsvpResult]:
+    """The write of checked RSVPs, in the caller's transaction, in order: match or create the
+    people (`match_or_create_many`), store the new answers (one INSERT) and the outbox events
+    (the people's and "attendance", one INSERT), lock the events (one statement), give seats
+    while they last and then places on the waitlist, write the acts with their referrers and
+    recruitment edges (`ledger.activities_record`) and one task for the emails. A person who
+    already has a live RSVP to the event gets it back unchanged (once per group too); a
+    cancelled one is answered again."""
+    matches = _people_match(rsvps)
+    people: list[tuple[Person, bool]] = []  # (person, created)
+    for r, match in zip(rsvps, matches, strict=True):
+        if match is not None:
+            people.append((match.person, match.created))
+        elif r.person is not None:
+            people.append((r.person, False))
         else:
-            for key, value in values.items():
-                setattr(rsvp, key, value)
+            raise ValueError("an RSVP needs person_data or person")
+    earlier = _earlier_rsvps(rsvps, people)
+    steps: list[_Step] = []
+    new: list[Rsvp] = []
+    for item, (person, person_created) in zip(rsvps, people, strict=True):
+        key = (item.event.pk, person.pk)
+        rsvp = earlier.get(key)
+        if rsvp is not None and rsvp.status != RsvpStatus.CANCELLED:
+            step = _Step(rsvp, person, False, person_created, settle=False)
+            if item.attended and not rsvp.attended:
+                _attended_set(rsvp, item.at)
+                step.check_in = True
+            steps.append(step)
+            continue
+        values = _rsvp_values(item)
+        if rsvp is None:
+            rsvp = Rsvp(event_id=item.event.pk, person=person, **values)
+            new.append(rsvp)
+        else:
+            for name, value in values.items():
+                setattr(rsvp, name, value)
             rsvp.save()
-        campaign = event.campaign
-        event = Event.objects.select_for_update().get(pk=event.pk)
-        _check_open(event, walk_in=walk_in)
-        fits = event.capacity is None or event.seats_taken + seats <= event.capacity
-        if fits or walk_in:
-            event.seats_taken += seats
-            event.save(update_fields=["seats_taken"])
-            activity_record(
-                person=person,
-                kind="rsvp",
-                campaign=campaign,
-                target=event,
-                referral=referral,
-                person_created=created,
-                details={"rsvp": rsvp.pk, "guests": guests},
-                at=now,
+        earlier[key] = rsvp
+        steps.append(_Step(rsvp, person, rsvp in new, person_created, True, item.attended))
+    # Write what does not depend on the seats before taking the lock: it is held until
+    # commit, so only the capacity check and what follows it wait in line.
+    Rsvp.objects.bulk_create(new)
+    for step in steps:
+        if step.check_in and not step.settle and step.rsvp.pk is not None and step.rsvp not in new:
+            step.rsvp.save(update_fields=["attended", "checked_in_at", "modified_at"])
+    outbox: list[OutboxItem] = []
+    for match, step in zip(matches, steps, strict=True):
+        if match is not None:  # in each RSVP's order, as when they are written one by one
+            outbox.extend(person_events([match]))
+        if step.settle:
+            outbox.append(("attendance", step.rsvp, None))
+    outbox_record_many(outbox)
+    referrers = referrers_of_codes([r.referral.code for r in rsvps if r.referral])
+    events = _events_settle(rsvps, steps)
+    acts: list[ActToRecord] = []
+    emails: list[list[Any]] = []
+    for item, step in zip(rsvps, steps, strict=True):
+        rsvp, event = step.rsvp, item.event
+        if step.settle:
+            event.seats_taken = events[event.pk].seats_taken  # as this write left it
+            rsvp.event = event
+            if rsvp.status == RsvpStatus.ACCEPTED:
+                acts.append(_rsvp_act(item, step, event, referrers))
+        if step.check_in:
+            acts.append(
+                ActToRecord(
+                    person=step.person,
+                    kind="attend",
+                    at=item.at,
+                    campaign=item.event.campaign,
+                    target=event,
+                    details={"rsvp": rsvp.pk},
+                )
             )
+        if item.notify_person and not item.walk_in:
+            if step.settle:
+                what = "confirmed" if rsvp.status == RsvpStatus.ACCEPTED else "waitlisted"
+                emails.append([what, rsvp.pk, email_stamp()])
+            elif item.resend_links:
+                emails.append(["links", rsvp.pk, email_stamp()])
+    activities_record(acts)
+    if emails:
+        enqueue_on_commit(rsvp_emails_send, emails)
+    return [
+        RsvpResult(
+            rsvp=step.rsvp,
+            person=step.person,
+            created=step.created,
+            person_created=step.person_created,
+        )
+        for step in steps
+    ]
+
+
+def _people_match(rsvps: list[RsvpToWrite]) -> list[MatchResult | None]:
+    """How each RSVP's person was matched or created (None when the RSVP names its person):
+    those given by their data together, with the anonymous rules. Their outbox events are
+    written by `rsvps_write` with the RSVPs', in one INSERT."""
+    rows = [r.person_data for r in rsvps if r.person is None and r.person_data is not None]
+    matched = iter(match_or_create_many(rows, record_events=False))
+    return [None if r.person is not None else next(matched) for r in rsvps]
+
+
+def _earlier_rsvps(
+    rsvps: list[RsvpToWrite], people: list[tuple[Person, bool]]
+) -> dict[tuple[int, int], Rsvp]:
+    """The RSVPs the known people already have to the group's events (one query): nobody can
+    have answered as a person who did not exist a moment ago."""
+    known = {
+        (r.event.pk, person.pk)
+        for r, (person, created) in zip(rsvps, people, strict=True)
+        if not created
+    }
+    if not known:
+        return {}
+    rows = Rsvp.objects.filter(
+        event_id__in={event_id for event_id, _ in known},
+        person_id__in={person_id for _, person_id in known},
+    ).order_by()
+    return {(r.event_id, r.person_id): r for r in rows if (r.event_id, r.person_id) in known}
+
+
+def _rsvp_values(item: RsvpToWrite) -> dict[str, Any]:
+    referral = item.referral
+    return {
+        "status": RsvpStatus.ACCEPTED,
+        "guests": item.guests,
+        "comment": item.comment,
+        "walk_in": item.walk_in,
+        "source": item.source[:50],
+        "referral_code": (referral.code if referral else "")[:16],
+        "referral_channel": (referral.channel if referral else "")[:20],
+        "attended": item.attended,
+        "checked_in_at": item.at if item.attended else None,
+        "promoted_at": None,
+    }
+
+
+def _attended_set(rsvp: Rsvp, at: datetime) -> None:
+    rsvp.attended, rsvp.checked_in_at = True, at
+
+
+# What settling an RSVP reads from the locked event row.
+_SETTLE = ("id", "capacity", "seats_taken", "waitlist_enabled", "status", "approval", "ends_at")
+
+
+def _events_settle(rsvps: list[RsvpToWrite], steps: list[_Step]) -> dict[int, Event]:
+    """Lock the events of the answers to settle (one statement, reading only what capacity
+    needs), give seats in the group's order while they last, then places on the waitlist;
+    store the new seat counts. Returns the locked events by id."""
+    wanted = sorted({r.event.pk for r, step in zip(rsvps, steps, strict=True) if step.settle})
+    if not wanted:
+        return {}
+    locked = Event.objects.select_for_update(no_key=True).filter(pk__in=wanted).only(*_SETTLE)
+    # In id order, so two groups never wait for each other in a circle.
+    locked = locked.order_by("pk") if len(wanted) > 1 else locked.order_by()
+    events = {event.pk: event for event in locked}
+    taken = {pk: event.seats_taken for pk, event in events.items()}
+    waitlisted = []
+    for item, step in zip(rsvps, steps, strict=True):
+        if not step.settle:
+            continue
+        event = events.get(item.event.pk)
+        if event is None:
+            raise Event.DoesNotExist("The event was deleted.")
+        _check_open(event, walk_in=item.walk_in)
+        seats = 1 + item.guests
+        if event.capacity is None or event.seats_taken + seats <= event.capacity or item.walk_in:
+            event.seats_taken += seats
         elif event.waitlist_enabled:
-            rsvp.status = RsvpStatus.WAITLISTED
-            rsvp.save(update_fields=["status"])
+            step.rsvp.status = RsvpStatus.WAITLISTED
+            waitlisted.append(step.rsvp.pk)
         else:
             raise ValidationError("Sorry, this event is full.", code="full")
-        webhook_emit("attendance", rsvp)
-        status = rsvp.status
-        rsvp.event = event
-        if attended:
-            _mark_attended(rsvp, True, at=now)
-        if notify_person and not walk_in:
-            rsvp_id, stamp = rsvp.pk, _stamp()
-            send = (
-                notify.rsvp_confirmed if status == RsvpStatus.ACCEPTED else notify.rsvp_waitlisted
-            )
-            transaction.on_commit(lambda: send(rsvp_id, stamp))
-    rsvp.person_created = created  # type: ignore[attr-defined]
-    return rsvp
+    if waitlisted:
+        Rsvp.objects.filter(pk__in=waitlisted).update(status=RsvpStatus.WAITLISTED)
+    for pk, event in events.items():
+        if event.seats_taken != taken[pk]:
+            Event.objects.filter(pk=pk).update(seats_taken=event.seats_taken)
+    return events
+
+
+def _rsvp_act(
+    item: RsvpToWrite, step: _Step, event: Event, referrers: dict[str, Person]
+) -> ActToRecord:
+    """The ledger act of an RSVP given a seat."""
+    referral = item.referral
+    referrer = referrers.get(referral.code) if referral and referral.code else None
+    if referrer is not None and referrer.pk == step.person.pk:
+        referrer = None  # nobody recruits themselves
+    return ActToRecord(
+        person=step.person,
+        kind="rsvp",
+        at=item.at,
+        campaign=item.event.campaign,  # as the caller loaded it
+        target=event,
+        referral=referral,
+        referrer=referrer,
+        person_created=step.person_created,
+        details={"rsvp": step.rsvp.pk, "guests": item.guests},
+    )
 
 
 def _check_open(event: Event, *, walk_in: bool) -> None:
@@ -148,95 +407,3 @@ def _check_open(event: Event, *, walk_in: bool) -> None:
         raise ValidationError("This event isn't open for RSVPs yet.", code="not_approved")
     if not walk_in and event.ends_at <= timezone.now():
         raise ValidationError("This event has already happened.", code="past")
-
-
-def rsvp_cancel(*, rsvp: Rsvp, actor: Any = None, by_attendee: bool = True) -> Rsvp:
-    """Cancel an RSVP (by the attendee, through their private link, or by a host); seats that
-    free up go to the waitlist in order, and the people let in are told."""
-    if not by_attendee:
-        require_manager(actor, rsvp.event)
-    with transaction.atomic(durable=True):
-        event = Event.objects.select_for_update().get(pk=rsvp.event_id)
-        rsvp = Rsvp.objects.select_related("person").get(pk=rsvp.pk)
-        if rsvp.status == RsvpStatus.CANCELLED:
-            return rsvp
-        was_accepted = rsvp.status == RsvpStatus.ACCEPTED
-        rsvp.status = RsvpStatus.CANCELLED
-        rsvp.save(update_fields=["status", "modified_at"])
-        if was_accepted:
-            event.seats_taken = max(event.seats_taken - rsvp.seats, 0)
-            event.save(update_fields=["seats_taken"])
-            if event.ends_at > timezone.now() and not event.is_cancelled:
-                waitlist_promote(event)
-        if not by_attendee:
-            log_action("event.rsvp.cancelled", obj=rsvp, actor=actor)
-    return rsvp
-
-
-def waitlist_promote(event: Event) -> list[Rsvp]:
-    """Let waitlisted people in, oldest first, while seats last. Call with the event locked."""
-    promoted: list[Rsvp] = []
-    waiting = Rsvp.objects.filter(event=event, status=RsvpStatus.WAITLISTED).select_related(
-        "person"
-    )
-    for rsvp in waiting.order_by("created_at", "id"):
-        if event.capacity is not None and event.seats_taken + rsvp.seats > event.capacity:
-            continue  # a smaller party further down may still fit
-        now = timezone.now()
-        rsvp.status, rsvp.promoted_at = RsvpStatus.ACCEPTED, now
-        rsvp.save(update_fields=["status", "promoted_at", "modified_at"])
-        event.seats_taken += rsvp.seats
-        referral = (
-            Referral(code=rsvp.referral_code, channel=rsvp.referral_channel)
-            if rsvp.referral_code
-            else None
-        )
-        activity_record(
-            person=rsvp.person,
-            kind="rsvp",
-            campaign=event.campaign,
-            target=event,
-            referral=referral,
-            details={"rsvp": rsvp.pk, "guests": rsvp.guests, "from_waitlist": True},
-            at=now,
-        )
-        promoted.append(rsvp)
-        rsvp_id, stamp = rsvp.pk, _stamp()
-        transaction.on_commit(
-            lambda rsvp_id=rsvp_id, stamp=stamp: notify.rsvp_promoted(rsvp_id, stamp)
-        )
-    if promoted:
-        event.save(update_fields=["seats_taken"])
-    return promoted
-
-
-def rsvp_check_in(*, rsvp: Rsvp, actor: Any, attended: bool = True) -> Rsvp:
-    """Mark someone as there (or undo it). The first check-in records the "attend" act."""
-    require_manager(actor, rsvp.event)
-    if rsvp.status == RsvpStatus.CANCELLED:
-        raise ValidationError("That RSVP was cancelled.")
-    with transaction.atomic():
-        rsvp = Rsvp.objects.select_for_update().select_related("event", "person").get(pk=rsvp.pk)
-        if rsvp.attended != attended:
-            _mark_attended(rsvp, attended, at=timezone.now())
-    return rsvp
-
-
-def _mark_attended(rsvp: Rsvp, attended: bool, *, at) -> None:
-    rsvp.attended = attended
-    rsvp.checked_in_at = at if attended else None
-    rsvp.save(update_fields=["attended", "checked_in_at", "modified_at"])
-    event = rsvp.event
-    if attended:
-        activity_record(
-            person=rsvp.person,
-            kind="attend",
-            campaign=event.campaign,
-            target=event,
-            details={"rsvp": rsvp.pk},
-            at=at,
-        )
-    else:
-        Activity.objects.filter(
-            person=rsvp.person, kind="attend", target_id=str(event.pk), details__rsvp=rsvp.pk
-        ).delete()

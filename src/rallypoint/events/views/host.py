@@ -10,11 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from rallypoint.groups.models import Group
 from rallypoint.people.services import PersonData, find_person
 
 from .. import queries
 from ..forms import CancelForm, DuplicateForm, EventForm, MessageForm, WalkInForm
+from ..hooks import event_groups
 from ..models import Approval, Rsvp, RsvpStatus
 from ..permissions import person_for, person_of, require_manager
 from ..services import (
@@ -41,7 +41,7 @@ def _group_for(request):
     slug = request.GET.get("group") or request.POST.get("group")
     if not slug:
         return None
-    return Group.objects.filter(slug=slug).first()
+    return event_groups().by_slug(slug)
 
 
 @login_required

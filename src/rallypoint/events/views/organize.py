@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from rallypoint.accounts.permissions import organizer_required
+from rallypoint.core.permissions import organizer_required
 from rallypoint.mission.models import Campaign
 
 from .. import queries

@@ -20,7 +20,7 @@ from ..forms import RsvpForm, SearchForm
 from ..links import rsvp_cancel_path, rsvp_page_path, rsvp_token, rsvp_token_valid
 from ..models import RsvpStatus
 from ..permissions import can_manage, can_view, person_of
-from ..services import rsvp_cancel, rsvp_create
+from ..services import rsvp_cancel, rsvp_record_together
 
 PAGE_SIZE = 20
 
@@ -128,8 +128,10 @@ def event_detail(request, uuid, form=None):
     )
 
 
+# RSVPs are written together (services.rsvp_record_together): the thread that writes a group
+# holds the write slot for it, so the request does not hold one while its RSVP waits.
 @require_POST
-@write_slot
+@write_slot(grouped=True)
 def rsvp(request, uuid):
     event = _viewable(request, uuid)
     allowed, retry = hit(f"rsvp:{client_ip(request)}", limit=30, window=600)
@@ -152,7 +154,7 @@ def rsvp(request, uuid):
         postal_code=c.get("postal_code") or "",
     )
     try:
-        result = rsvp_create(
+        result = rsvp_record_together(
             event=event,
             person_data=data,
             guests=c.get("guests") or 0,
@@ -169,8 +171,8 @@ def rsvp(request, uuid):
             form.add_error(None, exc)
         return event_detail(request, uuid, form=form)
     owner = person_of(request.user)
-    if owner is not None and owner.pk == result.person_id:
-        return redirect(rsvp_page_path(result))
+    if owner is not None and owner.pk == result.person.pk:
+        return redirect(rsvp_page_path(result.rsvp))
     # Whoever typed the address may not be its owner: the RSVP itself (new or one the address
     # already had) is reached only through the links emailed to that address.
     return redirect("events:rsvp_sent", event.uuid)

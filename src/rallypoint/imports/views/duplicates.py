@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from rallypoint.accounts.permissions import organizer_required
+from rallypoint.core.permissions import organizer_required
 
 from ..dedupe import KINDS, duplicate_group_count, duplicate_groups
 from ..services import duplicates_merge

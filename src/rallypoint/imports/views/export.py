@@ -2,8 +2,8 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from rallypoint.accounts.permissions import organizer_required
 from rallypoint.core.audit import log_action
+from rallypoint.core.permissions import organizer_required
 from rallypoint.segments.queries import segment_people
 
 from ..export import export_rows

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
-from rallypoint.accounts.permissions import organizer_required
+from rallypoint.core.permissions import organizer_required
 
 from .. import services
 from ..forms import CampaignForm, GoalForm, PointsForm, ShareTextsForm

@@ -7,14 +7,17 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 
 from rallypoint.core.shared_pages import share
-from rallypoint.ledger.caching import cached
 from rallypoint.ledger.dashboard import dashboard_person
 from rallypoint.ledger.queries import leaderboard
 
 from ..models import CampaignStatus
-from ..queries import campaign_for_page, goals_progress, mission_page
-
-PAGE_CACHE_SECONDS = 5
+from ..queries import (
+    CAMPAIGN_PAGE,
+    PAGE_CACHE_SECONDS,
+    campaign_for_page,
+    goals_progress,
+    mission_page,
+)
 
 
 def _campaign_or_404(request, slug):
@@ -37,8 +40,8 @@ def _render_shared(request, slug: str, template: str, context_of) -> HttpRespons
         context = {**context_of(campaign), "messages": ()}
         return render_to_string(template, context, request=request)
 
-    key = f"mission:page:{template}:{request.get_host()}:{slug}"
-    response = HttpResponse(cached(key, PAGE_CACHE_SECONDS, render_once))
+    page = CAMPAIGN_PAGE.get(render_once, scope=slug, key=f"{template}:{request.get_host()}")
+    response = HttpResponse(page)
     # The same few seconds of freshness for a caching proxy in front (it keys on Vary: Cookie).
     patch_cache_control(response, public=True, max_age=PAGE_CACHE_SECONDS)
     return share(response)

@@ -1,7 +1,5 @@
 from django import template
 
-from rallypoint.ledger.kinds import KINDS
-
 from ..normalize import display_phone
 
 register = template.Library()
@@ -20,12 +18,6 @@ AUDIT_LABELS = {
 @register.filter
 def phone(value: str) -> str:
     return display_phone(value or "")
-
-
-@register.filter
-def activity_label(kind: str) -> str:
-    found = KINDS.get(kind)
-    return found.label if found else kind.replace("_", " ")
 
 
 @register.filter

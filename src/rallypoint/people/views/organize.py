@@ -7,16 +7,16 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from rallypoint.accounts.permissions import organizer_required
+from rallypoint.core.permissions import organizer_required
 
 from ..forms import ContactAddForm, MergeSearchForm, PeopleSearchForm, PersonEditForm, TagAddForm
+from ..hooks import person_page_context
 from ..models import EmailAddress, EmailStatus, Person, Tag
 from ..queries import (
     merge_candidates,
     people_search,
     person_for_page,
     person_history,
-    person_timeline,
     tag_names,
 )
 from ..services import (
@@ -60,7 +60,8 @@ def person_list(request):
 def _detail_context(person: Person, **extra):
     return {
         "person": person,
-        "timeline": person_timeline(person),
+        "timeline": (),
+        **person_page_context(person),
         "history": person_history(person),
         "tag_form": TagAddForm(),
         "tag_suggestions": tag_names(),

@@ -1,10 +1,10 @@
-"""Webhooks: other tools' services announce events with `webhook_emit`; events are batched per
-hook, signed, sent by the task queue and retried with backoff.
+"""Webhooks: the outbox's consumer. Services record what happened with
+`rallypoint.core.outbox.outbox_record` in their own transaction; the worker turns each event a
+hook listens to into a waiting event of that hook; events are batched per hook, signed, sent by
+the task queue and retried with backoff.
 
-    webhook_emit("signature", submission)           # a model instance, rendered as OSDI JSON
-    webhook_emit("person.created", lambda: {...})   # or a builder called after commit
-
-emit.py: announcing, batching, signing, sending, retrying. hooks.py: what organizers do.
+emit.py: which events are wanted, batching, signing, sending, retrying. hooks.py: what
+organizers do.
 """
 
 from .emit import (
@@ -17,7 +17,6 @@ from .emit import (
     hook_disable,
     sign,
     signature_valid,
-    webhook_emit,
     webhook_flush,
 )
 from .hooks import (
@@ -51,6 +50,5 @@ __all__ = [
     "hook_url_clean",
     "sign",
     "signature_valid",
-    "webhook_emit",
     "webhook_flush",
 ]

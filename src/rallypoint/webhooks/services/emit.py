@@ -1,13 +1,13 @@
-"""Announcing, batching, signing and sending events, with retries and switching off a hook that
-keeps failing. Nothing here runs in the user's request beyond one small insert after commit."""
+"""Which events are wanted, batching, signing and sending them, with retries and switching off
+a hook that keeps failing. Events come from the outbox (rallypoint.core.outbox): the user's
+request only writes its outbox event; the worker turns it into waiting events, batches and
+deliveries."""
 
 import hashlib
 import hmac
 import json
 import logging
 import time
-import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,13 +17,20 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from rallypoint.core.audit import log_action
+from rallypoint.core.cache import CachedValue
 from rallypoint.core.mail import email_queue
+from rallypoint.core.models import OutboxEvent
+from rallypoint.core.outbox import subject_render, utc_iso_seconds
 
 from ..models import EVENT_KEYS, Delivery, DeliveryStatus, EventType, Hook, PendingEvent
 
 logger = logging.getLogger(__name__)
 
-ACTIVE_HOOKS_CACHE_KEY = "webhooks:active-hooks"
+# The active hooks and the event types each listens to: asked after every write's commit, so
+# deciding whether to wake the worker costs no query. Forgotten when a hook changes.
+ACTIVE_HOOKS: CachedValue[list[tuple[int, list[str]]]] = CachedValue(
+    "webhooks.active-hooks", fresh_for=30
+)
 SIGNATURE_HEADER = "Rallypoint-Webhook-Signature"
 TIMESTAMP_HEADER = "Rallypoint-Webhook-Timestamp"
 ID_HEADER = "Rallypoint-Webhook-Id"
@@ -77,49 +84,79 @@ def signature_valid(
     return age <= tolerance and hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-# --- emitting ---------------------------------------------------------------------------------
-
-
-Payload = dict[str, Any] | Callable[[], dict[str, Any]] | models.Model
+# --- which events are wanted ------------------------------------------------------------------
 
 
 EVENT_TYPES = frozenset(EventType.values)  # (`Choices.values` builds a new list on each use)
+OUTBOX_CONSUMER = "webhooks"
 
 
-def webhook_emit(event_type: str, payload: Payload) -> None:
-    """Announce an event. Call it inside or after the service's transaction: the work happens
-    after commit (never for a rolled-back write) and a failure here never reaches the user."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"Unknown webhook event type {event_type!r}")
-    transaction.on_commit(lambda: _emit_after_commit(event_type, payload), robust=True)
+def webhooks_want(kind: str) -> bool:
+    """Whether an active hook listens to `kind` (cached: no query on the write path)."""
+    return kind in EVENT_TYPES and any(
+        kind in types for _, types in ACTIVE_HOOKS.get(_active_hooks)
+    )
 
 
 def _active_hooks() -> list[tuple[int, list[str]]]:
-    hooks = cache.get(ACTIVE_HOOKS_CACHE_KEY)
-    if hooks is None:
-        hooks = [
-            (pk, list(types))
-            for pk, types in Hook.objects.filter(is_active=True).values_list("pk", "event_types")
-        ]
-        cache.set(ACTIVE_HOOKS_CACHE_KEY, hooks, timeout=30)
-    return hooks
+    return [
+        (pk, list(types))
+        for pk, types in Hook.objects.filter(is_active=True).values_list("pk", "event_types")
+    ]
 
 
 def _forget_hooks() -> None:
-    cache.delete(ACTIVE_HOOKS_CACHE_KEY)
+    """After a hook changed: forget the active hooks now (this process's next write sees the
+    change) and again after commit (a reader in between may have cached the old list)."""
+    ACTIVE_HOOKS.forget()
+    transaction.on_commit(ACTIVE_HOOKS.forget, robust=True)
 
 
-RECORD_REF = "_record"  # a model instance waiting to be rendered when its batch is made
+RECORD_REF = "_record"  # a record waiting to be rendered when its batch is made
 
 
-def _prepare(payload: Payload) -> dict[str, Any]:
-    """A dict is kept as is and a builder is called now; a model instance is only referenced
-    here and rendered by the worker when the batch is made, off the user's request."""
-    if isinstance(payload, models.Model):
-        return {RECORD_REF: [payload._meta.label_lower, payload.pk]}
-    if callable(payload):
-        return payload()
-    return payload
+def webhooks_from_outbox(events: list[OutboxEvent]) -> None:
+    """The webhooks outbox consumer: each event becomes a waiting event of every active hook that
+    listens to its kind and existed when it happened. Runs in the transaction that moves the
+    consumer's cursor, so an event is queued for its hooks exactly once; the flush is enqueued
+    after commit. A record is only referenced here and rendered when the batch is made."""
+    events = [e for e in events if e.kind in EVENT_TYPES]
+    if not events:
+        return
+    hooks = list(
+        Hook.objects.filter(is_active=True)
+        .order_by("pk")
+        .values_list("pk", "event_types", "created_at")
+    )
+    pending: list[PendingEvent] = []
+    for event in events:
+        wanting = [
+            pk for pk, types, since in hooks if event.kind in types and since <= event.created_at
+        ]
+        if not wanting:
+            continue
+        body = (
+            {RECORD_REF: [event.subject_type, event.subject_id]}
+            if event.subject_type
+            else event.payload
+        )
+        item = {
+            "id": str(event.uuid),
+            "event_type": event.kind,
+            "created_date": utc_iso_seconds(event.created_at),
+            EVENT_KEYS[EventType(event.kind)]: body,
+        }
+        pending += [PendingEvent(hook_id=pk, event_type=event.kind, payload=item) for pk in wanting]
+    if not pending:
+        return
+    PendingEvent.objects.bulk_create(pending)
+    hook_ids = sorted({p.hook_id for p in pending})
+    transaction.on_commit(lambda: _schedule_flushes(hook_ids), robust=True)
+
+
+def _schedule_flushes(hook_ids: list[int]) -> None:
+    for pk in hook_ids:
+        _schedule_flush(pk)
 
 
 def _rendered(item: dict[str, Any]) -> dict[str, Any]:
@@ -127,34 +164,11 @@ def _rendered(item: dict[str, Any]) -> dict[str, Any]:
     ref = item[key].get(RECORD_REF) if isinstance(item[key], dict) else None
     if not ref:
         return item
-    from django.apps import apps
-
-    from rallypoint.api.resources import render_record
-
     label, pk = ref
-    record = apps.get_model(label)._default_manager.filter(pk=pk).first()
+    record = subject_render(label, pk)
     if record is None:  # gone since (merged into someone else, deleted)
         return {**item, key: None, "deleted": True}
-    return {**item, key: render_record(record)}
-
-
-def _emit_after_commit(event_type: str, payload: Payload) -> None:
-    hook_ids = [pk for pk, types in _active_hooks() if event_type in types]
-    if not hook_ids:
-        return
-    from rallypoint.api.hal import osdi_date
-
-    item = {
-        "id": str(uuid.uuid4()),
-        "event_type": event_type,
-        "created_date": osdi_date(timezone.now()),
-        EVENT_KEYS[EventType(event_type)]: _prepare(payload),
-    }
-    PendingEvent.objects.bulk_create(
-        [PendingEvent(hook_id=pk, event_type=event_type, payload=item) for pk in hook_ids]
-    )
-    for pk in hook_ids:
-        _schedule_flush(pk)
+    return {**item, key: record}
 
 
 def _supports_defer(task) -> bool:

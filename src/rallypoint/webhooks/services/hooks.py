@@ -17,6 +17,7 @@ from rallypoint.core.http import (
     url_check,
     url_named_in_setting,
 )
+from rallypoint.core.outbox import utc_iso_seconds
 
 from ..models import Delivery, DeliveryStatus, EventType, Hook, new_secret
 from .emit import _delivery_create, _forget_hooks, _schedule_flush, _setting, retry_for
@@ -167,12 +168,10 @@ def hook_delete(*, hook: Hook, actor: Any) -> None:
 
 def hook_send_test(*, hook: Hook, actor: Any) -> Delivery:
     """A "ping" delivery, sent at once, so an organizer can check the receiver."""
-    from rallypoint.api.hal import osdi_date
-
     item = {
         "id": str(uuid.uuid4()),
         "event_type": "ping",
-        "created_date": osdi_date(timezone.now()),
+        "created_date": utc_iso_seconds(timezone.now()),
         "message": f"Test event from {settings.RALLYPOINT_BRAND['name']}.",
     }
     with transaction.atomic():

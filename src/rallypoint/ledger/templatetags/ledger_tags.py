@@ -1,6 +1,6 @@
 from django import template
 
-from rallypoint.ledger.kinds import kind_label
+from ..kinds import kind_label
 
 register = template.Library()
 

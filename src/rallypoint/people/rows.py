@@ -30,7 +30,7 @@ def _converter(field: models.Field, connection, *, for_copy: bool) -> Convert:
     if kind == "JSONField":
         if for_copy or connection.vendor != "postgresql":
             # Django's own SQLite/MySQL adaptation is json.dumps; COPY takes the JSON text.
-            encoder = field.encoder
+            encoder = getattr(field, "encoder", None)
 
             def dumps(value):
                 if value is None:
@@ -61,6 +61,11 @@ def _converter(field: models.Field, connection, *, for_copy: bool) -> Convert:
 
         return _identity if for_copy and kind == "DateTimeField" else convert
     return _identity
+
+
+def _column(f: Any) -> str:
+    """A concrete field's column name."""
+    return str(f.column)
 
 
 def _is_auto_time(f: models.Field) -> bool:
@@ -132,19 +137,25 @@ def insert_rows(
     rows: list[tuple],
     *,
     returning: bool = False,
+    ignore_conflicts: bool = False,
+    copy: bool = True,
     using: str = "default",
 ) -> list[int]:
     """Insert rows (values in `columns` order; other fields take their defaults). Returns new ids
-    in row order when `returning`."""
+    in row order when `returning`. `ignore_conflicts`: a row a unique constraint already holds
+    is skipped (ON CONFLICT DO NOTHING; on PostgreSQL an executemany instead of COPY).
+    `copy=False`: an executemany on PostgreSQL too (a few rows: COPY costs more than it saves)."""
     if not rows:
         return []
+    if ignore_conflicts and returning:
+        raise ValueError("insert_rows(ignore_conflicts=True) returns no ids")
     connection = connections[using]
-    postgres = connection.vendor == "postgresql"
+    postgres = connection.vendor == "postgresql" and copy and not ignore_conflicts
     plan = _Plan(model, columns, connection, for_copy=postgres)
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     pk_name = model._meta.pk.column
-    names = [quote(f.column) for f in plan.all_fields]
+    names = [quote(_column(f)) for f in plan.all_fields]
     if postgres:
         ids: list[int] = []
         if returning:
@@ -154,19 +165,21 @@ def insert_rows(
                     [model._meta.db_table, pk_name, len(rows)],
                 )
                 ids = [r[0] for r in cursor.fetchall()]
-            names = [quote(pk_name), *names]
+            names = [quote(str(pk_name)), *names]
         copy_sql = f"COPY {table} ({', '.join(names)}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as writer:
             if returning:
                 for pk, values in zip(ids, rows, strict=True):
-                    copy.write_row([pk, *plan.row(values)])
+                    writer.write_row([pk, *plan.row(values)])
             else:
                 for values in rows:
-                    copy.write_row(plan.row(values))
+                    writer.write_row(plan.row(values))
         return ids
     prepared = [plan.row(values) for values in rows]
     placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
     insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES {placeholders}"  # noqa: S608
+    if ignore_conflicts:
+        insert += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         # One statement text, whatever the batch size: the driver prepares it once. (Each
         # multi-row INSERT of a new length would be prepared and cached anew, ~2 MB apiece.)
@@ -179,8 +192,8 @@ def insert_rows(
         position = plan.all_fields.index(key)
         keys = [row[position] for row in prepared]
         cursor.execute(
-            f"SELECT {quote(pk_name)}, {quote(key.column)} FROM {table} "  # noqa: S608
-            f"WHERE {quote(key.column)} IN (SELECT value FROM json_each(%s))",
+            f"SELECT {quote(str(pk_name))}, {quote(_column(key))} FROM {table} "  # noqa: S608
+            f"WHERE {quote(_column(key))} IN (SELECT value FROM json_each(%s))",
             [json.dumps(keys)],
         )
         found = {k: pk for pk, k in cursor.fetchall()}
@@ -234,10 +247,10 @@ def update_rows(
     fields = [by_name[name] for name in columns]
     converters = [_converter(f, connection, for_copy=False) for f in fields]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    assignments = ", ".join(f"{quote(_column(f))} = %s" for f in fields)
     sql = (
         f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608
-        f"WHERE {quote(model._meta.pk.column)} = %s"
+        f"WHERE {quote(_column(model._meta.pk))} = %s"
     )
     params = [
         [
@@ -260,3 +273,71 @@ def tables_analyze(models_: list[type[models.Model]], *, using: str = "default")
     names = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models_)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {names}")
+
+
+# Rows per multi-row INSERT … ON CONFLICT: a fixed size, so the statement text repeats.
+CONFLICT_CHUNK = 200
+
+
+def insert_rows_new(
+    model: type[models.Model],
+    columns: list[str],
+    rows: list[tuple],
+    *,
+    unique: str,
+    using: str = "default",
+) -> set[Any]:
+    """Insert rows unless a row with the same `unique` value exists (ON CONFLICT DO NOTHING,
+    PostgreSQL and SQLite 3.35+); returns the `unique` values of the rows written. A row taken
+    by a concurrent transaction a moment ago is not written, and not returned."""
+    if not rows:
+        return set()
+    connection = connections[using]
+    if connection.vendor == "postgresql" and len(rows) > CONFLICT_CHUNK:
+        return _copy_new(model, columns, rows, unique=unique, connection=connection)
+    plan = _Plan(model, columns, connection, for_copy=False)
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(_column(f)) for f in plan.all_fields)
+    key = quote(_column(model._meta.get_field(unique)))
+    placeholders = "(" + ", ".join(["%s"] * len(plan.all_fields)) + ")"
+    written: set[Any] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CONFLICT_CHUNK):
+            chunk = rows[start : start + CONFLICT_CHUNK]
+            sql = (
+                f"INSERT INTO {quote(model._meta.db_table)} ({names}) "  # noqa: S608
+                f"VALUES {', '.join([placeholders] * len(chunk))} "
+                f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
+            )
+            cursor.execute(sql, [value for values in chunk for value in plan.row(values)])
+            written.update(row[0] for row in cursor.fetchall())
+    return written
+
+
+def _copy_new(
+    model: type[models.Model], columns: list[str], rows: list[tuple], *, unique: str, connection
+) -> set[Any]:
+    """insert_rows_new for many rows on PostgreSQL: COPY them into a temporary table with the
+    same columns (no constraints), then one INSERT … SELECT … ON CONFLICT DO NOTHING."""
+    plan = _Plan(model, columns, connection, for_copy=True)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    stage = quote(f"stage_{model._meta.db_table}")
+    names = ", ".join(quote(_column(f)) for f in plan.all_fields)
+    key = quote(_column(model._meta.get_field(unique)))
+    with connection.cursor() as cursor:
+        # Lives until the end of the transaction; emptied in case an earlier batch of the
+        # same transaction used it.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {names} FROM {table} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {stage}")
+        with cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for values in rows:
+                copy.write_row(plan.row(values))
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} "  # noqa: S608
+            f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}"
+        )
+        return {row[0] for row in cursor.fetchall()}

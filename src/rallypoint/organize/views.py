@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from rallypoint.accounts.permissions import organizer_required
+from rallypoint.core.permissions import organizer_required
 from rallypoint.mission.queries import home_campaigns
 
 from .queries import organizer_overview

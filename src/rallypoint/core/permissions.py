@@ -1,4 +1,7 @@
-"""Role checks for views: anonymous visitors go to login, logged-in non-organizers get 403."""
+"""Role checks for views: anonymous visitors go to login, logged-in non-organizers get 403.
+
+They read the role properties the user model gives (`is_organizer`, `is_admin`; see
+accounts.models.User), so every app's pages can use them, people's included."""
 
 from functools import wraps
 

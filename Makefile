@@ -25,7 +25,7 @@ run: install
 	@echo ""
 	@echo "  Rallypoint: http://$(HOST):$(PORT)/"
 	@echo "  Organizer login: http://$(HOST):$(PORT)/accounts/login/"
-	@$(BIN)/python -c "from rallypoint.core.demo_support import DEMO_ORGANIZER_EMAIL as e; import pathlib; print('  Demo organizer:', e, '/', pathlib.Path('var/demo_password').read_text().strip())" 2>/dev/null || true
+	@$(BIN)/python -c "from rallypoint.core.demo_support import DEMO_ORGANIZER_EMAIL as e; import os, pathlib; print('  Demo organizer:', e, '/', pathlib.Path(os.environ.get('RALLYPOINT_VAR_DIR', 'var'), 'demo_password').read_text().strip())" 2>/dev/null || true
 	@echo ""
 	$(BIN)/rallypoint serve
 

@@ -1,6 +1,7 @@
 """Forms of the actions tool: the supporter's form (built from the action) and the organizer's."""
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -8,7 +9,6 @@ from django.core.exceptions import ValidationError
 
 from rallypoint.core.geo import lookup_postal_code
 from rallypoint.mission.models import Campaign
-from rallypoint.people.normalize import clean_email, clean_phone
 from rallypoint.people.services import PersonData
 
 from .models import Action, ActionKind, ActionStatus, Question, QuestionKind
@@ -92,13 +92,6 @@ class SubmissionForm(forms.Form):
     def question_fields(self):
         return [self[q.field_name] for q in self.questions]
 
-    def clean_email(self) -> str:
-        return clean_email(self.cleaned_data["email"])
-
-    def clean_phone(self) -> str:
-        raw = self.cleaned_data.get("phone", "")
-        return clean_phone(raw)[0] if raw.strip() else ""
-
     def clean_postal_code(self) -> str:
         code = self.cleaned_data["postal_code"].strip().upper()
         if re.fullmatch(r"[\d\- ]+", code):
@@ -109,22 +102,29 @@ class SubmissionForm(forms.Form):
         return code
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or {}
         if data.get("sms_consent") and not data.get("phone") and "phone" not in self.errors:
             self.add_error("phone", "Enter your mobile number to get texts, or untick the box.")
+        if "email" in data and not self.has_error("phone"):
+            # Email and phone are checked here, once: the services trust the validated copy.
+            try:
+                self._person = PersonData(
+                    email=data["email"],
+                    phone=data.get("phone", ""),
+                    given_name=data.get("given_name", "").strip(),
+                    family_name=data.get("family_name", "").strip(),
+                    postal_code=data.get("postal_code", ""),
+                    sms_consent=True if data.get("sms_consent") and data.get("phone") else None,
+                ).validated()
+            except ValidationError as exc:
+                self.apply_errors(exc)
+            else:
+                data["email"], data["phone"] = self._person.email, self._person.phone
         return data
 
     def person_data(self, *, source: str) -> PersonData:
-        data = self.cleaned_data
-        return PersonData(
-            email=data["email"],
-            phone=data.get("phone", ""),
-            given_name=data["given_name"].strip(),
-            family_name=data.get("family_name", "").strip(),
-            postal_code=data["postal_code"],
-            sms_consent=True if data.get("sms_consent") and data.get("phone") else None,
-            source=source,
-        )
+        """The submitter, validated by clean(); `source` is the page's own label."""
+        return replace(self._person, source=source[:200])
 
     def answers(self) -> dict[str, Any]:
         return {str(q.pk): self.cleaned_data.get(q.field_name) for q in self.questions}

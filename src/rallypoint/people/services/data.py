@@ -1,7 +1,6 @@
 """What an entry point knows about someone (`PersonData`), validated once at the edge."""
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,12 +21,6 @@ FIELD_LIMITS: dict[str, int] = {
     name: int(getattr(Person._meta.get_field(name), "max_length", 0) or 0)
     for name in (*NAME_FIELDS, "source")
 }
-
-
-# One submission is validated by the form, by the tool's service and by the matching (and a
-# known supporter comes back): remember recent good answers. Errors are not cached.
-_email_checked = lru_cache(maxsize=4096)(clean_email)
-_phone_checked = lru_cache(maxsize=4096)(clean_phone)
 
 
 @dataclass
@@ -63,19 +56,26 @@ class PersonData:
     # Set by validated(): the postal address as PostalAddress fields (`address_values`), worked
     # out where the row is validated (for an import, in the process that reads the file).
     address: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    # Set by validated(): this copy is checked, so the services it is handed to (the tool's, then
+    # the matching) trust it instead of checking again. A `dataclasses.replace` copy keeps the
+    # mark: replace only fields the code itself sets (such as `source`), never typed input.
+    checked: bool = field(default=False, repr=False, compare=False)
 
     def validated(self) -> "PersonData":
-        """A copy with email/phone cleaned; raises ValidationError keyed by field."""
+        """A copy with email/phone cleaned; raises ValidationError keyed by field. Validating
+        happens once, at the edge: an already validated copy is returned as it is."""
+        if self.checked:
+            return self
         errors: dict[str, list[str]] = {}
         email = phone = phone_type = ""
         if self.email.strip():
             try:
-                email = _email_checked(self.email)
+                email = clean_email(self.email)
             except ValidationError as exc:
                 errors["email"] = exc.messages
         if self.phone.strip():
             try:
-                phone, phone_type = _phone_checked(self.phone, self.country or "US")
+                phone, phone_type = clean_phone(self.phone, self.country or "US")
             except ValidationError as exc:
                 errors["phone"] = exc.messages
         if not self.email.strip() and not self.phone.strip():
@@ -93,6 +93,7 @@ class PersonData:
         data.email, data.phone, data.phone_type = email, phone, phone_type
         data.tags = [t.strip()[:100] for t in self.tags if t and t.strip()]
         data.address = address_values(data) if data.has_address else None
+        data.checked = True
         return data
 
     @property

@@ -1,9 +1,49 @@
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from rallypoint.actions.services import action_create
 from rallypoint.api.models import Scope
 from rallypoint.api.services import apikey_create
+from rallypoint.events.services import EventData, event_create
+from tests.factories import EmailAddressFactory, PersonFactory, TagFactory
+
+
+@pytest.fixture
+def petition(organizer):
+    return action_create(actor=organizer, title="Fund the library", kind="petition", status="live")
+
+
+@pytest.fixture
+def event(organizer):
+    start = timezone.now().replace(microsecond=0) + timedelta(days=3)
+    return event_create(
+        data=EventData(
+            title="Canvass",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            postal_code="80202",
+            venue="Union Hall",
+        ),
+        host=PersonFactory(),
+        actor=organizer,
+    )
+
+
+@pytest.fixture
+def world(organizer, petition, event):
+    """One of each thing an API route can name, and a person (Ana) to link to."""
+    person = PersonFactory(given_name="Ana")
+    EmailAddressFactory(person=person, address="ana@example.org")
+    return {
+        "person": person,
+        "tag": TagFactory(name="volunteer"),
+        "petition": petition,
+        "form": action_create(actor=organizer, title="Volunteer", kind="form", status="live"),
+        "event": event,
+    }
 
 
 @pytest.fixture

@@ -8,17 +8,12 @@ deeper search run `API_FUZZ_EXAMPLES=500 pytest tests/api/test_fuzz.py`, which a
 import json
 import os
 import re
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rallypoint.actions.services import action_create
-from rallypoint.events.services import EventData, event_create
 from tests.api.conftest import Api
-from tests.factories import EmailAddressFactory, PersonFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -235,32 +230,10 @@ def routes(w):
     }
 
 
-@pytest.fixture
-def world(organizer, settings):
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings):
     settings.API_RATE_LIMIT = 10**6
     settings.API_HELPER_RATE_LIMIT = 10**6
-    start = timezone.now().replace(microsecond=0) + timedelta(days=3)
-    person = PersonFactory()
-    EmailAddressFactory(person=person, address="known@example.org")
-    return {
-        "person": person,
-        "tag": TagFactory(name="volunteer"),
-        "petition": action_create(
-            actor=organizer, title="Petition", kind="petition", status="live"
-        ),
-        "form": action_create(actor=organizer, title="Form", kind="form", status="live"),
-        "event": event_create(
-            data=EventData(
-                title="Canvass",
-                starts_at=start,
-                ends_at=start + timedelta(hours=2),
-                postal_code="80202",
-                venue="Union Hall",
-            ),
-            host=PersonFactory(),
-            actor=organizer,
-        ),
-    }
 
 
 ROUTE_NAMES = [

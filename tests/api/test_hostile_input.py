@@ -1,50 +1,17 @@
 """Text no database stores (NUL, lone surrogates), NaN, keys in URLs and non-web URLs: each
 answered 400 with the field named, on every route, before anything is written."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from rallypoint.actions.models import Submission
-from rallypoint.actions.services import action_create
 from rallypoint.events.models import Event, Rsvp
-from rallypoint.events.services import EventData, event_create
 from rallypoint.ledger.models import Activity
 from rallypoint.people.models import Person, Tag, Tagging
-from tests.factories import EmailAddressFactory, PersonFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
 LONE_SURROGATE = "\ud800"
 NUL = "\x00"
-
-
-@pytest.fixture
-def world(organizer):
-    """One of each thing a route can name, and a person to link to."""
-    start = timezone.now().replace(microsecond=0) + timedelta(days=3)
-    person = PersonFactory(given_name="Ana")
-    EmailAddressFactory(person=person, address="ana@example.org")
-    return {
-        "person": person,
-        "tag": TagFactory(name="volunteer"),
-        "petition": action_create(
-            actor=organizer, title="Fund the library", kind="petition", status="live"
-        ),
-        "form": action_create(actor=organizer, title="Volunteer", kind="form", status="live"),
-        "event": event_create(
-            data=EventData(
-                title="Canvass",
-                starts_at=start,
-                ends_at=start + timedelta(hours=2),
-                postal_code="80202",
-                venue="Union Hall",
-            ),
-            host=PersonFactory(),
-            actor=organizer,
-        ),
-    }
 
 
 def snapshot():

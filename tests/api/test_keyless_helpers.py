@@ -1,15 +1,10 @@
 """Keyless helper posts (embedded forms: anyone at all) take the Join page's fields only; a key
 keeps the whole OSDI document."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from rallypoint.actions.models import Submission
-from rallypoint.actions.services import action_create
 from rallypoint.events.models import Rsvp
-from rallypoint.events.services import EventData, event_create
 from rallypoint.ledger.models import Activity
 from rallypoint.people.models import Person, Tag
 from tests.factories import (
@@ -30,27 +25,6 @@ def victim():
     PhoneNumberFactory(person=person, number="+12025550100")
     TaggingFactory(person=person, tag=TagFactory(name="staff"))
     return person
-
-
-@pytest.fixture
-def petition(organizer):
-    return action_create(actor=organizer, title="Fund the library", kind="petition", status="live")
-
-
-@pytest.fixture
-def event(organizer):
-    start = timezone.now().replace(microsecond=0) + timedelta(days=3)
-    return event_create(
-        data=EventData(
-            title="Canvass",
-            starts_at=start,
-            ends_at=start + timedelta(hours=2),
-            postal_code="80202",
-            venue="Union Hall",
-        ),
-        host=PersonFactory(),
-        actor=organizer,
-    )
 
 
 def record(person):

@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.shortcuts import render
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -283,6 +284,42 @@ def write_together(write_many: Callable[[list], list], item: Any, *, max_batch: 
             if together is None or together.max_batch != size:
                 together = _groups[write_many] = Together(write_many, max_batch=size)
     return together.run(item)
+
+
+def write_grouped_or_alone(
+    write: Callable[[list], list], items: list, *, durable: bool = False
+) -> list[Any]:
+    """The write policy for a group of checked items: `write(items)` in one transaction;
+    if anything in it raises, it is rolled back whole and each item is written alone through
+    the same `write`, so only the item that fails gets its exception. Returns each item's
+    result, or the exception it raised alone (to hand to the request it belongs to)."""
+    if len(items) > 1:
+        try:
+            with transaction.atomic(durable=durable):
+                return list(write(items))
+        except Exception:  # noqa: BLE001, S110 - each one alone, below, tells its own request
+            pass
+    results: list[Any] = []
+    for item in items:
+        try:
+            results.append(write_alone(write, item, durable=durable))
+        except Exception as exc:  # noqa: BLE001 - handed to the request it belongs to
+            results.append(exc)
+    return results
+
+
+def write_alone(write: Callable[[list], list], item: Any, *, durable: bool = False) -> Any:
+    """`write([item])` in its own transaction (a savepoint inside an enclosing one unless
+    `durable`). A concurrent request that stored the same row between the write's look and its
+    insert makes the insert fail: the write is then made once more, and finds that row."""
+    for attempt in range(2):
+        try:
+            with transaction.atomic(durable=durable):
+                return write([item])[0]
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def write_group(write_many: Callable[[list], list]) -> Together | None:

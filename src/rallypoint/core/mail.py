@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -98,24 +99,13 @@ def email_queue(
 
 
 def _message_insert(message: OutboundEmail) -> bool:
-    """Store a new message; False (nothing stored) when its dedupe_key is already taken."""
-    if not message.dedupe_key:
-        message.save(force_insert=True)
-        return True
-    # dedupe_key is unique: a message queued before (or a moment ago) makes the INSERT a no-op
-    # (ON CONFLICT DO NOTHING), which sets no key. The row that holds the key tells whose it
-    # is: ours carries the creation time just written. (Two queuers of one key in the same
-    # microsecond would both enqueue a send; the send's claim still sends it once.)
-    OutboundEmail.objects.bulk_create([message], ignore_conflicts=True)
-    row = (
-        OutboundEmail.objects.filter(dedupe_key=message.dedupe_key)
-        .values_list("pk", "created_at")
-        .first()
-    )
-    if row is None or row[1] != message.created_at:
+    """Store a new message; False (nothing stored) when its dedupe_key is already taken (the
+    key is unique: a message queued before, or a moment ago by another request)."""
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+    except IntegrityError:
         return False
-    message.pk = row[0]
-    message._state.adding = False
     return True
 
 

@@ -16,10 +16,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from rallypoint.core.concurrency import write_together
+from rallypoint.core.concurrency import write_alone, write_grouped_or_alone, write_together
 from rallypoint.core.outbox import OutboxItem, outbox_record_many
 from rallypoint.core.tasks import enqueue_on_commit
 from rallypoint.ledger.services import (
@@ -125,7 +124,9 @@ def submission_record(
     `options` are those of `signature_check`: answers, comment, referral, source ("page"),
     at (now) and send_email (True).
     """
-    return _write_alone(signature_check(action=action, person_data=person_data, **options))
+    return write_alone(
+        signatures_write, signature_check(action=action, person_data=person_data, **options)
+    )
 
 
 def submission_record_together(**kwargs: Any) -> SubmissionResult:
@@ -147,33 +148,7 @@ def submissions_record(signatures: list[Signature]) -> list[SubmissionResult | E
     If anything in the shared transaction fails (one bad signature, a concurrent request that
     took an address a moment ago, a deadlock), it is rolled back whole and every signature is
     written alone, in its own transaction."""
-    if len(signatures) > 1:
-        try:
-            with transaction.atomic():
-                return list(signatures_write(signatures))
-        except Exception:  # noqa: BLE001, S110 - each one alone, below, tells its own request
-            pass
-    results: list[SubmissionResult | Exception] = []
-    for signature in signatures:
-        try:
-            results.append(_write_alone(signature))
-        except Exception as exc:  # noqa: BLE001 - handed to the request it belongs to
-            results.append(exc)
-    return results
-
-
-def _write_alone(signature: Signature) -> SubmissionResult:
-    """One signature in its own transaction (a savepoint inside an enclosing one). A
-    concurrent request that stored the same person's signature between our look and our
-    write makes the insert fail: the write is then made once more, and finds it."""
-    for attempt in range(2):
-        try:
-            with transaction.atomic():
-                return signatures_write([signature])[0]
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    return write_grouped_or_alone(signatures_write, signatures)
 
 
 def signatures_write(signatures: list[Signature]) -> list[SubmissionResult]:

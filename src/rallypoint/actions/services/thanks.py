@@ -35,6 +35,18 @@ def thank_you_queue(*, submission_id: int, to: str = "") -> bool:
     )
     if submission is None or not submission.counted:
         return False
+    return _thank_you_email(submission, to, dedupe_key=f"action-thanks:{submission.pk}")
+
+
+def thank_you_resend(*, submission: Submission) -> bool:
+    """Send the thank-you email (with the share and dashboard links) once more, on request from
+    the thank-you page. Limited to one resend per submission."""
+    return _thank_you_email(submission, "", dedupe_key=f"action-thanks-again:{submission.pk}")
+
+
+def _thank_you_email(submission: Submission, to: str, *, dedupe_key: str) -> bool:
+    """Queue the thank-you email to `to` (default: the person's primary address), at most once
+    per `dedupe_key`. False when there is no address or it was queued before."""
     to = to or _thank_you_address(submission)
     if not to:
         return False
@@ -43,22 +55,6 @@ def thank_you_queue(*, submission_id: int, to: str = "") -> bool:
             to=to,
             template="actions/email/thank_you",
             context=_thank_you_context(submission),
-            dedupe_key=f"action-thanks:{submission.pk}",
-        )
-    return message is not None
-
-
-def thank_you_resend(*, submission: Submission) -> bool:
-    """Send the thank-you email (with the share and dashboard links) once more, on request from
-    the thank-you page. Limited to one resend per submission."""
-    to = _thank_you_address(submission)
-    if not to:
-        return False
-    with transaction.atomic():
-        message = email_queue(
-            to=to,
-            template="actions/email/thank_you",
-            context=_thank_you_context(submission),
-            dedupe_key=f"action-thanks-again:{submission.pk}",
+            dedupe_key=dedupe_key,
         )
     return message is not None

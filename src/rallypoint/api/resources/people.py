@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.http import QueryDict
 
 from rallypoint.people.models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress
-from rallypoint.people.services import PersonData
+from rallypoint.people.services import NAME_FIELDS, PersonData
 
 from .. import odata
 from ..errors import BadRequest
@@ -259,13 +259,6 @@ def person_data_from_form(form: QueryDict) -> tuple[PersonData, list[str]]:
     return data, tags[:20]
 
 
-NAME_FIELDS = (
-    "given_name",
-    "family_name",
-    "additional_name",
-    "honorific_prefix",
-    "honorific_suffix",
-)
 MERGED_FIELDS = ("custom_fields", "languages_spoken", "identifiers", "postal_addresses")
 
 

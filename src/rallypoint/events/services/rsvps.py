@@ -16,16 +16,15 @@ SQLite the IMMEDIATE transaction already serializes writers) and seats are given
 order while they last, then places on the waitlist. The lock is held until commit, so what runs
 under it is paid once per group, not once per RSVP."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from rallypoint.core.concurrency import write_together
+from rallypoint.core.concurrency import write_alone, write_grouped_or_alone, write_together
 from rallypoint.core.outbox import OutboxItem, outbox_record_many
 from rallypoint.core.tasks import enqueue_on_commit
 from rallypoint.ledger.services import (
@@ -103,7 +102,8 @@ def rsvp_check(
     data = None
     if person is None and person_data is not None:
         data = person_data.validated()
-        data.source = data.source or f"event {event.pk}"
+        if not data.source:  # a copy: the caller's validated data stays as it was
+            data = replace(data, source=f"event {event.pk}")
     return RsvpToWrite(
         event=event,
         person_data=data,
@@ -130,7 +130,7 @@ def rsvp_record(**kwargs: Any) -> RsvpResult:
 
     Call it outside any transaction: it opens its own durable one, so the seats it counts are
     committed before anyone else counts them."""
-    return _write_alone(rsvp_check(**kwargs))
+    return write_alone(rsvps_write, rsvp_check(**kwargs), durable=True)
 
 
 def rsvp_create(**kwargs: Any) -> Rsvp:
@@ -155,33 +155,7 @@ def rsvps_record(rsvps: list[RsvpToWrite]) -> list[RsvpResult | Exception]:
     If anything in the shared transaction fails (one RSVP to a full event without a waitlist, a
     concurrent request that took an address or answered a moment ago, a deadlock), it is rolled
     back whole and every RSVP is written alone, in its own transaction."""
-    if len(rsvps) > 1:
-        try:
-            with transaction.atomic(durable=True):
-                return list(rsvps_write(rsvps))
-        except Exception:  # noqa: BLE001, S110 - each one alone, below, tells its own request
-            pass
-    results: list[RsvpResult | Exception] = []
-    for rsvp in rsvps:
-        try:
-            results.append(_write_alone(rsvp))
-        except Exception as exc:  # noqa: BLE001 - handed to the request it belongs to
-            results.append(exc)
-    return results
-
-
-def _write_alone(rsvp: RsvpToWrite) -> RsvpResult:
-    """One RSVP in its own durable transaction. The same person's other request (a double
-    submit) that stored an RSVP between our look and our write makes the insert fail: the
-    write is then made once more, and finds it."""
-    for attempt in range(2):
-        try:
-            with transaction.atomic(durable=True):
-                return rsvps_write([rsvp])[0]
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    return write_grouped_or_alone(rsvps_write, rsvps, durable=True)
 
 
 @dataclass

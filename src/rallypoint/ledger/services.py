@@ -306,3 +306,30 @@ def recruit_credit_new(edge: Recruitment) -> Activity:
         created_at=edge.created_at,
         details={"recruit": edge.recruit.pk},
     )
+
+
+def join_act_record(
+    *,
+    person: Person,
+    created: bool,
+    campaign: Any = None,
+    referral: Referral | None = None,
+    details: dict[str, Any] | None = None,
+) -> Activity | None:
+    """The "join" act of someone who joined (people.hooks.person_joined, inside the joining
+    transaction): once per person and campaign, so a double submit counts once. Returns the act,
+    or None when they had joined before."""
+    # Someone new has not joined before; only known people need the check.
+    if (
+        not created
+        and Activity.objects.filter(person=person, kind="join", campaign=campaign).exists()
+    ):
+        return None
+    return activity_record(
+        person=person,
+        kind="join",
+        campaign=campaign,
+        referral=referral,
+        person_created=created,
+        details=details or {},
+    )

@@ -5,9 +5,8 @@ from typing import Any
 from django.db import transaction
 
 from rallypoint.core.mail import email_queue
-from rallypoint.ledger.models import Activity
-from rallypoint.ledger.services import activity_record
 
+from ..hooks import person_joined
 from ..models import EmailAddress, EmailStatus, Person
 from ..normalize import email_key
 from .data import PersonData
@@ -17,26 +16,20 @@ from .matching import act_details, person_match
 def person_join(
     *, data: PersonData, referral: Any = None, campaign: Any = None
 ) -> tuple[Person, bool]:
-    """Someone joins (the public Join page, a sign-up form): match or create them, record the
-    "join" act once per person (a double submit counts once) with its referral, and queue one
-    confirmation email. Returns (person, created)."""
+    """Someone joins (the public Join page, a sign-up form): match or create them, tell the apps
+    that record joining (the ledger writes the "join" act once per person, so a double submit
+    counts once, with its referral; people.hooks.person_joined) and queue one confirmation
+    email. Returns (person, created)."""
     with transaction.atomic():
         match = person_match(data)
         person, created = match.person, match.created
-        # Someone new has not joined before; only known people need the check.
-        already_joined = (
-            not created
-            and Activity.objects.filter(person=person, kind="join", campaign=campaign).exists()
+        person_joined(
+            person=person,
+            created=created,
+            campaign=campaign,
+            referral=referral,
+            details=act_details(match, {"source": data.source} if data.source else {}),
         )
-        if not already_joined:
-            activity_record(
-                person=person,
-                kind="join",
-                campaign=campaign,
-                referral=referral,
-                person_created=created,
-                details=act_details(match, {"source": data.source} if data.source else {}),
-            )
         key = email_key(data.email)
         if created and key:
             # Just written by the match: the address as given, with the status it was given.

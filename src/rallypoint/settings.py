@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "rallypoint.actions",
     "rallypoint.events",
     "rallypoint.groups",
+    "rallypoint.messaging",
     "rallypoint.api",
     "rallypoint.webhooks",
     "rallypoint.organize",
@@ -248,6 +249,22 @@ EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 OUTBOX_BATCH = int(os.environ.get("OUTBOX_BATCH", "500"))
 OUTBOX_GAP_SECONDS = float(os.environ.get("OUTBOX_GAP_SECONDS", "3600"))
 OUTBOX_KEEP_DAYS = float(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
+
+# --- Mailings (rallypoint.messaging; docs/email.md) ------------------------------------------
+# The addresses a mailing may be sent from ("Name <address>" or a bare address), comma-separated;
+# the first is the default. Verify each with your provider (SPF, DKIM, DMARC) before adding it.
+MAILING_FROM_ADDRESSES = env_list("MAILING_FROM_ADDRESSES", DEFAULT_FROM_EMAIL)
+# Send rate per sending route (the SMTP server or provider of EMAIL_URL / EMAIL_PROVIDER):
+# messages per second and per hour; 0 = no limit.
+MAILING_RATE_PER_SECOND = env_int("MAILING_RATE_PER_SECOND", 0)
+MAILING_RATE_PER_HOUR = env_int("MAILING_RATE_PER_HOUR", 0)
+# Deliveries a worker claims at once, and how long its claim keeps other workers away.
+MAILING_BATCH = env_int("MAILING_BATCH", 200, minimum=1)
+MAILING_LEASE_SECONDS = env_int("MAILING_LEASE_SECONDS", 300, minimum=30)
+# Open and click tracking for every mailing (each mailing can also switch it off).
+MAILING_TRACKING = env_bool("MAILING_TRACKING", True)
+# Soft bounces in a row before an address is suppressed as bouncing.
+MAILING_SOFT_BOUNCE_LIMIT = env_int("MAILING_SOFT_BOUNCE_LIMIT", 3, minimum=1)
 
 # --- Brand ----------------------------------------------------------------------------------
 RALLYPOINT_BRAND = {

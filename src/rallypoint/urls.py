@@ -14,6 +14,7 @@ urlpatterns = [
     path("share/", include("rallypoint.sharing.urls")),
     path("events/", include("rallypoint.events.urls")),
     path("groups/", include("rallypoint.groups.urls")),
+    path("mail/", include("rallypoint.messaging.urls")),
     path("api/", include("rallypoint.api.urls")),
     path("webhooks/", include("rallypoint.webhooks.urls")),
 ]

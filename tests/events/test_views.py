@@ -663,3 +663,37 @@ def test_organize_review_same_site_next_is_kept(organizer_client):
         {"decision": "reject", "next": "/events/organize/?approval=pending&page=2"},
     )
     assert response["Location"] == "/events/organize/?approval=pending&page=2"
+
+
+def test_event_card_badge_shows_the_events_own_day_in_any_server_zone(client, settings):
+    # 7:30 PM in New York on Dec 3 is already Dec 4 in UTC (the server's zone here) and in
+    # Tokyo: the badge must say Dec 3, like the text beside it.
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone as tz
+
+    start = timezone.now().astimezone(ZoneInfo("America/New_York")).replace(
+        hour=19, minute=30, second=0, microsecond=0
+    ) + timedelta(days=10)
+    event = EventFactory(
+        title="Fundraiser dinner",
+        timezone="America/New_York",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+    )
+    for zone in ("UTC", "Asia/Tokyo"):
+        with tz.override(ZoneInfo(zone)):
+            html = client.get("/events/").content.decode()
+        badge = re.search(r'class="event-date"[^>]*><span>(\w+)</span><strong>(\d+)</strong>', html)
+        assert badge, html
+        assert (badge.group(1), int(badge.group(2))) == (f"{start:%b}", start.day), zone
+        assert f"{start:%b} {start.day}," in html
+    assert event.local_start.day == start.day
+
+
+def test_event_list_search_by_postal_code_shows_the_radius_it_applies(client):
+    html = client.get("/events/?postal_code=10001").content.decode()
+    selected = re.search(r'<select name="radius"[^>]*>.*?</select>', html, re.S).group(0)
+    assert re.search(r'<option value="25" selected>', selected), selected
+    unit = re.search(r'<select name="unit"[^>]*>.*?</select>', html, re.S).group(0)
+    assert re.search(r'<option value="mi" selected>', unit), unit

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from rallypoint.core.geo import lookup_postal_code
+from rallypoint.core.widgets import email_input, name_input, phone_input, postal_code_input
 from rallypoint.mission.models import Campaign
 from rallypoint.people.services import PersonData
 
@@ -25,31 +26,31 @@ class SubmissionForm(forms.Form):
         label="First name",
         max_length=100,
         error_messages={"required": "Enter your first name."},
-        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        widget=name_input("given-name"),
     )
     family_name = forms.CharField(
         label="Last name",
         max_length=100,
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+        widget=name_input("family-name"),
     )
     email = forms.CharField(
         label="Email",
         max_length=254,
         error_messages={"required": "Enter your email address."},
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+        widget=email_input(),
     )
     postal_code = forms.CharField(
         label="ZIP / postal code",
         max_length=12,
         error_messages={"required": "Enter your ZIP or postal code."},
-        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "size": 10}),
+        widget=postal_code_input(size=10),
     )
     phone = forms.CharField(
         label="Mobile phone (optional)",
         max_length=40,
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel", "inputmode": "tel"}),
+        widget=phone_input(),
     )
     sms_consent = forms.BooleanField(
         label="Text me updates. Message and data rates may apply; reply STOP to opt out.",

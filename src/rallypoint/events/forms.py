@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from django import forms
 from django.core.exceptions import ValidationError
 
+from rallypoint.core.widgets import email_input, name_input, phone_input, postal_code_input
 from rallypoint.mission.models import Campaign, CampaignStatus
 
 from .links import web_url_validator
@@ -104,9 +105,9 @@ class EventForm(forms.Form):
         choices=[(EventStatus.CONFIRMED, "Confirmed"), (EventStatus.TENTATIVE, "Tentative")],
         initial=EventStatus.CONFIRMED,
     )
-    contact_name = forms.CharField(max_length=200, required=False)
-    contact_email = forms.CharField(max_length=254, required=False)
-    contact_phone = forms.CharField(max_length=30, required=False)
+    contact_name = forms.CharField(max_length=200, required=False, widget=name_input("name"))
+    contact_email = forms.CharField(max_length=254, required=False, widget=email_input())
+    contact_phone = forms.CharField(max_length=30, required=False, widget=phone_input())
     instructions = forms.CharField(
         widget=forms.Textarea,
         required=False,
@@ -197,11 +198,17 @@ class EventForm(forms.Form):
 
 
 class RsvpForm(forms.Form):
-    given_name = forms.CharField(max_length=100, label="First name")
-    family_name = forms.CharField(max_length=100, required=False, label="Last name")
-    email = forms.CharField(max_length=254, label="Email")
-    phone = forms.CharField(max_length=40, required=False, label="Phone")
-    postal_code = forms.CharField(max_length=20, required=False, label="Postal code")
+    given_name = forms.CharField(
+        max_length=100, label="First name", widget=name_input("given-name")
+    )
+    family_name = forms.CharField(
+        max_length=100, required=False, label="Last name", widget=name_input("family-name")
+    )
+    email = forms.CharField(max_length=254, label="Email", widget=email_input())
+    phone = forms.CharField(max_length=40, required=False, label="Phone", widget=phone_input())
+    postal_code = forms.CharField(
+        max_length=20, required=False, label="Postal code", widget=postal_code_input()
+    )
     guests = forms.IntegerField(
         min_value=0,
         max_value=MAX_GUESTS,
@@ -280,10 +287,13 @@ class DuplicateForm(forms.Form):
 
 
 class WalkInForm(forms.Form):
-    given_name = forms.CharField(max_length=100, label="First name")
-    family_name = forms.CharField(max_length=100, required=False, label="Last name")
-    email = forms.CharField(max_length=254, required=False)
-    phone = forms.CharField(max_length=40, required=False)
+    # Typed by a host about someone else: no autofill from the host's own details.
+    given_name = forms.CharField(max_length=100, label="First name", widget=name_input("off"))
+    family_name = forms.CharField(
+        max_length=100, required=False, label="Last name", widget=name_input("off")
+    )
+    email = forms.CharField(max_length=254, required=False, widget=email_input(autocomplete="off"))
+    phone = forms.CharField(max_length=40, required=False, widget=phone_input(autocomplete="off"))
 
     def clean(self):
         cleaned = super().clean()

@@ -1,5 +1,7 @@
 from django import forms
 
+from rallypoint.core.widgets import email_input, name_input
+
 from .models import Group, JoinPolicy
 
 KM_PER_MILE = 1.609344
@@ -72,9 +74,13 @@ class GroupSearchForm(forms.Form):
 
 
 class JoinForm(forms.Form):
-    given_name = forms.CharField(max_length=100, label="First name")
-    family_name = forms.CharField(max_length=100, required=False, label="Last name")
-    email = forms.CharField(max_length=254)
+    given_name = forms.CharField(
+        max_length=100, label="First name", widget=name_input("given-name")
+    )
+    family_name = forms.CharField(
+        max_length=100, required=False, label="Last name", widget=name_input("family-name")
+    )
+    email = forms.CharField(max_length=254, widget=email_input())
     website = forms.CharField(required=False)
 
 

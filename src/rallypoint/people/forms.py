@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from rallypoint.core.geo import lookup_postal_code
+from rallypoint.core.widgets import email_input, name_input, phone_input, postal_code_input
 
 from .countries import country_choices
 from .models import Person
@@ -41,31 +42,31 @@ class JoinForm(NoColonMixin, forms.Form):
     given_name = forms.CharField(
         label="First name",
         max_length=NAME_MAX,
-        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        widget=name_input("given-name"),
     )
     family_name = forms.CharField(
         label="Last name",
         max_length=NAME_MAX,
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+        widget=name_input("family-name"),
     )
     email = forms.CharField(
         label="Email",
         max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+        widget=email_input(),
     )
     country = forms.ChoiceField(label="Country", choices=country_choices, initial="US")
     postal_code = forms.CharField(
         label="ZIP / postal code",
         max_length=20,
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+        widget=postal_code_input(),
     )
     phone = forms.CharField(
         label="Mobile phone (optional)",
         max_length=40,
         required=False,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+        widget=phone_input(),
     )
     sms_consent = forms.BooleanField(
         label="Yes, text me campaign updates. Message and data rates may apply; reply STOP to end.",
@@ -173,9 +174,12 @@ class PersonEditForm(NoColonMixin, forms.ModelForm):
 class ContactAddForm(NoColonMixin, forms.Form):
     """An organizer adds an email, a phone or a postal address they were given."""
 
-    email = forms.CharField(label="Email", required=False, max_length=254)
+    # Typed by an organizer about someone else: no autofill from the organizer's own details.
+    email = forms.CharField(
+        label="Email", required=False, max_length=254, widget=email_input(autocomplete="off")
+    )
     phone = forms.CharField(
-        label="Phone", required=False, max_length=40, widget=forms.TextInput(attrs={"type": "tel"})
+        label="Phone", required=False, max_length=40, widget=phone_input(autocomplete="off")
     )
     sms_consent = forms.BooleanField(label="They agreed to get text messages", required=False)
     country = forms.ChoiceField(label="Country", choices=country_choices, initial="US")

@@ -33,6 +33,14 @@ def event_when(event):
 
 
 @register.filter
+def event_day(event, part: str = "j") -> str:
+    """The event's own local day for date badges: "M" → "Dec", "j" → "3". Never the viewer's
+    or the server's zone (Django's |date would convert to the current time zone first)."""
+    start = event.local_start
+    return f"{start:%b}" if part == "M" else str(start.day)
+
+
+@register.filter
 def when(event) -> str:
     return when_text(event)
 

@@ -26,7 +26,15 @@ PAGE_SIZE = 20
 
 
 def event_list(request):
-    form = SearchForm(request.GET or None)
+    data = None
+    if request.GET:
+        # Show the radius and unit the search applies: a link with only a postal code searches
+        # within the default radius, and the "Within" control must say so (not its first choice).
+        data = request.GET.copy()
+        for name in ("radius", "unit"):
+            if not data.get(name):
+                data[name] = str(SearchForm.base_fields[name].initial)
+    form = SearchForm(data)
     search = queries.EventSearch()
     campaign = None
     if form.is_bound and form.is_valid():

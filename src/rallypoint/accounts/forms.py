@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from rallypoint.core.mail import email_queue
 from rallypoint.core.ratelimit import client_ip, hit
-from rallypoint.people.forms import NoColonMixin
+from rallypoint.people.forms import EmailTypoMixin, NoColonMixin
 from rallypoint.people.normalize import clean_email, email_key
 
 from .models import Role
@@ -68,7 +68,7 @@ class LoginForm(NoColonMixin, AuthenticationForm):
         return any(e.code == "rate_limited" for e in self.errors.as_data().get("__all__", []))
 
 
-class SignupForm(NoColonMixin, forms.Form):
+class SignupForm(NoColonMixin, EmailTypoMixin, forms.Form):
     """Step one of a sign-up: who you are. The password is chosen on the page the emailed link
     opens, by whoever controls the address."""
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from rallypoint.core.geo import lookup_postal_code
 from rallypoint.core.widgets import email_input, name_input, phone_input, postal_code_input
 from rallypoint.mission.models import Campaign
+from rallypoint.people.forms import EmailTypoMixin
 from rallypoint.people.services import PersonData
 
 from .models import Action, ActionKind, ActionStatus, Question, QuestionKind
@@ -19,7 +20,7 @@ HONEYPOT_FIELD = "hp_website"
 US_ZIP_RE = re.compile(r"^\d{5}(-?\d{4})?$")
 
 
-class SubmissionForm(forms.Form):
+class SubmissionForm(EmailTypoMixin, forms.Form):
     """Name, contact details, the action's questions, and a honeypot. Works without JavaScript."""
 
     given_name = forms.CharField(

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from rallypoint.core.widgets import email_input, name_input, phone_input, postal_code_input
 from rallypoint.mission.models import Campaign, CampaignStatus
+from rallypoint.people.forms import EmailTypoMixin
 
 from .links import web_url_validator
 from .models import EventStatus, EventType, LocationMode, Visibility
@@ -197,7 +198,7 @@ class EventForm(forms.Form):
             self.add_error(None, exc)
 
 
-class RsvpForm(forms.Form):
+class RsvpForm(EmailTypoMixin, forms.Form):
     given_name = forms.CharField(
         max_length=100, label="First name", widget=name_input("given-name")
     )

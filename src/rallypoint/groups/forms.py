@@ -1,6 +1,7 @@
 from django import forms
 
 from rallypoint.core.widgets import email_input, name_input
+from rallypoint.people.forms import EmailTypoMixin
 
 from .models import Group, JoinPolicy
 
@@ -73,7 +74,7 @@ class GroupSearchForm(forms.Form):
     )
 
 
-class JoinForm(forms.Form):
+class JoinForm(EmailTypoMixin, forms.Form):
     given_name = forms.CharField(
         max_length=100, label="First name", widget=name_input("given-name")
     )

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 
 from rallypoint.people.models import EmailAddress, Person, PhoneNumber, PostalAddress
+from rallypoint.people.normalize import TYPO_DOMAINS
 from rallypoint.people.queries import people_with_contacts
 
 KINDS = {
@@ -18,38 +19,6 @@ KINDS = {
     "email": "Email address with a misspelt domain",
 }
 
-# Misspellings seen in real sign-up lists → the domain that was meant.
-TYPO_DOMAINS = {
-    "gmial.com": "gmail.com",
-    "gmai.com": "gmail.com",
-    "gmal.com": "gmail.com",
-    "gamil.com": "gmail.com",
-    "gmaill.com": "gmail.com",
-    "gnail.com": "gmail.com",
-    "gmail.co": "gmail.com",
-    "gmail.con": "gmail.com",
-    "gmail.cm": "gmail.com",
-    "hotmial.com": "hotmail.com",
-    "hotmal.com": "hotmail.com",
-    "hotmai.com": "hotmail.com",
-    "hotamil.com": "hotmail.com",
-    "hotmail.co": "hotmail.com",
-    "hotmail.con": "hotmail.com",
-    "yaho.com": "yahoo.com",
-    "yahooo.com": "yahoo.com",
-    "yhaoo.com": "yahoo.com",
-    "yahoo.co": "yahoo.com",
-    "yahoo.con": "yahoo.com",
-    "outlok.com": "outlook.com",
-    "outloo.com": "outlook.com",
-    "outlook.co": "outlook.com",
-    "iclod.com": "icloud.com",
-    "icoud.com": "icloud.com",
-    "icloud.co": "icloud.com",
-    "aol.co": "aol.com",
-    "aol.con": "aol.com",
-    "comcast.ne": "comcast.net",
-}
 
 
 @dataclass

@@ -8,7 +8,7 @@ from rallypoint.core.widgets import email_input, name_input, phone_input, postal
 
 from .countries import country_choices
 from .models import Person
-from .normalize import clean_email, clean_phone
+from .normalize import clean_email, clean_phone, email_typo_suggestion
 from .services import PersonData
 
 NAME_MAX = Person._meta.get_field("given_name").max_length
@@ -20,6 +20,39 @@ class NoColonMixin:
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+class EmailTypoMixin:
+    """Public forms: an address whose domain is a known misspelling ("ana@gmial.com") is not
+    taken at once. The form asks "Did you mean ana@gmail.com?" with a button that uses the
+    suggestion, and keeps the address as typed when it is sent again unchanged (the hidden
+    `email_checked` field; templates include people/_email_typo.html after the email field)."""
+
+    email_suggestion = ""
+    email_flagged = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email_checked"] = forms.CharField(
+            required=False, max_length=254, widget=forms.HiddenInput
+        )
+        suggested = self.data.get(self.add_prefix("email_suggested")) if self.is_bound else None
+        if suggested:
+            self.data = self.data.copy()
+            self.data[self.add_prefix("email")] = suggested
+
+    def clean(self):
+        data = super().clean()
+        email = (data.get("email") or "").strip()
+        suggestion = email_typo_suggestion(email) if email else None
+        kept = (data.get("email_checked") or "").strip().lower() == email.lower()
+        if suggestion and not kept:
+            self.email_suggestion, self.email_flagged = suggestion, email
+            self.add_error(
+                "email",
+                f"Did you mean {suggestion}? Correct it, or send the form again to keep {email}.",
+            )
+        return data
 
 
 def _postal_code_clean(postal_code: str, country: str) -> str:
@@ -38,7 +71,7 @@ def _postal_code_clean(postal_code: str, country: str) -> str:
     return code
 
 
-class JoinForm(NoColonMixin, forms.Form):
+class JoinForm(NoColonMixin, EmailTypoMixin, forms.Form):
     given_name = forms.CharField(
         label="First name",
         max_length=NAME_MAX,

@@ -34,6 +34,48 @@ def clean_email(raw: str) -> str:
     return address
 
 
+# Misspellings of common mail domains seen in real sign-up lists → the domain that was meant.
+TYPO_DOMAINS = {
+    "gmial.com": "gmail.com",
+    "gmai.com": "gmail.com",
+    "gmal.com": "gmail.com",
+    "gamil.com": "gmail.com",
+    "gmaill.com": "gmail.com",
+    "gnail.com": "gmail.com",
+    "gmail.co": "gmail.com",
+    "gmail.con": "gmail.com",
+    "gmail.cm": "gmail.com",
+    "hotmial.com": "hotmail.com",
+    "hotmal.com": "hotmail.com",
+    "hotmai.com": "hotmail.com",
+    "hotamil.com": "hotmail.com",
+    "hotmail.co": "hotmail.com",
+    "hotmail.con": "hotmail.com",
+    "yaho.com": "yahoo.com",
+    "yahooo.com": "yahoo.com",
+    "yhaoo.com": "yahoo.com",
+    "yahoo.co": "yahoo.com",
+    "yahoo.con": "yahoo.com",
+    "outlok.com": "outlook.com",
+    "outloo.com": "outlook.com",
+    "outlook.co": "outlook.com",
+    "iclod.com": "icloud.com",
+    "icoud.com": "icloud.com",
+    "icloud.co": "icloud.com",
+    "aol.co": "aol.com",
+    "aol.con": "aol.com",
+    "comcast.ne": "comcast.net",
+}
+
+
+def email_typo_suggestion(address: str) -> str | None:
+    """The address that was probably meant when its domain is a known misspelling
+    ("ana@gmial.com" → "ana@gmail.com"), else None."""
+    local, at, domain = (address or "").strip().rpartition("@")
+    meant = TYPO_DOMAINS.get(domain.lower()) if at and local else None
+    return f"{local}@{meant}" if meant else None
+
+
 def email_key(address: str) -> str:
     """Matching key: trimmed and case-folded. Dots and +tags are kept (they can be real)."""
     return (address or "").strip().lower()

@@ -196,7 +196,8 @@ ROUTES: dict[str, Row] = {
     "groups:detail": PUBLIC_PAGE,
     "groups:feed": PUBLIC_PAGE,
     "groups:join": Row(get=(405, 405, 405), post=(302, 302, 302), writes=(True, True)),
-    "groups:leave": Row(get=(LOGIN, 405, 405), post=(LOGIN, 302, 302)),  # not a member: no-op
+    # POST only; a visitor who is not a member (by login, dashboard link or this session) logs in
+    "groups:leave": Row(get=(405, 405, 405), post=(LOGIN, 302, 302)),
     "groups:manage": HOST_PAGE,
     "groups:edit": HOST_FORM_400,
     "groups:announce": HOST_ASK,

@@ -697,3 +697,37 @@ def test_event_list_search_by_postal_code_shows_the_radius_it_applies(client):
     assert re.search(r'<option value="25" selected>', selected), selected
     unit = re.search(r'<select name="unit"[^>]*>.*?</select>', html, re.S).group(0)
     assert re.search(r'<option value="mi" selected>', unit), unit
+
+
+def test_event_page_remembers_the_visitors_own_new_rsvp(client):
+    event = EventFactory(address_line="12 Main St")
+    client.post(f"{event.get_absolute_url()}rsvp/", {"given_name": "Ana", "email": "ana@x.org"})
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "You&#x27;re going!" in page or "You're going!" in page
+    assert "12 Main St" in page
+    assert "Can&#x27;t make it?" in page or "Can't make it?" in page
+    assert "The exact address is shown after you RSVP" not in page
+    assert 'action="' + f"{event.get_absolute_url()}rsvp/" + '"' not in page
+
+
+def test_event_page_does_not_show_an_rsvp_the_typed_address_already_had(client):
+    event = EventFactory(address_line="12 Main St")
+    rsvp_create(event=event, person_data=PersonData(email="vera@x.org", given_name="Vera"))
+    client.post(f"{event.get_absolute_url()}rsvp/", {"given_name": "Mal", "email": "vera@x.org"})
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "12 Main St" not in page
+    assert "The exact address is shown after you RSVP" in page
+
+
+def test_event_page_knows_a_supporter_from_their_dashboard_link(client):
+    from rallypoint.people.referral import OWN_CODE_SESSION_KEY
+
+    event = EventFactory(address_line="12 Main St")
+    rsvp_create(event=event, person_data=PersonData(email="dana@x.org", given_name="Dana"))
+    person = Person.objects.get()
+    session = client.session
+    session[OWN_CODE_SESSION_KEY] = person.share_code
+    session.save()
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "12 Main St" in page
+    assert "You&#x27;re going!" in page or "You're going!" in page

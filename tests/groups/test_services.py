@@ -63,18 +63,19 @@ def test_group_approve_by_supporter_is_forbidden_and_unchanged():
 
 def test_group_join_open_group_records_act_and_new_person():
     group = GroupFactory()
-    membership = group_join(group=group, person_data=PersonData(email="new@example.org"))
-    assert membership.status == "active"
+    joined = group_join(group=group, person_data=PersonData(email="new@example.org"))
+    membership = joined.membership
+    assert (membership.status, joined.created) == ("active", True)
     assert Activity.objects.get().kind == "group_join"
     again = group_join(group=group, person=membership.person)
-    assert again.pk == membership.pk
+    assert (again.membership.pk, again.created) == (membership.pk, False)
     assert Activity.objects.count() == 1
 
 
 def test_group_join_approval_group_waits_for_leader():
     group = GroupFactory(join_policy="approval")
     leader = MembershipFactory(group=group, role="leader")
-    membership = group_join(group=group, person=person_with_email())
+    membership = group_join(group=group, person=person_with_email()).membership
     assert membership.status == "pending"
     assert Activity.objects.count() == 0
     membership_approve(membership=membership, actor=UserFactory(person=leader.person))
@@ -86,7 +87,7 @@ def test_group_join_approval_group_waits_for_leader():
 def test_membership_approve_by_member_is_forbidden_and_unchanged():
     group = GroupFactory(join_policy="approval")
     member = MembershipFactory(group=group)
-    pending = group_join(group=group, person=person_with_email())
+    pending = group_join(group=group, person=person_with_email()).membership
     with pytest.raises(PermissionDenied):
         membership_approve(membership=pending, actor=UserFactory(person=member.person))
     pending.refresh_from_db()

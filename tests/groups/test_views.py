@@ -191,3 +191,55 @@ def test_organize_merge_view_one_click_changes_nothing(organizer_client):
     source.refresh_from_db()
     assert source.status == "active"
     assert target.memberships.count() == 0
+
+
+def test_group_page_remembers_the_visitor_who_joined_and_lets_them_leave(client):
+    group = GroupFactory()
+    response = client.post(
+        f"/groups/{group.slug}/join/", {"given_name": "Ana", "email": "ana@example.org"}
+    )
+    assert response.status_code == 302
+    page = client.get(f"/groups/{group.slug}/").content.decode()
+    assert "You&#x27;re a member" in page or "You're a member" in page
+    assert "Join this group" not in page
+    assert client.post(f"/groups/{group.slug}/leave/").status_code == 302
+    assert Membership.objects.get().status == "left"
+    page = client.get(f"/groups/{group.slug}/").content.decode()
+    assert "Join this group" in page
+
+
+def test_group_page_does_not_show_a_membership_the_typed_address_already_had(client):
+    group = GroupFactory()
+    member = person_with_email("vera@example.org", given_name="Vera")
+    MembershipFactory(group=group, person=member)
+    client.post(f"/groups/{group.slug}/join/", {"given_name": "Mal", "email": "vera@example.org"})
+    page = client.get(f"/groups/{group.slug}/").content.decode()
+    assert "Join this group" in page
+    assert "Leave group" not in page
+    assert client.post(f"/groups/{group.slug}/leave/").status_code == 302
+    assert Membership.objects.get(person=member).status == "active"
+
+
+def test_group_page_knows_a_supporter_from_their_dashboard_link(client):
+    from rallypoint.people.referral import OWN_CODE_SESSION_KEY
+
+    group = GroupFactory()
+    person = person_with_email("dana@example.org", given_name="Dana")
+    MembershipFactory(group=group, person=person)
+    session = client.session
+    session[OWN_CODE_SESSION_KEY] = person.share_code
+    session.save()
+    page = client.get(f"/groups/{group.slug}/").content.decode()
+    assert "Leave group" in page
+
+
+def test_group_join_with_a_misspelt_address_shows_the_form_again_with_the_suggestion(client):
+    group = GroupFactory()
+    response = client.post(
+        f"/groups/{group.slug}/join/", {"given_name": "Ana", "email": "ana@gmial.com"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Did you mean ana@gmail.com?" in page
+    assert 'value="Ana"' in page
+    assert not Membership.objects.exists()

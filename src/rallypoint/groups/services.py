@@ -150,13 +150,22 @@ def group_approve(*, group: Group, actor: Any, approve: bool = True) -> Group:
     return group
 
 
+@dataclass(frozen=True)
+class GroupJoinResult:
+    """What joining did. `created`: this call made the membership (new, or rejoining after
+    leaving); False when the person was already a member or had already asked."""
+
+    membership: Membership
+    created: bool
+
+
 def group_join(
     *,
     group: Group,
     person: Person | None = None,
     person_data: PersonData | None = None,
     referral: Referral | None = None,
-) -> Membership:
+) -> GroupJoinResult:
     """Join (open groups) or ask to join (approval groups). Joining is a ledger act."""
     if not group.is_active:
         raise ValidationError("This group isn't open to new members.")
@@ -176,7 +185,7 @@ def group_join(
             MemberStatus.ACTIVE,
             MemberStatus.PENDING,
         ):
-            return membership
+            return GroupJoinResult(membership, created=False)
         if membership is None:
             try:
                 with transaction.atomic():
@@ -184,7 +193,9 @@ def group_join(
                         group=group, person=person, status=status
                     )
             except IntegrityError:
-                return Membership.objects.get(group=group, person=person)
+                return GroupJoinResult(
+                    Membership.objects.get(group=group, person=person), created=False
+                )
         else:
             membership.status, membership.role = status, MemberRole.MEMBER
             membership.save(update_fields=["status", "role", "modified_at"])
@@ -197,7 +208,7 @@ def group_join(
                 referral=referral,
                 person_created=created,
             )
-    return membership
+    return GroupJoinResult(membership, created=True)
 
 
 def group_leave(*, group: Group, person: Person) -> Membership | None:

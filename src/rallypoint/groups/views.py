@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -13,6 +14,7 @@ from rallypoint.core.permissions import organizer_required
 from rallypoint.events.calendar import calendar_bytes
 from rallypoint.events.permissions import person_for, person_of
 from rallypoint.events.queries import feed_events
+from rallypoint.people.queries import session_remember, session_remembered, visitor_person
 from rallypoint.people.services import PersonData
 
 from . import queries
@@ -105,11 +107,30 @@ def group_create_view(request):
     )
 
 
-def group_detail(request, slug):
+# Memberships this browser session made itself (see group_join_view), shown back to it.
+SESSION_MEMBERSHIPS = "groups.memberships_made"
+
+
+def _visitor_membership(request, group):
+    """The visitor's own membership of `group`: their proven person's (login or dashboard link),
+    or one this session created."""
+    membership = membership_for(visitor_person(request), group)
+    if membership is None:
+        made = session_remembered(request, SESSION_MEMBERSHIPS)
+        if made:
+            membership = (
+                Membership.objects.filter(group=group, pk__in=made)
+                .exclude(status=MemberStatus.LEFT)
+                .first()
+            )
+    return membership
+
+
+def group_detail(request, slug, join_form=None):
     group = _group_or_404(request, slug)
     if group.status == GroupStatus.MERGED and group.merged_into_id:
         return redirect("groups:detail", group.merged_into.slug)
-    membership = membership_for(person_of(request.user), group)
+    membership = _visitor_membership(request, group)
     return render(
         request,
         "groups/detail.html",
@@ -121,8 +142,10 @@ def group_detail(request, slug):
             "leaders": queries.group_leaders(group),
             "leaderboard": queries.group_leaderboard(group),
             "announcements": group.announcements.select_related("author")[:10],
-            "join_form": JoinForm(),
+            "join_form": join_form or JoinForm(),
+            "visitor": visitor_person(request),
         },
+        status=400 if join_form is not None else 200,
     )
 
 
@@ -136,13 +159,15 @@ def group_feed(request, slug):
 @write_slot
 def group_join_view(request, slug):
     group = _group_or_404(request, slug)
-    person = person_for(request.user)
+    person = person_for(request.user) if request.user.is_authenticated else visitor_person(request)
     data = None
     if person is None:
         form = JoinForm(request.POST)
-        if not form.is_valid() or form.cleaned_data.get("website"):
-            messages.error(request, "Please give your first name and email address to join.")
-            return redirect("groups:detail", group.slug)
+        if not form.is_valid():
+            # Shown again with what they typed and what to fix (a misspelt address included).
+            return group_detail(request, slug, join_form=form)
+        if form.cleaned_data.get("website"):
+            return redirect("groups:detail", group.slug)  # a bot: say nothing, store nothing
         c = form.cleaned_data
         data = PersonData(
             given_name=c["given_name"],
@@ -151,7 +176,7 @@ def group_join_view(request, slug):
             source=f"group {group.slug}",
         )
     try:
-        membership = group_join(
+        joined = group_join(
             group=group,
             person=person,
             person_data=data,
@@ -160,6 +185,11 @@ def group_join_view(request, slug):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
+        membership = joined.membership
+        if person is None and joined.created:
+            # A new membership is this visitor's own doing: the group page shows it back to
+            # them. One the address already had is not (whoever typed it may not own it).
+            session_remember(request, SESSION_MEMBERSHIPS, membership.pk)
         # A visitor who typed an address hears what the group's policy says, not the status of
         # that address's membership (which would tell a stranger whether its owner is a member).
         joined = (
@@ -174,12 +204,19 @@ def group_join_view(request, slug):
     return redirect("groups:detail", group.slug)
 
 
-@login_required
 @require_POST
 def group_leave_view(request, slug):
+    """Leave: a member by login or dashboard link, or the session that joined (the one who
+    joined may undo it). Anyone else is asked to log in."""
     group = _group_or_404(request, slug)
+    membership = _visitor_membership(request, group)
+    if membership is None:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        messages.info(request, f"You're not a member of {group.name}.")
+        return redirect("groups:detail", group.slug)
     try:
-        group_leave(group=group, person=person_for(request.user))
+        group_leave(group=group, person=membership.person)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

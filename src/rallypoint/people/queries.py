@@ -10,6 +10,7 @@ from rallypoint.core.audit import audit_entries_for
 
 from .models import EmailAddress, EmailStatus, Person, PhoneNumber, PostalAddress, Tag, Tagging
 from .normalize import clean_phone
+from .referral import OWN_CODE_SESSION_KEY
 
 
 def people_with_contacts() -> QuerySet[Person]:
@@ -125,3 +126,30 @@ def person_by_share_code(code: str) -> Person | None:
         .only("given_name", "family_name", "public_display")
         .first()
     )
+
+
+def visitor_person(request) -> Person | None:
+    """The supporter behind this visit, when they proved who they are: the person of their login,
+    or the person whose dashboard link (emailed to them) opened this session. Never someone
+    whose address was merely typed into a form."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and getattr(user, "person_id", None):
+        return user.person
+    session = getattr(request, "session", None)
+    code = session.get(OWN_CODE_SESSION_KEY) if session is not None else None
+    if not isinstance(code, str) or not code:
+        return None
+    return Person.objects.filter(share_code=code).first()
+
+
+def session_remember(request, key: str, pk: int, *, keep: int = 50) -> None:
+    """Remember in the visitor's session a record this session itself created (an RSVP, a
+    membership), so the pages can show it back to them: "You're going", "You're a member"."""
+    ids = [i for i in request.session.get(key, []) if isinstance(i, int) and i != pk]
+    request.session[key] = [pk, *ids][:keep]
+
+
+def session_remembered(request, key: str) -> list[int]:
+    session = getattr(request, "session", None)
+    ids = session.get(key, []) if session is not None else []
+    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []

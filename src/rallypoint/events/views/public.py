@@ -12,13 +12,14 @@ from django.views.decorators.http import require_POST
 from rallypoint.core.concurrency import write_slot
 from rallypoint.core.ratelimit import client_ip, hit
 from rallypoint.mission.models import Campaign
+from rallypoint.people.queries import session_remember, session_remembered, visitor_person
 from rallypoint.people.services import PersonData
 
 from .. import queries
 from ..calendar import calendar_bytes
 from ..forms import RsvpForm, SearchForm
 from ..links import rsvp_cancel_path, rsvp_page_path, rsvp_token, rsvp_token_valid
-from ..models import RsvpStatus
+from ..models import Rsvp, RsvpStatus
 from ..permissions import can_manage, can_view, person_of
 from ..services import rsvp_cancel, rsvp_record_together
 
@@ -103,10 +104,29 @@ def _viewable(request, uuid):
     return event
 
 
+# RSVPs this browser session made itself (new ones only: see rsvp()), shown back to it.
+SESSION_RSVPS = "events.rsvps_made"
+
+
+def _visitor_rsvp(request, event, person):
+    """The visitor's own RSVP to `event`: their proven person's (login or dashboard link), or one
+    this session created."""
+    rsvp = queries.rsvp_of(event, person)
+    if rsvp is None:
+        made = session_remembered(request, SESSION_RSVPS)
+        if made:
+            rsvp = (
+                Rsvp.objects.filter(event=event, pk__in=made)
+                .exclude(status=RsvpStatus.CANCELLED)
+                .first()
+            )
+    return rsvp
+
+
 def event_detail(request, uuid, form=None):
     event = _viewable(request, uuid)
-    person = person_of(request.user)
-    rsvp = queries.rsvp_of(event, person)
+    person = visitor_person(request)
+    rsvp = _visitor_rsvp(request, event, person)
     if form is None:
         initial = {"guests": 0}
         if person is not None:
@@ -115,7 +135,7 @@ def event_detail(request, uuid, form=None):
             initial.update(
                 given_name=person.given_name,
                 family_name=person.family_name,
-                email=email.address if email else request.user.email,
+                email=email.address if email else getattr(request.user, "email", ""),
                 phone=phone.number if phone else "",
             )
         form = RsvpForm(initial=initial)
@@ -178,9 +198,13 @@ def rsvp(request, uuid):
         else:
             form.add_error(None, exc)
         return event_detail(request, uuid, form=form)
-    owner = person_of(request.user)
+    owner = visitor_person(request)
     if owner is not None and owner.pk == result.person.pk:
         return redirect(rsvp_page_path(result.rsvp))
+    if result.created:
+        # A new RSVP is this visitor's own doing: the event page shows it back to them. One the
+        # address already had is not (whoever typed it may not own the address).
+        session_remember(request, SESSION_RSVPS, result.rsvp.pk)
     # Whoever typed the address may not be its owner: the RSVP itself (new or one the address
     # already had) is reached only through the links emailed to that address.
     return redirect("events:rsvp_sent", event.uuid)

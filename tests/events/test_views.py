@@ -731,3 +731,47 @@ def test_event_page_knows_a_supporter_from_their_dashboard_link(client):
     page = client.get(event.get_absolute_url()).content.decode()
     assert "12 Main St" in page
     assert "You&#x27;re going!" in page or "You're going!" in page
+
+
+def test_a_supporter_hosts_with_their_dashboard_link_and_no_password(client):
+    from rallypoint.ledger.dashboard import dashboard_token
+
+    person = person_with_email("dana@example.org", given_name="Dana")
+    assert client.get(f"/me/link/{dashboard_token(person)}/").status_code == 302
+    assert client.get("/events/new/").status_code == 200
+    response = client.post("/events/new/", create_form())
+    event = Event.objects.get()
+    assert response["Location"] == f"/events/{event.uuid}/manage/"
+    assert list(event.hosts.values_list("person_id", flat=True)) == [person.pk]
+    manage = client.get(f"/events/{event.uuid}/manage/")
+    assert manage.status_code == 200
+    assert client.get(f"/events/{event.uuid}/edit/").status_code == 200
+    assert event.title in client.get("/events/mine/").content.decode()
+
+
+def test_a_dashboard_link_does_not_manage_someone_elses_event(client):
+    from rallypoint.ledger.dashboard import dashboard_token
+
+    event = EventHostFactory().event
+    person = person_with_email("dana@example.org", given_name="Dana")
+    client.get(f"/me/link/{dashboard_token(person)}/")
+    assert client.get(f"/events/{event.uuid}/manage/").status_code == 403
+
+
+def test_hosting_without_a_login_says_why_and_offers_a_link_by_email(client):
+    response = client.get("/events/new/")
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Hosts see the names and contact details of the people who come" in page
+    assert 'action="/me/email-link/"' in page
+    assert 'name="next" value="/events/new/"' in page
+
+
+def test_the_emailed_link_brings_a_would_be_host_back_to_the_host_form(client):
+    person = person_with_email("dana@example.org", given_name="Dana")
+    client.post("/me/email-link/", {"email": "dana@example.org", "next": "/events/new/"})
+    link = re.search(r"https?://[^/\s]+(/me/link/[^\s]+/)", mail.outbox[-1].body).group(1)
+    response = client.get(link)
+    assert response["Location"] == "/events/new/"
+    assert client.get("/events/new/").status_code == 200
+    assert person.pk

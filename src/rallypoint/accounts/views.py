@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -7,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import Resolver404, resolve, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -55,10 +57,41 @@ def after_login(request):
     return redirect("accounts:account")
 
 
+# Why a page asks who you are, by the URL name it was asked from (the login page says it).
+LOGIN_REASONS = {
+    "events:create": "Hosts see the names and contact details of the people who come, so we "
+    "ask who you are before you host an event.",
+    "events:mine": "Your events list shows the events you host and your RSVPs.",
+    "groups:create": "Group leaders see their members' contact details, so we ask who you are "
+    "before you start a group.",
+}
+HOST_PREFIXES = ("events:", "groups:")
+
+
+def login_reason(next_url: str) -> str:
+    if not next_url:
+        return ""
+    try:
+        match = resolve(urlsplit(next_url).path)
+    except Resolver404:
+        return ""
+    name = f"{match.namespace}:{match.url_name}"
+    if name in LOGIN_REASONS:
+        return LOGIN_REASONS[name]
+    if name.startswith(HOST_PREFIXES):
+        return "This page is for the event's hosts and the group's leaders, so we ask who you are."
+    return ""
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["reason"] = login_reason(context.get("next") or "")
+        return context
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

@@ -5,13 +5,17 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 
 from rallypoint.people.models import Person
+from rallypoint.people.queries import visitor_person
 
 from .hooks import event_groups
 from .models import Approval, Event, EventHost, Rsvp, RsvpStatus, Visibility
 
 
 def person_for(user: Any) -> Person | None:
-    """The supporter record behind a login (linked on first use), or None when anonymous."""
+    """The supporter record behind a login (linked on first use), or None when anonymous. An
+    actor may also be a Person already (a host proven by their dashboard link)."""
+    if isinstance(user, Person):
+        return user
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     if user.person_id is None:
@@ -38,7 +42,18 @@ def is_host(person: Person | None, event: Event) -> bool:
     return EventHost.objects.filter(event=event, person=person).exists()
 
 
+def visit_actor(request: Any) -> Any:
+    """Who acts in this request: the login, else the person proven by their dashboard link (a
+    supporter who hosts without a password), else None."""
+    if request.user.is_authenticated:
+        return request.user
+    return visitor_person(request)
+
+
 def can_manage(user: Any, event: Event) -> bool:
+    """`user`: a login, or a Person proven by their dashboard link (see visit_actor)."""
+    if isinstance(user, Person):
+        return is_host(user, event)
     if is_organizer(user):
         return True
     person = getattr(user, "person", None) if getattr(user, "is_authenticated", False) else None
@@ -59,7 +74,11 @@ def can_view(user: Any, event: Event) -> bool:
         return False
     if event.visibility != Visibility.PRIVATE:
         return True
-    person = getattr(user, "person", None) if getattr(user, "is_authenticated", False) else None
+    if isinstance(user, Person):
+        person: Person | None = user
+    else:
+        authenticated = getattr(user, "is_authenticated", False)
+        person = getattr(user, "person", None) if authenticated else None
     if person is None:
         return False
     if (

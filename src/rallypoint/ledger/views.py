@@ -27,6 +27,7 @@ LINK_SENT = (
     "If that address is on our list, a link to your dashboard is on its way. It works for 30 days."
 )
 LINK_LIMIT_PER_IP = (10, 3600)
+AFTER_LINK_SESSION_KEY = "ledger.after_link"
 LINK_LIMIT_PER_EMAIL = (3, 3600)
 
 
@@ -58,7 +59,8 @@ def dashboard_link_open(request, token):
         else:
             # Organizer accounts never log in by emailed link; their dashboard view is enough.
             dashboard_session_start(request, person)
-    return redirect("ledger:dashboard")
+    next_url = _safe_next(request, request.session.pop(AFTER_LINK_SESSION_KEY, "") or "")
+    return redirect(next_url or "ledger:dashboard")
 
 
 def _safe_next(request, value: str) -> str:
@@ -88,6 +90,10 @@ def link_request(request):
         return render(request, "ledger/signin.html", {"form": form}, status=429)
     if allowed_email:
         dashboard_link_send(email=form.cleaned_data["email"])
+    if next_url:
+        # Where the link should bring them back to (the host form that asked who they are),
+        # when they open it in this browser.
+        request.session[AFTER_LINK_SESSION_KEY] = next_url
     messages.success(request, LINK_SENT)
     return redirect(next_url or "ledger:dashboard")
 

@@ -1,9 +1,10 @@
 """Hosting: propose an event, run it from the dashboard, check people in on the day."""
 
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,7 +17,7 @@ from .. import queries
 from ..forms import CancelForm, DuplicateForm, EventForm, MessageForm, WalkInForm
 from ..hooks import event_groups
 from ..models import Approval, Rsvp, RsvpStatus
-from ..permissions import person_for, person_of, require_manager
+from ..permissions import person_for, require_manager, visit_actor
 from ..services import (
     event_cancel,
     event_create,
@@ -29,11 +30,25 @@ from ..services import (
 from ..services.events import event_cohost_add
 
 
+def host_login_required(view):
+    """Hosting needs to know who you are (hosts see their guests' contact details): a login, or
+    the dashboard link a supporter was emailed. Anyone else goes to the login page, which says
+    why and offers the link by email."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if visit_actor(request) is None:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _managed(request, uuid):
     event = queries.event_by_uuid(uuid)
     if event is None:
         raise Http404("No such event.")
-    require_manager(request.user, event)
+    require_manager(visit_actor(request), event)
     return event
 
 
@@ -44,7 +59,7 @@ def _group_for(request):
     return event_groups().by_slug(slug)
 
 
-@login_required
+@host_login_required
 def event_create_view(request):
     group = _group_for(request)
     campaign = request.GET.get("campaign", "")
@@ -52,7 +67,9 @@ def event_create_view(request):
     if request.method == "POST" and form.is_valid():
         try:
             event = event_create(
-                data=form.to_data(group=group), host=person_for(request.user), actor=request.user
+                data=form.to_data(group=group),
+                host=person_for(visit_actor(request)),
+                actor=visit_actor(request),
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
@@ -76,13 +93,15 @@ def event_create_view(request):
     )
 
 
-@login_required
+@host_login_required
 def event_edit(request, uuid):
     event = _managed(request, uuid)
     form = EventForm(request.POST or None, initial=EventForm.initial_for(event))
     if request.method == "POST" and form.is_valid():
         try:
-            event_update(event=event, data=form.to_data(group=event.group), actor=request.user)
+            event_update(
+                event=event, data=form.to_data(group=event.group), actor=visit_actor(request)
+            )
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -96,7 +115,7 @@ def event_edit(request, uuid):
     )
 
 
-@login_required
+@host_login_required
 def event_manage(request, uuid):
     event = _managed(request, uuid)
     rsvps = list(queries.attendees(event))
@@ -113,7 +132,7 @@ def event_manage(request, uuid):
     )
 
 
-@login_required
+@host_login_required
 @require_POST
 def event_cohost(request, uuid):
     event = _managed(request, uuid)
@@ -122,18 +141,20 @@ def event_cohost(request, uuid):
     if person is None:
         messages.error(request, f"Nobody with the email “{email}” has an account or RSVP yet.")
     else:
-        event_cohost_add(event=event, person=person, actor=request.user)
+        event_cohost_add(event=event, person=person, actor=visit_actor(request))
         messages.success(request, f"{person.full_name or email} is now a co-host.")
     return redirect("events:manage", event.uuid)
 
 
-@login_required
+@host_login_required
 def event_message(request, uuid):
     event = _managed(request, uuid)
     form = MessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            sent = event_message_attendees(event=event, actor=request.user, **form.cleaned_data)
+            sent = event_message_attendees(
+                event=event, actor=visit_actor(request), **form.cleaned_data
+            )
         except ValidationError as exc:
             for name, errors in exc.message_dict.items():
                 form.add_error(name, errors)
@@ -143,7 +164,7 @@ def event_message(request, uuid):
     return render(request, "events/message.html", {"event": event, "form": form})
 
 
-@login_required
+@host_login_required
 def event_checkin(request, uuid):
     event = _managed(request, uuid)
     q = request.GET.get("q", "")
@@ -160,7 +181,7 @@ def event_checkin(request, uuid):
     return render(request, "events/checkin.html", context)
 
 
-@login_required
+@host_login_required
 @require_POST
 def event_checkin_toggle(request, uuid, rsvp_uuid):
     event = _managed(request, uuid)
@@ -171,7 +192,7 @@ def event_checkin_toggle(request, uuid, rsvp_uuid):
         raise Http404("No such RSVP for this event.")
     attended = request.POST.get("attended", "1") == "1"
     try:
-        found = rsvp_check_in(rsvp=found, actor=request.user, attended=attended)
+        found = rsvp_check_in(rsvp=found, actor=visit_actor(request), attended=attended)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     if request.htmx:
@@ -181,7 +202,7 @@ def event_checkin_toggle(request, uuid, rsvp_uuid):
     return redirect(f"{reverse('events:checkin', args=[event.uuid])}?{query}")
 
 
-@login_required
+@host_login_required
 @require_POST
 def event_walk_in(request, uuid):
     event = _managed(request, uuid)
@@ -218,7 +239,7 @@ def event_walk_in(request, uuid):
     return render(request, "events/checkin.html", context, status=400)
 
 
-@login_required
+@host_login_required
 def event_duplicate_view(request, uuid):
     event = _managed(request, uuid)
     form = DuplicateForm(request.POST or None)
@@ -226,7 +247,10 @@ def event_duplicate_view(request, uuid):
         starts = form.cleaned_data["starts_at"].replace(tzinfo=event.zone)
         try:
             copy = event_duplicate(
-                event=event, actor=request.user, starts_at=starts, host=person_for(request.user)
+                event=event,
+                actor=visit_actor(request),
+                starts_at=starts,
+                host=person_for(visit_actor(request)),
             )
         except ValidationError as exc:
             messages_list = (
@@ -239,20 +263,20 @@ def event_duplicate_view(request, uuid):
     return render(request, "events/duplicate.html", {"event": event, "form": form})
 
 
-@login_required
+@host_login_required
 def event_cancel_view(request, uuid):
     event = _managed(request, uuid)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        event_cancel(event=event, actor=request.user, reason=form.cleaned_data["reason"])
+        event_cancel(event=event, actor=visit_actor(request), reason=form.cleaned_data["reason"])
         messages.success(request, "The event is cancelled and everyone who RSVP'd was told.")
         return redirect("events:manage", event.uuid)
     return render(request, "events/cancel.html", {"event": event, "form": form})
 
 
-@login_required
+@host_login_required
 def my_events(request):
-    person = person_of(request.user)
+    person = person_for(visit_actor(request))
     return render(
         request,
         "events/mine.html",

@@ -20,7 +20,7 @@ from ..calendar import calendar_bytes
 from ..forms import RsvpForm, SearchForm
 from ..links import rsvp_cancel_path, rsvp_page_path, rsvp_token, rsvp_token_valid
 from ..models import Rsvp, RsvpStatus
-from ..permissions import can_manage, can_view, person_of
+from ..permissions import can_manage, can_view, person_of, visit_actor
 from ..services import rsvp_cancel, rsvp_record_together
 
 PAGE_SIZE = 20
@@ -99,7 +99,7 @@ def event_list(request):
 
 def _viewable(request, uuid):
     event = queries.event_by_uuid(uuid)
-    if event is None or not can_view(request.user, event):
+    if event is None or not can_view(visit_actor(request), event):
         raise Http404("No such event.")
     return event
 
@@ -146,7 +146,7 @@ def event_detail(request, uuid, form=None):
             "event": event,
             "form": form,
             "rsvp": rsvp,
-            "can_manage": can_manage(request.user, event),
+            "can_manage": can_manage(visit_actor(request), event),
             "hosts": list(event.hosts.all()),
             # `rsvp` is the logged-in person's own: their private links are theirs to see.
             "rsvp_page": rsvp_page_path(rsvp) if rsvp else "",
@@ -286,8 +286,8 @@ def rsvp_cancel_view(request, rsvp_uuid):
 
 def event_ics(request, uuid):
     event = _viewable(request, uuid)
-    person = person_of(request.user)
-    going = queries.rsvp_of(event, person) is not None or can_manage(request.user, event)
+    person = visitor_person(request)
+    going = queries.rsvp_of(event, person) is not None or can_manage(visit_actor(request), event)
     body = calendar_bytes([event], name=event.title, with_join_url=going)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="event-{event.uuid}.ics"'

@@ -35,6 +35,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.groups.factories import GroupFactory, MembershipFactory
+from tests.messaging.factories import MailingFactory
 from tests.mission.factories import GoalFactory
 
 LOGIN = "login"
@@ -104,6 +105,7 @@ ROUTES: dict[str, Row] = {
     # core
     "core:home": PUBLIC_PAGE,
     "core:organize": ORGANIZER_PAGE,
+    "core:favicon": Row(get=(301, 301, 301), post=(301, 301, 301)),  # a redirect to the icon
     # accounts
     "accounts:login": Row(get=(200, 302, 302), post=(200, 302, 302)),
     "accounts:logout": Row(get=(405, 405, 405), post=(302, 302, 302), writes=(False, True)),
@@ -245,6 +247,33 @@ ROUTES: dict[str, Row] = {
     "webhooks:delete": ORGANIZER_POST,
     "webhooks:delivery": ORGANIZER_PAGE,
     "webhooks:delivery_resend": ORGANIZER_POST,
+    # messaging (tracking, unsubscribes and preferences, bounces): signed links in sent mail
+    "messaging:track_click": Row(get=(400, 400, 400), post=(405, 405, 405)),
+    "messaging:track_open": PUBLIC,  # the pixel answers a GIF whatever the token
+    "messaging:unsubscribe": SIGNED_LINK,
+    "messaging:preferences": SIGNED_LINK,
+    "messaging:resubscribe": SIGNED_LINK,
+    "messaging:provider_webhook": Row(get=(404, 404, 404), post=(404, 404, 404)),  # no secret
+    # messaging (compose, send, report): the organizer's mailing pages
+    "messaging:list": ORGANIZER_PAGE,
+    "messaging:new": ORGANIZER_FORM_400,
+    "messaging:audience_count": Row(get=(LOGIN, 403, 405), post=(LOGIN, 403, 200)),
+    "messaging:campaign_links": ORGANIZER,
+    "messaging:detail": ORGANIZER_PAGE,
+    "messaging:edit": ORGANIZER_FORM_400,
+    "messaging:autosave": Row(get=(LOGIN, 403, 405), post=(LOGIN, 403, 200)),  # says what's wrong
+    "messaging:test": ORGANIZER_POST,
+    "messaging:send": ORGANIZER_ASK,
+    "messaging:schedule": ORGANIZER_POST,
+    "messaging:unschedule": ORGANIZER_POST,
+    "messaging:pause": ORGANIZER_POST,
+    "messaging:resume": ORGANIZER_POST,
+    "messaging:cancel": ORGANIZER_ASK,
+    "messaging:progress": ORGANIZER,
+    "messaging:duplicate": ORGANIZER_POST,
+    "messaging:delete": ORGANIZER_ASK,
+    "messaging:report": ORGANIZER_PAGE,
+    "messaging:export": ORGANIZER_PAGE,
 }
 
 
@@ -283,6 +312,7 @@ def make_world(tmp_path: Path) -> SimpleNamespace:
     )
     w.delivery = Delivery.objects.create(hook=w.hook, body="[]")
     w.key, _ = apikey_create(name="Warehouse", scope="read-write", actor=w.organizer)
+    w.mailing = MailingFactory(include=[w.segment])
     # Each caller logs in afresh for every route (sessions may live in a cache that each test
     # clears).
     w.callers = [("anonymous", None), ("supporter", w.supporter), ("organizer", w.organizer)]
@@ -329,6 +359,15 @@ def path_params(w: SimpleNamespace) -> dict[tuple[str, str], Any]:
         ("api", "action_id"): str(w.action.uuid),
         ("webhooks", "pk"): w.hook.pk,
         ("webhooks", "delivery_pk"): w.delivery.pk,
+        # messaging (tracking, unsubscribes and preferences, bounces)
+        ("messaging:track_click", "token"): "-",
+        ("messaging:track_open", "token"): "-",
+        ("messaging:unsubscribe", "token"): "-",
+        ("messaging:preferences", "token"): "-",
+        ("messaging:resubscribe", "token"): "-",
+        ("messaging:provider_webhook", "esp"): "postmark",
+        # messaging (compose, send, report)
+        ("messaging", "pk"): w.mailing.pk,
     }
 
 

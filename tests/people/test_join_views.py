@@ -201,3 +201,21 @@ def test_join_with_someone_elses_address_greets_with_what_was_typed(client):
     assert "Vera" not in html
     vera.refresh_from_db()
     assert vera.given_name == "Vera"
+
+
+def test_join_thank_you_page_has_share_buttons_and_a_copy_button(client):
+    client.post(URL, _form())
+    page = client.get(reverse("people:join_done")).content.decode()
+    person = Person.objects.get()
+    assert f"ref={person.share_code}" in page
+    assert "data-copy=" in page
+    assert "share-button" in page
+
+
+def test_join_thank_you_page_never_hands_out_an_existing_persons_share_code(client):
+    owner = PersonFactory()
+    EmailAddressFactory(person=owner, address="maya@example.org")
+    client.post(URL, _form())
+    page = client.get(reverse("people:join_done")).content.decode()
+    assert owner.share_code not in page
+    assert "share-button" in page

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import icalendar
 from django.conf import settings
@@ -39,9 +39,7 @@ def event_vevent(event: Event, *, with_join_url: bool = False) -> icalendar.Even
         lines.append(f"Join online: {join_link}")
     lines.append(f"Details and RSVP: {event_url(event)}")
     vevent.add("description", "\n\n".join(lines))
-    location = event.place_line if event.is_in_person else ""
-    if join_link and event.is_virtual:
-        location = f"{location} / {join_link}" if location else join_link
+    location = _location(event, with_join_url=with_join_url)
     if location:
         vevent.add("location", location)
     if event.latitude is not None and event.longitude is not None and event.is_in_person:
@@ -52,6 +50,51 @@ def event_vevent(event: Event, *, with_join_url: bool = False) -> icalendar.Even
             organizer.params["cn"] = icalendar.vText(event.contact_name)
         vevent.add("organizer", organizer)
     return vevent
+
+
+def _location(event: Event, *, with_join_url: bool) -> str:
+    """Where, for a calendar. The exact address and the join link only for people going (and
+    hosts): the page itself shows them only after an RSVP."""
+    location = ""
+    if event.is_in_person:
+        parts = [event.venue, event.address_line if with_join_url else ""]
+        parts += [event.locality, event.region, event.postal_code]
+        location = ", ".join(p for p in parts if p)
+    join_link = event.join_link if with_join_url else ""
+    if join_link and event.is_virtual:
+        location = f"{location} / {join_link}" if location else join_link
+    return location
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_calendar_url(event: Event, *, with_join_url: bool = False) -> str:
+    """ "Add to Google Calendar": Google's documented event-template link."""
+    query = {
+        "action": "TEMPLATE",
+        "text": event.title,
+        "dates": f"{_utc(event.starts_at)}/{_utc(event.ends_at)}",
+        "details": f"Details and RSVP: {event_url(event)}",
+        "location": _location(event, with_join_url=with_join_url),
+        "ctz": event.timezone,
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode(query)
+
+
+def outlook_calendar_url(event: Event, *, with_join_url: bool = False) -> str:
+    """ "Add to Outlook": Outlook on the web's compose deeplink (personal accounts)."""
+    query = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": event.title,
+        "startdt": event.starts_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "enddt": event.ends_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "body": f"Details and RSVP: {event_url(event)}",
+        "location": _location(event, with_join_url=with_join_url),
+    }
+    return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(query)
 
 
 def calendar_bytes(events: Iterable[Event], *, name: str, with_join_url: bool = False) -> bytes:

@@ -32,6 +32,24 @@ def event_when(event):
     )
 
 
+@register.simple_tag
+def calendar_links(event, going: bool = False):
+    """ "Add to calendar": the .ics file, Google Calendar and Outlook. The address and the join
+    link go only to people going (and hosts)."""
+    from django.urls import reverse
+
+    from ..calendar import google_calendar_url, outlook_calendar_url
+
+    return format_html(
+        'Add to calendar: <a href="{}">Apple / .ics</a> · '
+        '<a href="{}" target="_blank" rel="noopener">Google</a> · '
+        '<a href="{}" target="_blank" rel="noopener">Outlook</a>',
+        reverse("events:ics", args=[event.uuid]),
+        google_calendar_url(event, with_join_url=going),
+        outlook_calendar_url(event, with_join_url=going),
+    )
+
+
 @register.filter
 def event_day(event, part: str = "j") -> str:
     """The event's own local day for date badges: "M" → "Dec", "j" → "3". Never the viewer's

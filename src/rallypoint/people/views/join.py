@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import reverse
 
 from rallypoint.core.concurrency import write_slot
 from rallypoint.core.ratelimit import client_ip, hit
@@ -17,6 +16,9 @@ SESSION_KEY = "people.joined_person"
 # The first name the visitor typed: the done page greets with it, never with the record's, so
 # joining with someone else's address shows nothing of theirs.
 NAME_KEY = "people.joined_name"
+# Whether the join made a new person: only then is the share link on the done page theirs (an
+# address typed by someone else must not hand them its owner's share code).
+NEW_KEY = "people.joined_new"
 
 
 def _rate(request) -> tuple[bool, int]:
@@ -44,7 +46,7 @@ def join(request):
             return redirect("people:join_done")
         if form.is_valid():
             try:
-                person, _ = person_join(
+                person, created = person_join(
                     data=form.person_data(), referral=getattr(request, "referral", None)
                 )
             except ValidationError as exc:
@@ -52,6 +54,7 @@ def join(request):
                     form.add_error(field if field in form.fields else None, messages)
             else:
                 request.session[SESSION_KEY] = person.pk
+                request.session[NEW_KEY] = created
                 request.session[NAME_KEY] = form.cleaned_data.get("given_name", "")[:60]
                 return redirect("people:join_done")
     return render(request, "people/join.html", {"form": form, "inviter": _inviter(request)})
@@ -66,10 +69,9 @@ def _inviter(request) -> str:
 def join_done(request):
     person_id = request.session.get(SESSION_KEY)
     person = Person.objects.filter(pk=person_id).first() if person_id else None
-    share_url = (
-        f"{request.build_absolute_uri(reverse('people:join'))}?ref={person.share_code}"
-        if person
-        else ""
-    )
-    context = {"person": person, "share_url": share_url, "name": request.session.get(NAME_KEY, "")}
+    context = {
+        "joined": person is not None,
+        "sharer": person if person is not None and request.session.get(NEW_KEY) else None,
+        "name": request.session.get(NAME_KEY, ""),
+    }
     return render(request, "people/join_done.html", context)

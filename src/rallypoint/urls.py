@@ -15,6 +15,7 @@ urlpatterns = [
     path("events/", include("rallypoint.events.urls")),
     path("groups/", include("rallypoint.groups.urls")),
     path("mail/", include("rallypoint.messaging.urls")),
+    path("insights/", include("rallypoint.insights.urls")),
     path("api/", include("rallypoint.api.urls")),
     path("webhooks/", include("rallypoint.webhooks.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Insights: the social grid seen and steered. See docs/insights.md."""

@@ -1,0 +1,1 @@
+"""Insights computations, one module per intent (import from the module itself)."""

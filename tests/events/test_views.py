@@ -66,7 +66,7 @@ def create_form(**overrides):
         "waitlist_enabled": "on",
         "visibility": "public",
         "status": "confirmed",
-        "reminder_hours": "24, 2",
+        "reminders": ["1440", "120"],
     }
     values.update(overrides)
     return values
@@ -270,12 +270,41 @@ def test_event_create_unknown_postal_code_is_refused(client):
     assert Event.objects.count() == 0
 
 
-def test_event_create_bad_reminder_hours_is_refused(client):
+def test_event_create_bad_reminder_is_refused(client):
     client.force_login(UserFactory())
-    response = client.post("/events/new/", create_form(reminder_hours="soon"))
+    response = client.post("/events/new/", create_form(reminders=["soon"]))
     assert response.status_code == 400
-    assert "“soon” isn&#x27;t a number of hours." in response.content.decode()
+    assert "Select a valid choice. soon is not one of the available choices." in (
+        response.content.decode()
+    )
     assert Event.objects.count() == 0
+
+
+def test_supporter_host_form_offers_reminders_as_choices_and_hides_organizer_fields(client):
+    client.force_login(UserFactory())
+    page = client.get("/events/new/").content.decode()
+    assert 'type="checkbox" name="reminders" value="1440"' in page
+    assert "1 day before" in page and "2 hours before" in page
+    for hidden in ('name="status"', 'name="latitude"', 'name="longitude"', "decimals for minutes"):
+        assert hidden not in page
+    response = client.post("/events/new/", create_form(status="tentative", latitude="1"))
+    event = Event.objects.get()
+    assert response.status_code == 302
+    assert (event.status, event.reminder_minutes) == ("confirmed", [1440, 120])
+
+
+def test_supporter_editing_keeps_what_an_organizer_set(client):
+    client, event, _ = host_client(client, status="tentative", latitude=39.7, longitude=-105.0)
+    form = create_form(title="Renamed")
+    response = client.post(f"/events/{event.uuid}/edit/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event.refresh_from_db()
+    assert (event.title, event.status, event.latitude) == ("Renamed", "tentative", 39.7)
+
+
+def test_organizer_host_form_has_status_and_map_pin(organizer_client):
+    page = organizer_client.get("/events/new/").content.decode()
+    assert 'name="status"' in page and 'name="latitude"' in page
 
 
 @pytest.mark.parametrize("n", [1, 3])

@@ -60,6 +60,22 @@ class WebURLField(forms.URLField):
     default_error_messages = {"invalid": web_url_validator.message}
 
 
+def reminder_label(minutes: int) -> str:
+    if minutes % 10080 == 0:
+        weeks = minutes // 10080
+        return "1 week before" if weeks == 1 else f"{weeks} weeks before"
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return "1 day before" if days == 1 else f"{days} days before"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "1 hour before" if hours == 1 else f"{hours} hours before"
+    return f"{minutes} minutes before"
+
+
+REMINDER_CHOICES = [(m, reminder_label(m)) for m in (10080, 2880, 1440, 180, 120, 60, 30)]
+
+
 class EventForm(forms.Form):
     title = forms.CharField(max_length=200, label="Event name")
     event_type = forms.ChoiceField(choices=EventType.choices, label="Type of event")
@@ -119,28 +135,39 @@ class EventForm(forms.Form):
         required=False,
         to_field_name="slug",
     )
-    reminder_hours = forms.CharField(
-        max_length=60,
+    reminders = forms.TypedMultipleChoiceField(
+        choices=REMINDER_CHOICES,
+        coerce=int,
         required=False,
-        initial="24, 2",
-        label="Reminders (hours before)",
-        help_text="Comma-separated, e.g. “24, 2”. Use decimals for minutes: 0.5 is 30 minutes.",
+        initial=[1440, 120],
+        label="Email reminders to people coming",
+        widget=forms.CheckboxSelectMultiple,
     )
 
-    def clean_reminder_hours(self):
-        raw = (self.cleaned_data.get("reminder_hours") or "").strip()
-        if not raw:
-            return []
-        minutes = []
-        for part in raw.replace(";", ",").split(","):
-            part = part.strip().rstrip("h").strip()
-            if not part:
-                continue
-            try:
-                minutes.append(round(float(part) * 60))
-            except ValueError:
-                raise ValidationError(f"“{part}” isn't a number of hours.")
-        return minutes
+    # What a supporter who hosts does not set: the event is confirmed, and its map pin comes
+    # from the postal code. Organizers see these fields.
+    ORGANIZER_ONLY = ("status", "latitude", "longitude")
+
+    def __init__(self, *args, organizer: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organizer = organizer
+        if not organizer:
+            for name in self.ORGANIZER_ONLY:
+                del self.fields[name]
+        # An event edited with reminders set elsewhere (the API) keeps them as choices.
+        known = {minutes for minutes, _ in REMINDER_CHOICES}
+        extra = [m for m in self.initial.get("reminders", []) if m not in known]
+        if extra:
+            field = self.fields["reminders"]
+            field.choices = sorted(
+                [*REMINDER_CHOICES, *[(m, reminder_label(m)) for m in extra]], key=lambda c: -c[0]
+            )
+
+    def _kept(self, name: str, default):
+        """A field's value, or (when it is not on this form) the event's own."""
+        if name in self.fields:
+            return self.cleaned_data.get(name, default)
+        return self.initial.get(name, default)
 
     def to_data(self, *, group=None) -> EventData:
         """The form's values as EventData, times placed in the chosen (or postal) zone."""
@@ -153,21 +180,21 @@ class EventForm(forms.Form):
             venue=c.get("venue", ""),
             address_line=c.get("address_line", ""),
             postal_code=c.get("postal_code", ""),
-            latitude=c.get("latitude"),
-            longitude=c.get("longitude"),
+            latitude=self._kept("latitude", None),
+            longitude=self._kept("longitude", None),
             join_url=c.get("join_url", ""),
             timezone=c.get("timezone", ""),
             capacity=c.get("capacity"),
             waitlist_enabled=c.get("waitlist_enabled", False),
             visibility=c["visibility"],
-            status=c["status"],
+            status=self._kept("status", EventStatus.CONFIRMED),
             contact_name=c.get("contact_name", ""),
             contact_email=c.get("contact_email", ""),
             contact_phone=c.get("contact_phone", ""),
             instructions=c.get("instructions", ""),
             campaign=c.get("campaign"),
             group=group,
-            reminder_minutes=c.get("reminder_hours", []),
+            reminder_minutes=sorted(c.get("reminders") or [], reverse=True),
         )
         from .services.events import _zone_for
 
@@ -180,19 +207,18 @@ class EventForm(forms.Form):
 
     @classmethod
     def initial_for(cls, event) -> dict:
-        hours = ", ".join(f"{m / 60:g}" for m in event.offsets)
         return {
             **{name: getattr(event, name) for name in cls.base_fields if hasattr(event, name)},
             "starts_at": event.local_start.strftime(LOCAL_FORMAT),
             "ends_at": event.local_end.strftime(LOCAL_FORMAT),
             "campaign": event.campaign.slug if event.campaign else None,
-            "reminder_hours": hours,
+            "reminders": list(event.offsets),
         }
 
     def add_service_errors(self, exc: ValidationError) -> None:
         if hasattr(exc, "error_dict"):
             for name, errors in exc.message_dict.items():
-                field = {"reminder_minutes": "reminder_hours"}.get(name, name)
+                field = {"reminder_minutes": "reminders"}.get(name, name)
                 self.add_error(field if field in self.fields else None, errors)
         else:
             self.add_error(None, exc)

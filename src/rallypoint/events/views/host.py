@@ -17,7 +17,7 @@ from .. import queries
 from ..forms import CancelForm, DuplicateForm, EventForm, MessageForm, WalkInForm
 from ..hooks import event_groups
 from ..models import Approval, Rsvp, RsvpStatus
-from ..permissions import person_for, require_manager, visit_actor
+from ..permissions import is_organizer, person_for, require_manager, visit_actor
 from ..services import (
     event_cancel,
     event_create,
@@ -63,7 +63,11 @@ def _group_for(request):
 def event_create_view(request):
     group = _group_for(request)
     campaign = request.GET.get("campaign", "")
-    form = EventForm(request.POST or None, initial={"campaign": campaign or None})
+    form = EventForm(
+        request.POST or None,
+        initial={"campaign": campaign or None},
+        organizer=is_organizer(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             event = event_create(
@@ -96,7 +100,11 @@ def event_create_view(request):
 @host_login_required
 def event_edit(request, uuid):
     event = _managed(request, uuid)
-    form = EventForm(request.POST or None, initial=EventForm.initial_for(event))
+    form = EventForm(
+        request.POST or None,
+        initial=EventForm.initial_for(event),
+        organizer=is_organizer(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             event_update(

@@ -122,3 +122,12 @@ def test_segment_count_partial(world, organizer, organizer_client):
     )
     response = organizer_client.get(reverse("segments:count", args=[segment.slug]))
     assert response.content.decode().strip() == "<span>3</span>"
+
+
+def test_segment_builder_uses_checkable_lists_not_ctrl_click_selects(world, organizer_client):
+    page = organizer_client.get(reverse("segments:new")).content.decode()
+    assert "<select" not in page.split('name="tags_any"')[0].rsplit("<fieldset", 1)[-1]
+    assert 'type="checkbox" name="tags_any"' in page
+    assert 'type="checkbox" name="in_segments"' in page or "No other segments yet." in page
+    assert 'class="checklist-search"' in page
+    assert "Hold Ctrl" not in page

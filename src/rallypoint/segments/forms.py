@@ -31,7 +31,12 @@ def _split(text: str) -> list[str]:
 
 class TagChoiceField(forms.ModelMultipleChoiceField):
     def __init__(self, **kwargs):
-        super().__init__(queryset=Tag.objects.order_by("name"), required=False, **kwargs)
+        super().__init__(
+            queryset=Tag.objects.order_by("name"),
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            **kwargs,
+        )
 
 
 class SegmentForm(forms.Form):
@@ -105,12 +110,16 @@ class SegmentForm(forms.Form):
         label="since", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     in_segments = forms.ModelMultipleChoiceField(
-        label="Is in any of these segments", queryset=Segment.objects.none(), required=False
+        label="Is in any of these segments",
+        queryset=Segment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     exclude_segments = forms.ModelMultipleChoiceField(
         label="Leave out people in these segments",
         queryset=Segment.objects.none(),
         required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, segment: Segment | None = None, **kwargs):
@@ -126,8 +135,6 @@ class SegmentForm(forms.Form):
             ("", "—"),
             *((k.code, k.label) for k in KINDS.values()),
         ]
-        for name in ("tags_any", "tags_all", "tags_none", "in_segments", "exclude_segments"):
-            self.fields[name].widget.attrs["size"] = 5
 
     def clean(self):
         cleaned = super().clean()

@@ -11,6 +11,9 @@ class Kind:
     noun: str  # for goals: "1,204 {noun}"
     # Ledger quantity per displayed unit: donations are recorded in cents, goals count dollars.
     per_unit: int = 1
+    # Taking part (counts toward goals, points and feeds); False for acts that record a choice
+    # about mail, such as unsubscribing, which a segment may still filter on.
+    participation: bool = True
 
 
 KINDS: dict[str, Kind] = {
@@ -31,12 +34,17 @@ KINDS: dict[str, Kind] = {
         Kind("call", "made a call", 1, "calls"),
         Kind("door", "knocked a door", 1, "doors knocked"),
         Kind("story", "wrote a story", 3, "stories"),
+        Kind("unsubscribe", "stopped campaign emails", 0, "unsubscribes", participation=False),
     ]
 }
 
 
 def kind_choices() -> list[tuple[str, str]]:
-    return [(k.code, k.noun[:1].upper() + k.noun[1:]) for k in KINDS.values()]
+    """What a goal can count: the acts of taking part."""
+    return [(k.code, k.noun[:1].upper() + k.noun[1:]) for k in KINDS.values() if k.participation]
+
+
+PARTICIPATION_KINDS = frozenset(k.code for k in KINDS.values() if k.participation)
 
 
 def default_points(kind: str) -> int:

@@ -50,7 +50,8 @@ class FeedItem:
         return f"{self.name}{where} {self.label}"
 
 
-FEED_HIDDEN_KINDS = {"share"}  # one share per channel per day would crowd out everything else
+# One share per channel per day would crowd out everything else; choices about mail are private.
+FEED_HIDDEN_KINDS = {"share", "unsubscribe"}
 
 
 def _locality(outer: str = "person") -> Subquery:

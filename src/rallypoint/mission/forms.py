@@ -123,6 +123,8 @@ class PointsForm(forms.Form):
     def __init__(self, *args, campaign: Campaign, **kwargs):
         super().__init__(*args, **kwargs)
         for code, kind in KINDS.items():
+            if not kind.participation:
+                continue
             self.fields[code] = forms.IntegerField(
                 label=kind.noun.capitalize(),
                 min_value=0,

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from rallypoint.core.audit import log_action
-from rallypoint.ledger.kinds import KINDS, default_points
+from rallypoint.ledger.kinds import KINDS, PARTICIPATION_KINDS, default_points
 from rallypoint.segments.models import Segment
 from rallypoint.sharing.kit import DEFAULT_SHARE_TEXTS, SHARE_TEXT_MAX
 
@@ -225,7 +225,7 @@ def campaign_points_set(*, actor: Any, campaign: Campaign, points: dict[str, int
 
 def _clean_goal(kind: str, target: Any, region: str) -> tuple[str, int, str]:
     errors: dict[str, str] = {}
-    if kind not in KINDS:
+    if kind not in PARTICIPATION_KINDS:
         errors["kind"] = "Choose what this goal counts."
     try:
         target = int(target)

@@ -14,7 +14,8 @@
         {"type": "custom_field", "key": "team", "value": "north"},
         {"type": "activity", "kind": "sign", "campaign": <campaign id> | null,
          "since": "2024-01-01" | null, "did": true | false},
-        {"type": "segments", "segments": [<segment id>, …]}                 # in any of these
+        {"type": "segments", "segments": [<segment id>, …]},                # in any of these
+        {"type": "people", "people": [<person id>, …]}                      # picked by hand
      ],
      "exclude_segments": [<segment id>, …]}
 
@@ -43,7 +44,10 @@ CONDITION_TYPES = (
     "custom_field",
     "activity",
     "segments",
+    "people",
 )
+# People picked by hand into one segment (from the people list or "whom to ask next").
+MAX_PICKED = 10_000
 EMAIL_STATUS_CHOICES = [*EmailStatus.choices, ("none", "No email address")]
 MAX_RADIUS_KM = 5000.0
 MAX_CONDITIONS = 50
@@ -143,6 +147,16 @@ def _clean_condition(raw: Any, errors: list[str]) -> dict[str, Any] | None:
         return {"type": kind, "key": key, "value": value}
     if kind == "activity":
         return _clean_activity(raw, errors)
+    if kind == "people":
+        people = _ids(raw.get("people"), "People", errors)
+        if not people:
+            errors.append("People: pick at least one person.")
+        elif len(people) > MAX_PICKED:
+            errors.append(
+                f"People: a segment holds at most {MAX_PICKED:,} people picked by hand; "
+                "use tags or other conditions for more."
+            )
+        return {"type": kind, "people": people}
     segments = _ids(raw.get("segments"), "Segments", errors)
     if not segments:
         errors.append("Segments: choose at least one segment.")

@@ -122,10 +122,23 @@ class SegmentForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    keep_people = forms.BooleanField(required=False, initial=True)
+
     def __init__(self, *args, segment: Segment | None = None, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.segment = segment
+        # People added by hand (from the people list) are not a rule the builder shows: they
+        # are kept as they are, unless the organizer unticks them.
+        conditions = (segment.definition or {}).get("conditions", []) if segment else []
+        self.picked = next((c for c in conditions if c.get("type") == "people"), None)
+        if self.picked is None:
+            del self.fields["keep_people"]
+        else:
+            count = len(self.picked["people"])
+            self.fields[
+                "keep_people"
+            ].label = f"Keep the {count:,} {'person' if count == 1 else 'people'} added by hand"
         others = Segment.objects.order_by("name")
         if segment is not None:
             others = others.exclude(pk=segment.pk)
@@ -237,6 +250,8 @@ class SegmentForm(forms.Form):
             conditions.append(
                 {"type": "segments", "segments": sorted(s.pk for s in c["in_segments"])}
             )
+        if self.picked is not None and c.get("keep_people"):
+            conditions.append(self.picked)
         return {
             "match": c.get("match") or "all",
             "conditions": conditions,

@@ -127,6 +127,8 @@ def _condition(c: dict[str, Any], seen: frozenset[int]) -> Q:
         if c.get("did", True):
             return _ids(acts)
         return ~Q(Exists(acts.filter(person=OuterRef("pk"))))
+    if kind == "people":
+        return Q(pk__in=c["people"]) if c["people"] else NOBODY
     if kind == "segments":
         q = NOBODY
         for segment_id in c["segments"]:
@@ -265,6 +267,9 @@ def definition_summary(definition: dict[str, Any]) -> list[str]:
             lines.append(text[0].upper() + text[1:])
         elif kind == "segments":
             lines.append(f"In segment: {names(c['segments'], segments)}")
+        elif kind == "people":
+            count = len(c["people"])
+            lines.append(f"Picked by hand: {count:,} {'person' if count == 1 else 'people'}")
     if len(lines) > 1:
         lines.insert(0, "Every condition:" if definition.get("match") != "any" else "Any of:")
     if not lines:

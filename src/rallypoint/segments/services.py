@@ -99,3 +99,38 @@ def segment_delete(*, segment: Segment, actor: Any) -> None:
             data={"name": segment.name, "definition": segment.definition},
         )
         segment.delete()
+
+
+def segment_from_people(*, name: str, person_ids: list[int], actor: Any) -> Segment:
+    """A segment of people picked by hand (a selection on the people list, "whom to ask
+    next"): it holds exactly them until someone edits it."""
+    ids = sorted({int(i) for i in person_ids})
+    definition = {"match": "any", "conditions": [{"type": "people", "people": ids}]}
+    return segment_create(name=name, definition=definition, actor=actor)
+
+
+def segment_people_add(*, segment: Segment, person_ids: list[int], actor: Any) -> int:
+    """Add people by hand to `segment` and return how many were new to its hand-picked list.
+    Only where that adds them: a segment that matches any of its conditions (or has none). A
+    segment that needs every condition would not take them in, so it says so instead."""
+    definition = dict(segment.definition or {})
+    conditions = [dict(c) for c in definition.get("conditions", [])]
+    others = [c for c in conditions if c.get("type") != "people"]
+    if others and definition.get("match") != "any":
+        raise ValidationError(
+            f"“{segment.name}” keeps only people who meet every one of its conditions, so people "
+            "added by hand would not count. Make a new segment from the selection, or set it to "
+            "match any condition."
+        )
+    picked = next((c for c in conditions if c.get("type") == "people"), None)
+    if picked is None:
+        picked = {"type": "people", "people": []}
+        conditions.append(picked)
+    known = set(picked["people"])
+    new = [i for i in dict.fromkeys(int(i) for i in person_ids) if i not in known]
+    if not new:
+        return 0
+    picked["people"] = [*picked["people"], *new]
+    definition.update(match="any", conditions=conditions)
+    segment_update(segment=segment, actor=actor, definition=definition)
+    return len(new)

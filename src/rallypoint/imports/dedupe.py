@@ -20,7 +20,6 @@ KINDS = {
 }
 
 
-
 @dataclass
 class DuplicateGroup:
     kind: str

@@ -2,7 +2,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import views
+from . import people_bulk, views
 
 # The front page and the overview kept their names from when they lived in core
 # ("core:home", "core:organize"): templates, settings and links use them.
@@ -10,6 +10,7 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("organize/", views.organize, name="organize"),
+    path("organize/people/bulk/", people_bulk.people_bulk, name="people_bulk"),
     # Browsers ask for /favicon.ico whatever the page says.
     path(
         "favicon.ico",

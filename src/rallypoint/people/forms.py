@@ -158,6 +158,7 @@ class PeopleSearchForm(NoColonMixin, forms.Form):
     tag = forms.CharField(label="Tag", required=False, max_length=100)
     postal_code = forms.CharField(label="ZIP / postal code", required=False, max_length=20)
     region = forms.CharField(label="State / region", required=False, max_length=100)
+    sort = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
     def filters(self) -> dict[str, str]:
         if not self.is_valid():

@@ -22,10 +22,28 @@ def people_with_contacts() -> QuerySet[Person]:
     )
 
 
+# The people list's sortable columns: ?sort=<key> (a leading "-" reverses).
+PEOPLE_SORTS = {
+    "joined": ("created_at", "id"),
+    "name": ("family_name", "given_name", "id"),
+    "first_name": ("given_name", "family_name", "id"),
+}
+
+
+def people_order(sort: str) -> tuple[str, ...]:
+    """The ORDER BY of a sort key; unknown keys give the default, newest first."""
+    key = (sort or "").lstrip("-")
+    if key not in PEOPLE_SORTS:
+        return ("-created_at", "-id")
+    fields = PEOPLE_SORTS[key]
+    return tuple(f"-{f}" for f in fields) if sort.startswith("-") else fields
+
+
 def people_search(
-    q: str = "", *, tag: str = "", postal_code: str = "", region: str = ""
+    q: str = "", *, tag: str = "", postal_code: str = "", region: str = "", sort: str = ""
 ) -> QuerySet[Person]:
-    """People matching a free-text search and filters, newest first, contacts prefetched.
+    """People matching a free-text search and filters, contacts prefetched, newest first
+    unless `sort` names a column (PEOPLE_SORTS).
 
     Each condition is a subquery on one table (no joins, so no DISTINCT): an address with "@"
     is looked up as a prefix on the indexed matching key, a full phone number exactly in E.164,
@@ -46,7 +64,7 @@ def people_search(
         qs = qs.filter(
             pk__in=PostalAddress.objects.filter(region__iexact=region.strip()).values("person_id")
         )
-    return qs.order_by("-created_at", "-id")
+    return qs.order_by(*people_order(sort))
 
 
 def _persons(rows: QuerySet) -> Q:

@@ -3,12 +3,12 @@ from django.shortcuts import redirect
 from django.utils import timezone
 
 from rallypoint.core.audit import log_action
+from rallypoint.core.downloads import csv_response
 from rallypoint.core.permissions import organizer_required
 from rallypoint.segments.queries import segment_people
 
 from ..export import export_rows
 from ..forms import ExportForm
-from .csvstream import csv_response
 
 
 @organizer_required

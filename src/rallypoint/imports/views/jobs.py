@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from rallypoint.core.downloads import csv_response
 from rallypoint.core.permissions import organizer_required
 
 from ..export import change_rows, skipped_rows
@@ -21,7 +22,6 @@ from ..services import (
     import_job_resume,
     import_job_start,
 )
-from .csvstream import csv_response
 
 PREVIEW_ERRORS = 10
 PREVIEW_CHANGES = 10

@@ -19,7 +19,7 @@ from .matching import (
     person_new,
 )
 from .merge import person_merge, person_snapshot
-from .tags import tag_add, tag_get_or_create, tag_remove
+from .tags import tag_add, tag_add_many, tag_get_or_create, tag_remove, tag_remove_many
 
 __all__ = [
     "EDITABLE_FIELDS",
@@ -45,6 +45,8 @@ __all__ = [
     "person_snapshot",
     "person_update",
     "tag_add",
+    "tag_add_many",
     "tag_get_or_create",
     "tag_remove",
+    "tag_remove_many",
 ]

@@ -45,16 +45,28 @@ def person_list(request):
     page = Paginator(people_search(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    sort = filters.get("sort", "")
     return render(
         request,
         "people/list.html",
         {
             "form": form,
             "page": page,
-            "searching": any(filters.values()),
+            "searching": any(v for k, v in filters.items() if k != "sort"),
             "query_string": query.urlencode(),
+            "columns": {key: _sort_column(query, sort, key) for key in ("name", "joined")},
         },
     )
+
+
+def _sort_column(query, sort: str, key: str) -> dict[str, str]:
+    """The link that sorts by `key` (again: the other way) and how the column is sorted now."""
+    current = "ascending" if sort == key else "descending" if sort == f"-{key}" else "none"
+    if key == "joined" and not sort:
+        current = "descending"  # the default order: newest first
+    params = query.copy()
+    params["sort"] = f"-{key}" if current == "ascending" else key
+    return {"url": "?" + params.urlencode(), "aria": current}
 
 
 def _detail_context(person: Person, **extra):

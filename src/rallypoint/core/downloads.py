@@ -1,3 +1,5 @@
+"""File downloads built as they are sent (no whole file in memory)."""
+
 import csv
 from collections.abc import Iterable, Iterator
 

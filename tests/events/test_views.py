@@ -804,3 +804,20 @@ def test_the_emailed_link_brings_a_would_be_host_back_to_the_host_form(client):
     assert response["Location"] == "/events/new/"
     assert client.get("/events/new/").status_code == 200
     assert person.pk
+
+
+def test_printable_sign_in_sheet_lists_who_is_going_with_blank_lines(client):
+    client, event, _ = host_client(client)
+    rsvp_create(event=event, person_data=PersonData(email="zed@x.org", given_name="Zed"))
+    rsvp_create(event=event, person_data=PersonData(email="amy@x.org", given_name="Amy"))
+    page = client.get(f"/events/{event.uuid}/sign-in-sheet/").content.decode()
+    assert page.index("Amy") < page.index("Zed")
+    assert "zed@x.org" in page
+    assert page.count('class="blank"') == 15
+    assert "window.print()" in page
+
+
+def test_sign_in_sheet_is_for_hosts_only(client):
+    event = EventHostFactory().event
+    client.force_login(UserFactory())
+    assert client.get(f"/events/{event.uuid}/sign-in-sheet/").status_code == 403

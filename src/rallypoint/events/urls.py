@@ -22,6 +22,7 @@ urlpatterns = [
     path("<uuid:uuid>/cohost/", host.event_cohost, name="cohost"),
     path("<uuid:uuid>/message/", host.event_message, name="message"),
     path("<uuid:uuid>/checkin/", host.event_checkin, name="checkin"),
+    path("<uuid:uuid>/sign-in-sheet/", host.event_sign_in_sheet, name="sign_in_sheet"),
     path("<uuid:uuid>/checkin/walk-in/", host.event_walk_in, name="walk_in"),
     path("<uuid:uuid>/checkin/<uuid:rsvp_uuid>/", host.event_checkin_toggle, name="checkin_toggle"),
     path("<uuid:uuid>/duplicate/", host.event_duplicate_view, name="duplicate"),

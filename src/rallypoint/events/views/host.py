@@ -282,6 +282,24 @@ def event_cancel_view(request, uuid):
     return render(request, "events/cancel.html", {"event": event, "form": form})
 
 
+# Blank lines for walk-ins at the end of the printed sheet.
+SIGN_IN_BLANK_ROWS = 15
+
+
+@host_login_required
+def event_sign_in_sheet(request, uuid):
+    """A printable sign-in sheet: everyone going, with a box to tick, then blank lines for
+    walk-ins (name, email, phone), for a door without a phone or a signal."""
+    event = _managed(request, uuid)
+    going = [r for r in queries.attendees(event) if r.status == RsvpStatus.ACCEPTED]
+    going.sort(key=lambda r: ((r.person.family_name or "").lower(), r.person.given_name.lower()))
+    return render(
+        request,
+        "events/sign_in_sheet.html",
+        {"event": event, "going": going, "blank_rows": range(SIGN_IN_BLANK_ROWS)},
+    )
+
+
 @host_login_required
 def my_events(request):
     person = person_for(visit_actor(request))

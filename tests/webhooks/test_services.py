@@ -126,8 +126,23 @@ def test_rolled_back_write_emits_nothing(hook, django_capture_on_commit_callback
     assert PendingEvent.objects.count() == 0
 
 
+@pytest.fixture
+def webhooks_only():
+    """Only the webhooks consumer listens (goal milestones also want attendances)."""
+    from rallypoint.core.outbox import outbox_consumer_register, outbox_consumer_unregister
+    from rallypoint.mission.milestones import (
+        OUTBOX_CONSUMER,
+        milestones_from_outbox,
+        milestones_want,
+    )
+
+    outbox_consumer_unregister(OUTBOX_CONSUMER)
+    yield
+    outbox_consumer_register(OUTBOX_CONSUMER, milestones_from_outbox, wants=milestones_want)
+
+
 def test_events_nobody_wants_do_not_wake_the_worker(
-    hook, dummy_tasks, django_capture_on_commit_callbacks
+    hook, dummy_tasks, django_capture_on_commit_callbacks, webhooks_only
 ):
     with django_capture_on_commit_callbacks(execute=True):
         outbox_record("attendance", payload={"n": 1})
@@ -135,7 +150,7 @@ def test_events_nobody_wants_do_not_wake_the_worker(
 
 
 def test_hook_change_is_seen_by_the_next_write(
-    hook, organizer, dummy_tasks, django_capture_on_commit_callbacks
+    hook, organizer, dummy_tasks, django_capture_on_commit_callbacks, webhooks_only
 ):
     with django_capture_on_commit_callbacks(execute=True):
         outbox_record("attendance", payload={"n": 1})  # the active hooks are now cached

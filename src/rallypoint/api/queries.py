@@ -115,3 +115,9 @@ def api_list_items(segment) -> QuerySet:
     from rallypoint.segments.queries import segment_people
 
     return segment_people(segment).order_by("created_at", "id")
+
+
+def api_messages() -> QuerySet:
+    from rallypoint.messaging.models import Mailing
+
+    return Mailing.objects.prefetch_related("include_segments").order_by("-created_at", "-id")

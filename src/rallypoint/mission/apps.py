@@ -6,3 +6,10 @@ class MissionConfig(AppConfig):
     label = "mission"
     organizer_nav = [("mission:organize_list", "Campaigns")]
     campaigns_by_id = "rallypoint.mission.queries.campaigns_by_id"
+
+    def ready(self) -> None:
+        from rallypoint.core.outbox import outbox_consumer_register
+
+        from .milestones import OUTBOX_CONSUMER, milestones_from_outbox, milestones_want
+
+        outbox_consumer_register(OUTBOX_CONSUMER, milestones_from_outbox, wants=milestones_want)

@@ -95,3 +95,22 @@ class Goal(TimeStampedModel):
         if self.segment_id:
             parts.append(self.segment.name)
         return f" from {' · '.join(parts)}" if parts else ""
+
+
+class GoalMilestone(models.Model):
+    """A goal passed 25, 50, 75 or 100% of its target (recorded once, by the outbox consumer in
+    mission.milestones, which also tells the organizers)."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="milestones")
+    percent = models.PositiveSmallIntegerField()
+    amount = models.PositiveBigIntegerField()  # the goal's count when the milestone was seen
+    reached_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["goal", "percent"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "percent"], name="goal_milestone_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.goal} passed {self.percent}%"

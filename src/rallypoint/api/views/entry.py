@@ -17,6 +17,7 @@ ENTRY_RELATIONS: list[tuple[str, str]] = [
     ("osdi:forms", "forms"),
     ("osdi:events", "events"),
     ("osdi:lists", "lists"),
+    ("osdi:messages", "messages"),
 ]
 
 

@@ -8,13 +8,34 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from rallypoint.core.geo import lookup_postal_code
-from rallypoint.core.widgets import email_input, name_input, phone_input, postal_code_input
+from rallypoint.core.widgets import (
+    RichTextarea,
+    email_input,
+    name_input,
+    phone_input,
+    postal_code_input,
+)
 from rallypoint.mission.models import Campaign
 from rallypoint.people.forms import EmailTypoMixin
+from rallypoint.people.questions import (
+    QuestionFormSet,
+    question_field,
+    question_initial,
+    questions_from_formset,
+)
 from rallypoint.people.services import PersonData
 
-from .models import Action, ActionKind, ActionStatus, Question, QuestionKind
-from .services import MAX_COMMENT, MAX_TEXT_ANSWER, RESERVED_SLUGS, targets_from_text
+from .models import Action, ActionKind, ActionStatus, Question
+from .services import MAX_COMMENT, RESERVED_SLUGS, targets_from_text
+
+# The organizer's question rows are shared with the events tool; imported from here as before.
+__all__ = [
+    "ActionForm",
+    "SubmissionForm",
+    "QuestionFormSet",
+    "question_initial",
+    "questions_from_formset",
+]
 
 HONEYPOT_FIELD = "hp_website"
 US_ZIP_RE = re.compile(r"^\d{5}(-?\d{4})?$")
@@ -82,7 +103,7 @@ class SubmissionForm(EmailTypoMixin, forms.Form):
             list(action.questions.all()) if action.kind == ActionKind.FORM else []
         )
         for question in self.questions:
-            self.fields[question.field_name] = _question_field(question)
+            self.fields[question.field_name] = question_field(question)
 
     @property
     def honeypot_tripped(self) -> bool:
@@ -140,44 +161,6 @@ class SubmissionForm(EmailTypoMixin, forms.Form):
             self.add_error(field if field in self.fields else None, messages)
 
 
-def _question_field(question: Question) -> forms.Field:
-    common = {
-        "label": question.label,
-        "required": question.required,
-        "help_text": question.help_text,
-    }
-    if question.kind == QuestionKind.TEXT:
-        return forms.CharField(
-            max_length=MAX_TEXT_ANSWER,
-            widget=forms.TextInput,
-            error_messages={"required": "Please answer this question."},
-            **common,
-        )
-    if question.kind == QuestionKind.CHOICE:
-        return forms.ChoiceField(
-            choices=[(c, c) for c in question.choices],
-            widget=forms.RadioSelect,
-            error_messages={
-                "required": "Please pick one.",
-                "invalid_choice": "Pick one of the choices listed.",
-            },
-            **common,
-        )
-    if question.choices:
-        return forms.MultipleChoiceField(
-            choices=[(c, c) for c in question.choices],
-            widget=forms.CheckboxSelectMultiple,
-            error_messages={
-                "required": "Please tick at least one.",
-                "invalid_choice": "Pick from the choices listed.",
-            },
-            **common,
-        )
-    return forms.BooleanField(
-        error_messages={"required": "Please tick this box to continue."}, **common
-    )
-
-
 class ActionForm(forms.ModelForm):
     targets_text = forms.CharField(
         label="Petition targets",
@@ -220,7 +203,7 @@ class ActionForm(forms.ModelForm):
             "thank_you_message": "Shown after someone acts, and in their thank-you email.",
         }
         widgets = {
-            "description": forms.Textarea(attrs={"rows": 6}),
+            "description": RichTextarea(attrs={"rows": 6}),
             "petition_text": forms.Textarea(attrs={"rows": 4}),
             "thank_you_message": forms.Textarea(attrs={"rows": 3}),
         }
@@ -254,61 +237,3 @@ class ActionForm(forms.ModelForm):
     def apply_errors(self, exc: ValidationError) -> None:
         for field, messages in exc.message_dict.items():
             self.add_error(field if field in self.fields else None, messages)
-
-
-class QuestionForm(forms.Form):
-    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    label = forms.CharField(label="Question", max_length=200, required=False)
-    kind = forms.ChoiceField(label="Answer", choices=QuestionKind.choices)
-    required = forms.BooleanField(label="Required", required=False)
-    help_text = forms.CharField(label="Hint", max_length=300, required=False)
-    choices_text = forms.CharField(
-        label="Choices (one per line)",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        choices = [c.strip() for c in (data.get("choices_text") or "").splitlines() if c.strip()]
-        data["choices"] = choices
-        if data.get("label") and data.get("kind") == QuestionKind.CHOICE and len(choices) < 2:
-            self.add_error("choices_text", "A pick-one question needs at least two choices.")
-        return data
-
-
-QuestionFormSet = forms.formset_factory(QuestionForm, extra=2, can_delete=True, max_num=50)
-
-
-def question_initial(questions: list[Question]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": q.pk,
-            "label": q.label,
-            "kind": q.kind,
-            "required": q.required,
-            "help_text": q.help_text,
-            "choices_text": "\n".join(q.choices),
-        }
-        for q in questions
-    ]
-
-
-def questions_from_formset(formset: Any) -> list[dict[str, Any]]:
-    """The rows an organizer kept: blank extra rows and ticked "delete" rows are left out."""
-    rows = []
-    for form in formset.forms:
-        data = form.cleaned_data
-        if not data or data.get("DELETE") or not (data.get("label") or "").strip():
-            continue
-        rows.append(
-            {
-                "id": data.get("id"),
-                "label": data["label"],
-                "kind": data["kind"],
-                "required": data.get("required", False),
-                "help_text": data.get("help_text", ""),
-                "choices": data.get("choices", []),
-            }
-        )
-    return rows

@@ -22,3 +22,16 @@ def name_input(part: str, **attrs) -> forms.TextInput:
 
 def postal_code_input(**attrs) -> forms.TextInput:
     return forms.TextInput(attrs={"autocomplete": "postal-code", **attrs})
+
+
+class RichTextarea(forms.Textarea):
+    """A textarea that becomes a rich-text editor (the vendored Quill, static/rallypoint/vendor)
+    with JavaScript, and stays a plain textarea without it. The editor writes HTML into the
+    textarea; the service that stores it sanitises it (nh3). Templates render `{{ form.media }}`."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"rows": 10, "data-rich-editor": "1", **(attrs or {})})
+
+    class Media:
+        css = {"all": ["rallypoint/vendor/quill-2.0.3/quill.snow.css"]}
+        js = ["rallypoint/vendor/quill-2.0.3/quill.js", "rallypoint/rich-editor.js"]

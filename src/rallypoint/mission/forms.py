@@ -1,5 +1,6 @@
 from django import forms
 
+from rallypoint.core.widgets import RichTextarea
 from rallypoint.ledger.kinds import KINDS, kind_choices
 from rallypoint.segments.models import Segment
 from rallypoint.sharing.kit import DEFAULT_SHARE_TEXTS, SHARE_TEXT_LABELS, SHARE_TEXT_MAX
@@ -26,9 +27,8 @@ class CampaignForm(forms.Form):
     )
     story = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 10}),
-        help_text="Why this matters. Plain text, or basic HTML: paragraphs, bold, italics, "
-        "lists, headings and links.",
+        widget=RichTextarea(),
+        help_text="Why this matters: headings, bold, italics, lists, quotes and links are kept.",
     )
     image = forms.ImageField(required=False, help_text="JPEG, PNG, GIF or WebP, up to 5 MB.")
     remove_image = forms.BooleanField(required=False, label="Remove the uploaded image")

@@ -28,7 +28,7 @@ def test_percent_rounds_down():
         25,
         99,
         100,
-        150,
+        100,
     ]
     assert milestone_percent(5, 0) == 0
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rallypoint.core.cache import CachedValue
+from rallypoint.core.progress import percent
 from rallypoint.ledger.models import Channel
 from rallypoint.people.models import EmailAddress, PhoneNumber, PostalAddress
 
@@ -68,7 +69,7 @@ def action_progress(action: Action) -> dict[str, Any]:
     """Count, goal (the organizer's, or the next round number above the count) and percent."""
     count = action_count(action)
     goal = action.goal or _next_milestone(count)
-    return {"count": count, "goal": goal, "percent": min(100, round(100 * count / goal))}
+    return {"count": count, "goal": goal, "percent": percent(count, goal)}
 
 
 def _next_milestone(count: int) -> int:
@@ -177,13 +178,13 @@ def daily_counts(action: Action, *, days: int = 60) -> list[dict[str, Any]]:
         .annotate(n=Count("id"))
     )
     by_day: dict[date, int] = {row["day"]: row["n"] for row in rows}
-    series = [
+    series: list[dict[str, Any]] = [
         {"day": start + timedelta(days=i), "count": by_day.get(start + timedelta(days=i), 0)}
         for i in range(days)
     ]
     peak = max((row["count"] for row in series), default=0) or 1
     for row in series:
-        row["percent"] = round(100 * row["count"] / peak)
+        row["percent"] = percent(row["count"], peak)
     return series
 
 

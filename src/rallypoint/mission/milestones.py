@@ -14,6 +14,7 @@ from django.utils import timezone
 from rallypoint.accounts.models import User
 from rallypoint.core.mail import email_queue
 from rallypoint.core.models import OutboxEvent
+from rallypoint.core.progress import percent
 from rallypoint.core.ratelimit import hit
 
 from .models import CampaignStatus, Goal, GoalMilestone
@@ -24,8 +25,9 @@ MILESTONES = (25, 50, 75, 100)
 
 
 def milestone_percent(amount: int, target: int) -> int:
-    """Whole percent passed, rounded down (99.9% is not 100%)."""
-    return amount * 100 // target if target > 0 else 0
+    """Whole percent passed, by the one rule of every page (core.progress: rounded down, so
+    99.9% is not 100%)."""
+    return percent(amount, target)
 
 
 def milestones_record(now=None) -> list[GoalMilestone]:

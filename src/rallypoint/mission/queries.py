@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from rallypoint.core.cache import CachedValue
+from rallypoint.core.progress import percent
 from rallypoint.core.shared_pages import SHARED_PAGES
 from rallypoint.ledger.models import Activity
 from rallypoint.ledger.queries import campaign_feed, leaderboard
@@ -132,12 +133,14 @@ class GoalProgress:
 
     @property
     def percent(self) -> int:
-        """Share of the target reached, in whole percent (may pass 100)."""
-        return int(self.current * 100 // self.target) if self.target else 0
+        """Share of the target reached, in whole percent (core.progress.percent: rounded down,
+        at most 100)."""
+        return percent(self.current, self.target)
 
     @property
     def bar_percent(self) -> int:
-        return min(self.percent, 100)
+        """The bar's width: the same number as the text beside it."""
+        return self.percent
 
     @property
     def met(self) -> bool:

@@ -1,18 +1,15 @@
 """`rallypoint demo`: a believable campaign to explore. Each app adds its part in `<app>/demo.py`
 with a `build(ctx)` function; they run in INSTALLED_APPS order (people first)."""
 
-import importlib
 import random
 
-from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
-from rallypoint.core.demo_support import DemoContext, demo_exists
+from rallypoint.core.demo_support import DemoContext, demo_build, demo_exists
 
 
 class Command(BaseCommand):
-    help = "Load the demo campaign (skipped when it is already there unless --force)."
+    help = "Load the demo campaign (with --if-empty, only into a database without it)."
 
     def add_arguments(self, parser):
         parser.add_argument("--people", type=int, default=2400)
@@ -26,15 +23,5 @@ class Command(BaseCommand):
             self.stdout.write("Demo data is already loaded.")
             return
         ctx = DemoContext(rng=random.Random(seed), people_count=people, stdout=self.stdout)
-        for config in apps.get_app_configs():
-            if not config.name.startswith("rallypoint."):
-                continue
-            try:
-                module = importlib.import_module(f"{config.name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.demo":
-                    raise
-                continue
-            with transaction.atomic():
-                module.build(ctx)
+        demo_build(ctx)
         ctx.print_login()

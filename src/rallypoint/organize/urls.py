@@ -1,6 +1,4 @@
-from django.templatetags.static import static
 from django.urls import path
-from django.views.generic import RedirectView
 
 from . import people_bulk, views
 
@@ -12,9 +10,5 @@ urlpatterns = [
     path("organize/", views.organize, name="organize"),
     path("organize/people/bulk/", people_bulk.people_bulk, name="people_bulk"),
     # Browsers ask for /favicon.ico whatever the page says.
-    path(
-        "favicon.ico",
-        RedirectView.as_view(url=static("rallypoint/favicon.svg"), permanent=True),
-        name="favicon",
-    ),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

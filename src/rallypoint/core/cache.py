@@ -12,7 +12,8 @@ so a page that starts to exist shows at once.
 
 For how long: each value is declared once, at module level, as
 `CachedValue("app.what", fresh_for=seconds)`. `fresh_for` is how far behind the database a
-number on a public page may be when nothing forgets it (1 to 30 s). When it has passed, one
+number on a public page may be when nothing forgets it (1 to 30 s; organizer-only aggregates
+over the whole ledger, such as the insights pages, up to a few minutes). When it has passed, one
 caller recomputes the value while the others keep getting the previous one (for at most
 `STALE_SECONDS`), so a busy page never runs the same aggregate many times at once.
 
@@ -35,6 +36,8 @@ The values there are (name: scope, fresh_for, what forgets it):
     actions.page        action slug     5 s   a change to the action or its questions
     actions.count       action id       5 s   a new counted signature, an organizer's edit
     webhooks.active-hooks  ""          30 s   a hook created, edited, switched on or off, deleted
+    insights.spread     campaign + window 120 s  nothing (organizers' aggregate over the ledger)
+    insights.pages      page + campaign + window 120 s  nothing
 
 A forgotten value is never served stale: the next caller computes it.
 

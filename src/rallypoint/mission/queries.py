@@ -59,7 +59,9 @@ def campaigns_by_id(ids: Iterable[int] | None = None) -> dict[int, Campaign]:
     return {campaign.pk: campaign for campaign in campaigns}
 
 
-def _goal_filter(goal: Any) -> Q:
+def goal_acts_filter(goal: Any) -> Q:
+    """The ledger rows that count toward `goal` (its campaign and kind; its region and segment
+    when set): the mission page, the milestones and the insights burn-up count the same rows."""
     condition = Q(campaign_id=goal.campaign_id, kind=goal.kind)
     if goal.region:
         # An uncorrelated IN (…) runs once (PostgreSQL hashes it); a correlated EXISTS would run
@@ -87,7 +89,8 @@ def goals_progress_counts(goals: Iterable[Any], *, use_cache: bool = True) -> di
 
     def compute() -> dict[int, int]:
         aggregates = {
-            f"g{goal.pk}": Coalesce(Sum("quantity", filter=_goal_filter(goal)), 0) for goal in goals
+            f"g{goal.pk}": Coalesce(Sum("quantity", filter=goal_acts_filter(goal)), 0)
+            for goal in goals
         }
         row = Activity.objects.filter(
             campaign_id__in={goal.campaign_id for goal in goals},

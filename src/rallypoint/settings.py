@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "rallypoint.events",
     "rallypoint.groups",
     "rallypoint.messaging",
+    "rallypoint.insights",
     "rallypoint.api",
     "rallypoint.webhooks",
     "rallypoint.organize",
@@ -261,10 +262,52 @@ MAILING_RATE_PER_HOUR = env_int("MAILING_RATE_PER_HOUR", 0)
 # Deliveries a worker claims at once, and how long its claim keeps other workers away.
 MAILING_BATCH = env_int("MAILING_BATCH", 200, minimum=1)
 MAILING_LEASE_SECONDS = env_int("MAILING_LEASE_SECONDS", 300, minimum=30)
+# Send tasks working on one mailing at once, each with its own connection to the route (more
+# than 1 helps only with more than one worker).
+MAILING_CONCURRENCY = env_int("MAILING_CONCURRENCY", 1, minimum=1)
+# Send through an email provider's API with django-anymail instead of EMAIL_URL's SMTP server:
+# amazon_ses, brevo, mailersend, mailgun, mailjet, mandrill, postal, postmark, resend,
+# sendgrid, sparkpost, unisender_go… (anymail's backend module name). Its settings come from
+# ANYMAIL_* variables, e.g. ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_MAILGUN_API_KEY and
+# ANYMAIL_MAILGUN_SENDER_DOMAIN (docs/email.md, "Sending routes").
+EMAIL_PROVIDER = os.environ.get("EMAIL_PROVIDER", "").strip().lower()
+if EMAIL_PROVIDER:
+    if not re.fullmatch(r"[a-z0-9_]+", EMAIL_PROVIDER):
+        raise RuntimeError(f"EMAIL_PROVIDER must name an anymail backend, not {EMAIL_PROVIDER!r}")
+    EMAIL_BACKEND = f"anymail.backends.{EMAIL_PROVIDER}.EmailBackend"
+    ANYMAIL = {
+        name.removeprefix("ANYMAIL_"): value
+        for name, value in os.environ.items()
+        if name.startswith("ANYMAIL_") and value
+    }
 # Open and click tracking for every mailing (each mailing can also switch it off).
 MAILING_TRACKING = env_bool("MAILING_TRACKING", True)
 # Soft bounces in a row before an address is suppressed as bouncing.
 MAILING_SOFT_BOUNCE_LIMIT = env_int("MAILING_SOFT_BOUNCE_LIMIT", 3, minimum=1)
+# An open or a click this many seconds after sending (or sooner) is a security scanner's.
+MAILING_MACHINE_SECONDS = env_int("MAILING_MACHINE_SECONDS", 5)
+# Plain SMTP: the address bounces return to, e.g. bounces@mail.example.org (empty: none). Each
+# message goes out with the return path bounces+<delivery>@mail.example.org (VERP), and the
+# List-Unsubscribe mailto: is bounces+unsubscribe-<delivery>@mail.example.org.
+MAILING_BOUNCE_ADDRESS = os.environ.get("MAILING_BOUNCE_ADDRESS", "").strip()
+# The mailbox `rallypoint mail_bounces` reads: a maildir path, or
+# imaps://user:password@host[:port]/FOLDER (docs/email.md, "Bounces and complaints").
+MAILING_BOUNCE_MAILBOX = os.environ.get("MAILING_BOUNCE_MAILBOX", "").strip()
+
+# --- Insights (rallypoint.insights; docs/insights.md) -----------------------------------------
+# Audience counts fetched from public APIs (each off unless set; nothing is required).
+INSIGHTS_FETCH_MASTODON = env_bool("INSIGHTS_FETCH_MASTODON", False)
+INSIGHTS_FETCH_BLUESKY = env_bool("INSIGHTS_FETCH_BLUESKY", False)
+INSIGHTS_BLUESKY_API = os.environ.get("INSIGHTS_BLUESKY_API", "https://public.api.bsky.app")
+INSIGHTS_YOUTUBE_API_KEY = os.environ.get("INSIGHTS_YOUTUBE_API_KEY", "")
+INSIGHTS_YOUTUBE_API = os.environ.get(
+    "INSIGHTS_YOUTUBE_API", "https://www.googleapis.com/youtube/v3"
+)
+INSIGHTS_FETCH_TIMEOUT = float(os.environ.get("INSIGHTS_FETCH_TIMEOUT", "10"))
+# The spread model is offered for steering only when its backtest error is below this.
+INSIGHTS_BACKTEST_MAX_ERROR = float(os.environ.get("INSIGHTS_BACKTEST_MAX_ERROR", "0.3"))
+# Up to this many people "whom to ask next" uses CELF; above, IMM (reverse reachable sets).
+INSIGHTS_CELF_MAX_NODES = env_int("INSIGHTS_CELF_MAX_NODES", 5000, minimum=10)
 
 # --- Brand ----------------------------------------------------------------------------------
 RALLYPOINT_BRAND = {

@@ -106,6 +106,7 @@ ROUTES: dict[str, Row] = {
     "core:home": PUBLIC_PAGE,
     "core:organize": ORGANIZER_PAGE,
     "core:favicon": Row(get=(301, 301, 301), post=(301, 301, 301)),  # a redirect to the icon
+    "core:people_bulk": ORGANIZER_POST,  # nothing ticked: back to the list
     # accounts
     "accounts:login": Row(get=(200, 302, 302), post=(200, 302, 302)),
     "accounts:logout": Row(get=(405, 405, 405), post=(302, 302, 302), writes=(False, True)),
@@ -186,11 +187,15 @@ ROUTES: dict[str, Row] = {
     "events:edit": HOST_FORM_400,
     "events:cohost": HOST_POST,
     "events:message": HOST_PAGE,
+    "events:sign_in_sheet": HOST_PAGE,
     "events:checkin": HOST_PAGE,
     "events:walk_in": HOST_POST,
     "events:checkin_toggle": HOST_POST,
     "events:duplicate": HOST_PAGE,
     "events:cancel": HOST_ASK,
+    # events (shifts, questions, series)
+    "events:attendees_csv": HOST_PAGE,  # the attendees' CSV, with shifts and answers
+    "events:organize_template": ORGANIZER_FORM_400,  # a campaign's day of action; POST: no dates
     # groups
     "groups:list": PUBLIC_PAGE,
     "groups:create": SIGNED_IN_FORM_400,
@@ -224,9 +229,14 @@ ROUTES: dict[str, Row] = {
     "api:attendance": API_KEY,
     "api:person_attendances": API_KEY,
     "api:lists": API_KEY,
+    "api:messages": API_KEY,
+    "api:message": API_KEY,
+    "api:message_send": API_KEY,
+    "api:message_schedule": API_KEY,
     "api:list": API_KEY,
     "api:items": API_KEY,
     "api:item": API_KEY,
+    "api:insights_spread": API_KEY,
     "api:petitions": API_KEY,
     "api:petition": API_KEY,
     "api:signatures": API_HELPER,
@@ -274,6 +284,23 @@ ROUTES: dict[str, Row] = {
     "messaging:delete": ORGANIZER_ASK,
     "messaging:report": ORGANIZER_PAGE,
     "messaging:export": ORGANIZER_PAGE,
+    # insights (presence, spread backtest, whom to ask next)
+    "insights:steer": ORGANIZER,
+    "insights:presence": ORGANIZER,
+    "insights:presence_import": ORGANIZER_FORM_400,  # POST without a file: refused
+    "insights:presence_account_new": ORGANIZER_FORM_400,
+    "insights:presence_account": ORGANIZER_FORM_400,
+    "insights:presence_snapshot_add": Row(get=(LOGIN, 403, 405), post=(LOGIN, 403, 400)),
+    "insights:presence_account_delete": ORGANIZER_ASK,
+    "insights:spread": ORGANIZER_ASK,  # POST queues a backtest
+    "insights:spread_progress": ORGANIZER,
+    "insights:ask": ORGANIZER_FORM_400,  # POST refused until a backtest is good enough
+    "insights:ask_progress": ORGANIZER,
+    "insights:ask_segment": Row(get=(LOGIN, 403, 405), post=(LOGIN, 403, 400)),  # no run given
+    # insights (overview, channels, cascades)
+    "insights:overview": ORGANIZER,
+    "insights:channels": ORGANIZER,
+    "insights:cascades": ORGANIZER,
 }
 
 
@@ -313,6 +340,9 @@ def make_world(tmp_path: Path) -> SimpleNamespace:
     w.delivery = Delivery.objects.create(hook=w.hook, body="[]")
     w.key, _ = apikey_create(name="Warehouse", scope="read-write", actor=w.organizer)
     w.mailing = MailingFactory(include=[w.segment])
+    w.presence_account = apps.get_model("insights", "PresenceAccount").objects.create(
+        platform="x", handle="@matrix"
+    )
     # Each caller logs in afresh for every route (sessions may live in a cache that each test
     # clears).
     w.callers = [("anonymous", None), ("supporter", w.supporter), ("organizer", w.organizer)]
@@ -355,6 +385,7 @@ def path_params(w: SimpleNamespace) -> dict[tuple[str, str], Any]:
         ("api", "event_id"): str(w.event.uuid),
         ("api", "attendance_id"): str(w.rsvp.uuid),
         ("api", "list_id"): str(w.segment.uuid),
+        ("api", "message_id"): str(w.mailing.uuid),
         ("api", "item_id"): str(w.person.uuid),
         ("api", "action_id"): str(w.action.uuid),
         ("webhooks", "pk"): w.hook.pk,
@@ -368,6 +399,13 @@ def path_params(w: SimpleNamespace) -> dict[tuple[str, str], Any]:
         ("messaging:provider_webhook", "esp"): "postmark",
         # messaging (compose, send, report)
         ("messaging", "pk"): w.mailing.pk,
+        # insights (presence, spread backtest, whom to ask next)
+        ("insights:spread", "slug"): w.campaign.slug,
+        ("insights:spread_progress", "slug"): w.campaign.slug,
+        ("insights:ask", "slug"): w.campaign.slug,
+        ("insights:ask_progress", "slug"): w.campaign.slug,
+        ("insights:ask_segment", "slug"): w.campaign.slug,
+        ("insights", "pk"): w.presence_account.pk,
     }
 
 

@@ -3,7 +3,15 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from rallypoint.events.models import Event, EventHost, HostRole, Rsvp, RsvpStatus
+from rallypoint.events.models import (
+    Event,
+    EventHost,
+    EventQuestion,
+    HostRole,
+    Rsvp,
+    RsvpStatus,
+    Shift,
+)
 from tests.factories import EmailAddressFactory, PersonFactory
 
 
@@ -51,3 +59,23 @@ class RsvpFactory(factory.django.DjangoModelFactory):
     event = factory.SubFactory(EventFactory)
     person = factory.LazyFunction(person_with_email)
     status = RsvpStatus.ACCEPTED
+
+
+class ShiftFactory(factory.django.DjangoModelFactory):
+    """A shift inside its event's time (the event's first hour unless told)."""
+
+    class Meta:
+        model = Shift
+
+    event = factory.SubFactory(EventFactory)
+    starts_at = factory.LazyAttribute(lambda o: o.event.starts_at)
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=1))
+
+
+class EventQuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EventQuestion
+
+    event = factory.SubFactory(EventFactory)
+    kind = "text"
+    label = factory.Sequence(lambda n: f"Question {n}")

@@ -420,3 +420,42 @@ def test_import_changes_follow_a_merge_of_the_possible_duplicates(tmp_path, orga
     assert list(
         ImportChange.objects.filter(job=job, line=2).values_list("person_id", "duplicate_of_id")
     ) == [(ben.pk, ben.pk)]
+
+
+def test_import_run_big_batch_keeps_odd_text_and_repeats_and_skips_nul(tmp_path):
+    # Past STAGE_MIN_ROWS rows a batch writes its new people set-based (people.bulk →
+    # batch_stage): what the file says arrives exactly, repeats inside the batch are matched.
+    odd = ["Tab\there", "Back\\slash", "\\N", '"Quoted"', "Emoji 🎉✊🏽", "e\u0301", "עברית"]
+    lines = ["Email,First name,Last name,Zip,Phone"]
+    for i in range(150):
+        name = odd[i % len(odd)].replace('"', '""')
+        lines.append(f'p{i}@example.org,"{name}",Last {i},80202,')
+    lines[40] = "nul@example.org,Mal\x00lory,X,80202,"  # line 41
+    lines[60] = "P7@EXAMPLE.ORG,,Again,,"  # line 61: the address of line 9, another case
+    lines[80] = "shared@example.org,Sam,Shared,,303-555-0199"  # line 81
+    lines[90] = "other@example.org,Otto,Other,,(303) 555-0199"  # line 91: line 81's number
+    job = started_job(tmp_path, "\n".join(lines) + "\n")
+    job = import_job_run(job_id=job.pk)
+    assert (job.status, job.created_count, job.updated_count, job.skipped_count) == (
+        "done",
+        148,
+        1,
+        1,
+    )
+    assert ImportRowError.objects.get(job=job).line == 41
+    names = dict(Person.objects.values_list("email_addresses__address", "given_name"))
+    assert [names[f"p{i}@example.org"] for i in range(7)] == odd
+    again = Person.objects.get(email_addresses__address="p7@example.org")
+    assert (again.given_name, again.family_name, again.email_addresses.count()) == (
+        odd[0],
+        "Again",
+        1,
+    )
+    other = ImportChange.objects.get(job=job, line=91)
+    assert (
+        other.duplicate_of_id
+        == Person.objects.get(email_addresses__address="shared@example.org").pk
+    )
+    assert list(
+        ImportChange.objects.filter(job=job, line=61).values_list("outcome", "person_id")
+    ) == [("updated", again.pk)]

@@ -41,3 +41,25 @@ def test_restored_when_the_import_fails(tmp_path, monkeypatch):
     job = import_job_run(job_id=job.pk)
     assert job.status == ImportStatus.FAILED
     assert autocheckpoint() == services.SQLITE_WAL_AUTOCHECKPOINT
+
+
+def temp_store() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA temp_store")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_temporary_tables_in_memory_during_the_import_and_restored_after(tmp_path):
+    # Outside a transaction, as the worker and the command run it (SQLite changes temp_store
+    # only there): the staged new people (people.services.batch_stage) stay in memory.
+    before = temp_store()
+    rows = "\n".join(f"p{i}@example.org,Ana{i}" for i in range(300))
+    job = started_job(tmp_path, "Email,First name\n" + rows + "\n")
+    seen = []
+    job = import_job_run(
+        job_id=job.pk, batch_size=150, on_progress=lambda j: seen.append(temp_store())
+    )
+    assert job.status == ImportStatus.DONE and job.created_count == 300
+    assert seen == [2, 2]  # MEMORY
+    assert temp_store() == before

@@ -92,3 +92,21 @@ def test_referral_response_is_private_to_shared_caches(client):
     assert client.get("/campaigns/schools/")["Cache-Control"] == "public, max-age=5"
     followed = client.get("/campaigns/schools/", {"ref": "abcd2345"})
     assert followed["Cache-Control"] == "max-age=5, private"
+
+
+def test_share_link_visits_are_counted_once_per_browser_and_page(client):
+    from django.test import Client
+
+    from rallypoint.sharing.models import ShareVisit
+    from tests.mission.factories import CampaignFactory
+
+    sharer = PersonFactory()
+    page = f"/campaigns/{CampaignFactory().slug}/"
+    link = f"{page}?ref={sharer.share_code}&ch=x"
+    assert client.get(link).status_code == 200
+    client.get(link)  # a reload: the browser already came through this link
+    Client().get(link)  # another browser
+    visit = ShareVisit.objects.get()
+    assert (visit.code, visit.channel, visit.path, visit.count) == (sharer.share_code, "x", page, 2)
+    Client().get(f"/campaigns/nope/?ref={sharer.share_code}&ch=x")  # a 404 is not a visit
+    assert ShareVisit.objects.get().count == 2

@@ -5,6 +5,9 @@ from django.db.models import Q
 
 from rallypoint.core.models import TimeStampedModel
 
+# QuestionKind is shared with events (people.questions) and stays importable from here.
+from rallypoint.people.questions import QuestionBase, QuestionKind  # noqa: F401
+
 
 class ActionKind(models.TextChoices):
     PETITION = "petition", "Petition"
@@ -94,32 +97,13 @@ class Action(TimeStampedModel):
         return ", ".join(t.get("name", "") for t in self.targets if t.get("name"))
 
 
-class QuestionKind(models.TextChoices):
-    TEXT = "text", "Text answer"
-    CHOICE = "choice", "Pick one"
-    CHECKBOX = "checkbox", "Tick boxes (any number; a single box when no choices)"
-
-
-class Question(models.Model):
-    """An organizer's extra question on a sign-up form."""
+class Question(QuestionBase):
+    """An organizer's extra question on a sign-up form (its fields: `people.questions`)."""
 
     action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="questions")
-    position = models.PositiveIntegerField(default=0)
-    kind = models.CharField(max_length=10, choices=QuestionKind.choices, default=QuestionKind.TEXT)
-    label = models.CharField(max_length=200)
-    help_text = models.CharField(max_length=300, blank=True)
-    required = models.BooleanField(default=False)
-    choices = models.JSONField(default=list, blank=True)
 
-    class Meta:
-        ordering = ["position", "id"]
-
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def field_name(self) -> str:
-        return f"q_{self.pk}"
+    class Meta(QuestionBase.Meta):
+        pass
 
 
 class Submission(models.Model):

@@ -6,7 +6,7 @@ import re
 from django.urls import path, re_path
 
 from .resources.actions import FORMS, PETITIONS
-from .views import actions, entry, events, keys, lists, people, tags
+from .views import actions, entry, events, insights, keys, lists, messages, people, tags
 
 app_name = "api"
 
@@ -50,10 +50,17 @@ urlpatterns = [
         events.PersonAttendancesView.as_view(),
         "person_attendances",
     ),
+    api("messages", messages.MessagesView.as_view(), "messages"),
+    api("messages/<message_id>", messages.MessageView.as_view(), "message"),
+    api("messages/<message_id>/send", messages.MessageSendView.as_view(), "message_send"),
+    api(
+        "messages/<message_id>/schedule", messages.MessageScheduleView.as_view(), "message_schedule"
+    ),
     api("lists", lists.ListsView.as_view(), "lists"),
     api("lists/<list_id>", lists.ListView.as_view(), "list"),
     api("lists/<list_id>/items", lists.ItemsView.as_view(), "items"),
     api("lists/<list_id>/items/<item_id>", lists.ItemView.as_view(), "item"),
+    api("insights/spread", insights.SpreadView.as_view(), "insights_spread"),
     # Petitions and forms: one set of views, told which kind they serve.
     *[
         route

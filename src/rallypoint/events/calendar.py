@@ -9,7 +9,8 @@ import icalendar
 from django.conf import settings
 from django.urls import reverse
 
-from .models import Event, EventStatus
+from .models import Event, EventStatus, Shift
+from .when import shift_text
 
 ICS_STATUS = {
     EventStatus.CONFIRMED: "CONFIRMED",
@@ -22,18 +23,28 @@ def event_url(event: Event) -> str:
     return settings.SITE_URL + reverse("events:detail", args=[event.uuid])
 
 
-def event_vevent(event: Event, *, with_join_url: bool = False) -> icalendar.Event:
+def event_vevent(
+    event: Event, *, with_join_url: bool = False, shift: Shift | None = None
+) -> icalendar.Event:
+    """The event as a calendar entry; with `shift`, that shift of it (its own time and UID)."""
     vevent = icalendar.Event()
     host = urlsplit(settings.SITE_URL).hostname or "rallypoint"
-    vevent.add("uid", f"{event.uuid}@{host}")
+    if shift is None:
+        vevent.add("uid", f"{event.uuid}@{host}")
+        vevent.add("dtstart", event.local_start)
+        vevent.add("dtend", event.local_end)
+    else:
+        vevent.add("uid", f"{event.uuid}-shift-{shift.pk}@{host}")
+        vevent.add("dtstart", shift.starts_at.astimezone(event.zone))
+        vevent.add("dtend", shift.ends_at.astimezone(event.zone))
     vevent.add("dtstamp", datetime.now(UTC))
-    vevent.add("dtstart", event.local_start)
-    vevent.add("dtend", event.local_end)
     vevent.add("summary", event.title)
     vevent.add("sequence", event.revision)
     vevent.add("status", ICS_STATUS.get(event.status, "CONFIRMED"))
     vevent.add("url", event_url(event))
-    lines = [event.description.strip()] if event.description.strip() else []
+    lines = [f"Your shift: {shift_text(shift, event.zone)}"] if shift is not None else []
+    if event.description.strip():
+        lines.append(event.description.strip())
     join_link = event.join_link if with_join_url else ""
     if join_link:
         lines.append(f"Join online: {join_link}")
@@ -97,7 +108,15 @@ def outlook_calendar_url(event: Event, *, with_join_url: bool = False) -> str:
     return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(query)
 
 
-def calendar_bytes(events: Iterable[Event], *, name: str, with_join_url: bool = False) -> bytes:
+def calendar_bytes(
+    events: Iterable[Event],
+    *,
+    name: str,
+    with_join_url: bool = False,
+    shifts: list[Shift] | None = None,
+) -> bytes:
+    """A calendar of `events`; with `shifts` (of one event: someone's shifts), an entry for
+    each shift instead of the event's own."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Rallypoint//Events//EN")
     cal.add("version", "2.0")
@@ -112,7 +131,11 @@ def calendar_bytes(events: Iterable[Event], *, name: str, with_join_url: bool = 
         except ValueError:
             continue  # an unknown zone: DTSTART keeps its TZID, calendars fall back to UTC
     for event in events:
-        cal.add_component(event_vevent(event, with_join_url=with_join_url))
+        if shifts:
+            for shift in shifts:
+                cal.add_component(event_vevent(event, with_join_url=with_join_url, shift=shift))
+        else:
+            cal.add_component(event_vevent(event, with_join_url=with_join_url))
     return cal.to_ical()
 
 
@@ -130,6 +153,7 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> icalendar.Timezone:
     return icalendar.Timezone.from_ical(_vtimezone_ical(tzid, first_year, last_year))
 
 
-def ics_attachment(event: Event) -> dict[str, str]:
-    content = calendar_bytes([event], name=event.title, with_join_url=True).decode()
+def ics_attachment(event: Event, *, shifts: list[Shift] | None = None) -> dict[str, str]:
+    """The calendar file of an RSVP's emails: the event, or the shifts the person is in."""
+    content = calendar_bytes([event], name=event.title, with_join_url=True, shifts=shifts).decode()
     return {"filename": "event.ics", "content": content, "mimetype": "text/calendar"}

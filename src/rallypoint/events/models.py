@@ -1,5 +1,6 @@
 """Events: anyone can host; people find them by place and date, RSVP, get reminded, check in."""
 
+import uuid
 from zoneinfo import ZoneInfo
 
 from django.db import models
@@ -7,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from rallypoint.core.models import TimeStampedModel
+from rallypoint.people.questions import QuestionBase
 
 from .links import is_web_url
 
@@ -46,6 +48,25 @@ class Approval(models.TextChoices):
     PENDING = "pending", "Waiting for approval"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Not approved"
+
+
+class Repeat(models.TextChoices):
+    WEEKLY = "weekly", "Every week"
+    BIWEEKLY = "biweekly", "Every 2 weeks"
+    MONTHLY = "monthly", "Every month, on the same weekday"
+
+
+class Series(TimeStampedModel):
+    """Events that repeat (a weekly phone bank). Each occurrence is an Event of its own, with
+    its own RSVPs; the series only links them, so one, the following or all can be edited."""
+
+    frequency = models.CharField(max_length=10, choices=Repeat.choices)
+
+    class Meta:
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} ({self.pk})"
 
 
 class Event(TimeStampedModel):
@@ -98,6 +119,9 @@ class Event(TimeStampedModel):
     revision = models.PositiveIntegerField(default=0)
     host_credited_at = models.DateTimeField(null=True, blank=True)
     cancelled_reason = models.TextField(blank=True)
+    series = models.ForeignKey(
+        Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -222,6 +246,8 @@ class Rsvp(TimeStampedModel):
     referral_code = models.CharField(max_length=16, blank=True)
     referral_channel = models.CharField(max_length=20, blank=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
+    # The answers to the event's questions: {"<question id>": value} (people.questions).
+    answers = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -239,6 +265,82 @@ class Rsvp(TimeStampedModel):
     @property
     def seats(self) -> int:
         return 1 + self.guests
+
+
+class Shift(models.Model):
+    """One time slot of an event, with its own capacity and waitlist. People pick one or more;
+    an event without shifts takes RSVPs to the event as a whole."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="shifts")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    # None: no limit. Counts people plus their guests.
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+    waitlist_enabled = models.BooleanField(default=True)
+    # People plus guests with an accepted place in this shift. Written only by the RSVP
+    # services while they hold this row's lock (as Event.seats_taken).
+    seats_taken = models.PositiveIntegerField(default=0)
+    # The same slot in every occurrence of a series, so "this and following" finds it.
+    series_key = models.UUIDField(default=uuid.uuid4, editable=False)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"shift {self.pk} of {self.event_id}"
+
+    @property
+    def local_start(self):
+        return self.starts_at.astimezone(self.event.zone)
+
+    @property
+    def local_end(self):
+        return self.ends_at.astimezone(self.event.zone)
+
+    @property
+    def seats_left(self) -> int | None:
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.capacity is not None and self.seats_taken >= self.capacity
+
+
+class ShiftSignup(models.Model):
+    """Someone's place in one shift, through their RSVP: going, waiting, or cancelled."""
+
+    rsvp = models.ForeignKey(Rsvp, on_delete=models.CASCADE, related_name="shift_signups")
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="signups")
+    status = models.CharField(max_length=12, choices=RsvpStatus.choices)
+    # The RSVP's time: the order of the shift's waitlist.
+    created_at = models.DateTimeField()
+    promoted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["rsvp", "shift"], name="shift_signup_once")]
+        indexes = [models.Index(fields=["shift", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.rsvp_id} {self.status} shift {self.shift_id}"
+
+
+class EventQuestion(QuestionBase):
+    """A host's question on the RSVP form (its fields and kinds: `people.questions`)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="questions")
+    # The same question in every occurrence of a series.
+    series_key = models.UUIDField(default=uuid.uuid4, editable=False)
+
+    class Meta(QuestionBase.Meta):
+        pass
 
 
 class ReminderSent(models.Model):
@@ -294,6 +396,50 @@ class CampaignEventSettings(models.Model):
 
     def __str__(self) -> str:
         return f"event settings for {self.campaign_id}"
+
+
+class EventTemplate(models.Model):
+    """A distributed day of action ("host a house party on Oct 12"): under this campaign,
+    supporters host events from this template. The host form is filled from it, the fields it
+    locks can't be changed, and the events must start within its dates. The campaign's events
+    page lists them all, and its goals count what they bring (a "host" goal counts the events
+    that happened)."""
+
+    campaign = models.OneToOneField(
+        "mission.Campaign", on_delete=models.CASCADE, related_name="event_template"
+    )
+    title = models.CharField(max_length=200)
+    event_type = models.CharField(max_length=20, choices=EventType.choices)
+    description = models.TextField(blank=True)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    lock_title = models.BooleanField(default=True)
+    lock_event_type = models.BooleanField(default=True)
+    lock_description = models.BooleanField(default=False)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="event_template_dates"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def locked(self) -> list[str]:
+        """The host form's fields this template fixes."""
+        return [
+            name
+            for name, locked in (
+                ("title", self.lock_title),
+                ("event_type", self.lock_event_type),
+                ("description", self.lock_description),
+            )
+            if locked
+        ]
 
 
 class SweepState(models.Model):

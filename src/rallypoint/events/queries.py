@@ -19,9 +19,12 @@ from .models import (
     Event,
     EventHost,
     EventStatus,
+    EventTemplate,
     LocationMode,
     Rsvp,
     RsvpStatus,
+    Shift,
+    ShiftSignup,
     Visibility,
 )
 from .services.events import MAX_DURATION
@@ -129,7 +132,9 @@ def event_by_uuid(uuid) -> Event | None:
         .prefetch_related(
             Prefetch(
                 "hosts", queryset=EventHost.objects.select_related("person").order_by("role", "id")
-            )
+            ),
+            "shifts",
+            "questions",
         )
         .filter(uuid=uuid)
         .first()
@@ -153,8 +158,27 @@ def rsvp_of(event: Event, person: Person | None) -> Rsvp | None:
     )
 
 
-def attendees(event: Event, *, q: str = "", statuses: list[str] | None = None) -> QuerySet[Rsvp]:
-    """RSVPs with the contact details hosts see, ordered for a check-in table."""
+def live_signups() -> Prefetch:
+    """An RSVP's places in shifts (going or waiting), soonest first, as `rsvp.live_signups`
+    (each shift with its event, for its times in the event's zone)."""
+    qs = (
+        ShiftSignup.objects.exclude(status=RsvpStatus.CANCELLED)
+        .select_related("shift__event")
+        .order_by("shift__starts_at", "shift_id")
+    )
+    return Prefetch("shift_signups", queryset=qs, to_attr="live_signups")
+
+
+def attendees(
+    event: Event,
+    *,
+    q: str = "",
+    statuses: list[str] | None = None,
+    shift: Shift | None = None,
+) -> QuerySet[Rsvp]:
+    """RSVPs with the contact details hosts see and, for an event with shifts, their shifts
+    (`rsvp.live_signups`), ordered for a check-in table; with `shift`, those going in that
+    shift."""
     statuses = statuses or [RsvpStatus.ACCEPTED, RsvpStatus.WAITLISTED]
     qs = (
         Rsvp.objects.filter(event=event, status__in=statuses)
@@ -168,6 +192,10 @@ def attendees(event: Event, *, q: str = "", statuses: list[str] | None = None) -
             ),
         )
     )
+    if shift is not None or event.shifts.all():  # the shifts come with the event (no query)
+        qs = qs.prefetch_related(live_signups())
+    if shift is not None:
+        qs = qs.filter(shift_signups__shift=shift, shift_signups__status=RsvpStatus.ACCEPTED)
     q = (q or "").strip()
     if q:
         cond = (
@@ -182,6 +210,79 @@ def attendees(event: Event, *, q: str = "", statuses: list[str] | None = None) -
             )
         qs = qs.filter(cond).distinct()
     return qs.order_by("status", "person__given_name", "person__family_name", "id")
+
+
+@dataclass(frozen=True)
+class ShiftRoster:
+    """One shift and its people (RSVPs with their person), for the host's dashboard."""
+
+    shift: Shift
+    going: list[Rsvp]
+    waiting: list[Rsvp]
+
+
+def shift_rosters(event: Event) -> list[ShiftRoster]:
+    """The event's shifts with who is in each and who waits. One query (the shifts come with
+    the event from `event_by_uuid`)."""
+    shifts = list(event.shifts.all())
+    if not shifts:
+        return []
+    signups = (
+        ShiftSignup.objects.filter(shift__event=event)
+        .exclude(status=RsvpStatus.CANCELLED)
+        .select_related("rsvp__person")
+        .order_by("created_at", "id")
+    )
+    by_shift: dict[int, list[ShiftSignup]] = {}
+    for signup in signups:
+        by_shift.setdefault(signup.shift_id, []).append(signup)
+    rosters = []
+    for shift in shifts:
+        mine = by_shift.get(shift.pk, [])
+        rosters.append(
+            ShiftRoster(
+                shift=shift,
+                going=[s.rsvp for s in mine if s.status == RsvpStatus.ACCEPTED],
+                waiting=[s.rsvp for s in mine if s.status == RsvpStatus.WAITLISTED],
+            )
+        )
+    return rosters
+
+
+def live_template(slug: str) -> EventTemplate | None:
+    """The event template of the live campaign `slug` (a day of action supporters can host
+    under), or None."""
+    from rallypoint.mission.models import CampaignStatus
+
+    if not slug:
+        return None
+    return (
+        EventTemplate.objects.select_related("campaign")
+        .filter(campaign__slug=slug, campaign__status=CampaignStatus.LIVE)
+        .first()
+    )
+
+
+def day_of_action(campaign) -> dict | None:
+    """What the campaign's events page says of its day of action: the template, how many
+    events are planned, and its "host" goals' progress. None without a template."""
+    from rallypoint.mission.queries import goals_progress
+
+    template = EventTemplate.objects.filter(campaign=campaign).first()
+    if template is None:
+        return None
+    return {
+        "template": template,
+        "planned": listed_events().filter(campaign=campaign).count(),
+        "goals": goals_progress(list(campaign.goals.filter(kind="host"))),
+    }
+
+
+def series_events(event: Event) -> list[Event]:
+    """Every occurrence of the event's series, in order (none when it is not in one)."""
+    if event.series_id is None:
+        return []
+    return list(Event.objects.filter(series_id=event.series_id).order_by("starts_at", "id"))
 
 
 def rsvp_counts(event: Event) -> dict[str, int]:

@@ -48,10 +48,12 @@ from .models import ImportChange, ImportJob, ImportRowError, ImportStatus, RowOu
 
 logger = logging.getLogger(__name__)
 
-# Rows per batch, each in one transaction. Bigger batches were measured at a million rows
-# (bench/README.md): 4,000, 5,000 and 10,000 rows ran no faster than 2,000 on SQLite, and took
-# the import's memory from 267 MB to 284, 291 and 338 MB (the budget is 300 MB).
-BATCH_SIZE = 2000
+# Rows per batch, each in one transaction. Each commit writes the index pages its batch dirtied,
+# which at random keys (uuid, share code, email) are nearly all of them whatever the batch's
+# size, so bigger batches commit less per row: with the set-based writes (bench/README.md,
+# 2026-12-03) 5,000 rows cost half the commit time per row of 2,000 on SQLite. Memory grows with
+# the batch (296 MB at 5,000 rows and 302 MB at 4,000, against a 300 MB budget): 3,000.
+BATCH_SIZE = 3000
 # A running job that has not reported for this long lost its worker (restart, crash).
 STALE_AFTER = timedelta(minutes=2)
 MAX_TAGS = 20
@@ -264,6 +266,7 @@ class _Batch:
     prepared: PreparedRows
     # Rows that never became PersonData: (line, reason, values or None).
     skipped: list[tuple[int, str, list[str] | None]]
+    # The cells of the rows that failed validation (prepared.errors), for the error report.
     values_at: dict[int, list[str]]
 
 
@@ -280,7 +283,8 @@ def _prepare(job: ImportJob, chunk: list, mapping: dict[int, str]) -> _Batch:
         except RowProblem as problem:
             skipped.append((record.line, str(problem), record.values))
     prepared = people_bulk_prepare(rows, tags=job.tags, source=job.source)
-    return _Batch(len(chunk), prepared, skipped, values_at)
+    failed = {error.line: values_at[error.line] for error in prepared.errors}
+    return _Batch(len(chunk), prepared, skipped, failed)
 
 
 def _prepared_batches(job: ImportJob, batch_size: int) -> Iterator[_Batch]:
@@ -307,6 +311,8 @@ def _prepare_worker(out: Any, job: ImportJob, batch_size: int, parent_pid: int) 
     try:
         for batch in _prepared_batches(job, batch_size):
             out.put(batch)
+            # As in the writing process: the collector walks only what this batch left.
+            _batch_done()
     except Exception as exc:  # noqa: BLE001 - handed to the parent, which fails the job
         out.put(exc)
     else:
@@ -409,16 +415,27 @@ SQLITE_WAL_AUTOCHECKPOINT = 1_000  # SQLite's default, restored when the import 
 
 @contextmanager
 def _sqlite_checkpoints_spaced() -> Iterator[None]:
+    """Also keeps the connection's temporary tables in memory meanwhile (temp_store): each
+    batch stages its new people in one (people.services.batch_stage), which in a temporary
+    file cost ~40% more per row. SQLite changes temp_store only outside a transaction, so an
+    import run inside one (a test's) keeps it as it is."""
     if connection.vendor != "sqlite":
         yield
         return
+    temp_store = None
     with connection.cursor() as cursor:
         cursor.execute(f"PRAGMA wal_autocheckpoint={IMPORT_WAL_AUTOCHECKPOINT}")
+        if not connection.in_atomic_block:
+            cursor.execute("PRAGMA temp_store")
+            temp_store = cursor.fetchone()[0]
+            cursor.execute("PRAGMA temp_store=MEMORY")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT}")
+            if temp_store is not None and not connection.in_atomic_block:
+                cursor.execute(f"PRAGMA temp_store={int(temp_store)}")
 
 
 def _write(job: ImportJob, token: str, batch: _Batch) -> bool:

@@ -101,8 +101,9 @@ def person_timeline(person: Person, *, limit: int = 100):
 
 def person_page(person: Person) -> dict[str, Any]:
     """The ledger's part of the organizer's person page (people.hooks): their latest acts,
-    newest first, with the campaign and referrer already joined."""
-    return {"timeline": _person_acts(person)[:50]}
+    newest first, with the campaign, referrer and the object acted on (a recruit's person)
+    loaded."""
+    return {"timeline": person_timeline(person, limit=50)}
 
 
 def person_points(person: Person, campaign: Any = None) -> int:

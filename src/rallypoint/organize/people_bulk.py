@@ -110,17 +110,15 @@ def _to_segment(request, ids: list[int], *, save: bool):
         target = request.POST.get("segment", "")
         try:
             if target == "new":
-                segment = segment_from_people(
-                    name=context["name"], person_ids=ids, actor=request.user
-                )
-                messages.success(request, f"Made “{segment.name}” with {_count(len(ids))}.")
-                return redirect("segments:detail", segment.slug)
-            segment = Segment.objects.filter(slug=target).first()
-            if segment is None:
+                made = segment_from_people(name=context["name"], person_ids=ids, actor=request.user)
+                messages.success(request, f"Made “{made.name}” with {_count(len(ids))}.")
+                return redirect("segments:detail", made.slug)
+            chosen = Segment.objects.filter(slug=target).first()
+            if chosen is None:
                 raise ValidationError("Choose a segment, or make a new one.")
-            added = segment_people_add(segment=segment, person_ids=ids, actor=request.user)
-            messages.success(request, f"Added {_count(added)} to “{segment.name}”.")
-            return redirect("segments:detail", segment.slug)
+            added = segment_people_add(segment=chosen, person_ids=ids, actor=request.user)
+            messages.success(request, f"Added {_count(added)} to “{chosen.name}”.")
+            return redirect("segments:detail", chosen.slug)
         except ValidationError as exc:
             context["error"] = " ".join(exc.messages)
     status = 400 if save else 200

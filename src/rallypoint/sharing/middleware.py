@@ -1,4 +1,7 @@
+import logging
+
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils.cache import patch_cache_control
 
 from rallypoint.people.referral import OWN_CODE_SESSION_KEY
@@ -11,6 +14,7 @@ from .referral import (
     from_query,
     referral_max_age,
 )
+from .services import share_visit_record
 
 
 class ReferralMiddleware:
@@ -32,6 +36,10 @@ class ReferralMiddleware:
         keep_new = incoming is not None and (stored is None or (last_touch and incoming != stored))
         request.referral = incoming if keep_new else (stored or incoming)
         response = self.get_response(request)
+        if incoming is not None and incoming != stored and response.status_code == 200:
+            # A browser's first arrival through this link (reloads and later pages, which carry
+            # the cookie, are not counted again): the denominator of conversion rates.
+            _visit_count(incoming, request.path)
         if keep_new:
             response.set_signed_cookie(
                 COOKIE_NAME,
@@ -59,3 +67,13 @@ def _is_own_code(request, code: str, *, session_only: bool = False) -> bool:
     if user is not None and user.is_authenticated and user.person_id:
         return user.person.share_code == code
     return False
+
+
+logger = logging.getLogger(__name__)
+
+
+def _visit_count(referral, path: str) -> None:
+    try:
+        share_visit_record(code=referral.code, channel=referral.channel, path=path)
+    except DatabaseError:  # a visit that could not be counted never breaks the page
+        logger.warning("A share-link visit was not counted.", exc_info=True)

@@ -4,12 +4,15 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from rallypoint.ledger.models import Activity, Channel
 from rallypoint.ledger.services import activity_record
 from rallypoint.people.models import Person
+
+from .models import ShareVisit
 
 
 def share_page_key(url: str) -> str:
@@ -53,3 +56,21 @@ def share_record(
             details={"page": page},
             at=at,
         )
+
+
+def share_visit_record(*, code: str, channel: str, path: str) -> None:
+    """Count one visit through a share link (today, this code, channel and page): one UPDATE,
+    and an INSERT the first time of the day."""
+    key = {
+        "day": timezone.localdate(),
+        "code": code[:32],
+        "channel": channel[:20],
+        "path": path[:200],
+    }
+    if ShareVisit.objects.filter(**key).update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            ShareVisit.objects.create(**key, count=1)
+    except IntegrityError:  # another request made today's row first
+        ShareVisit.objects.filter(**key).update(count=F("count") + 1)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from rallypoint.core.permissions import organizer_required
 from rallypoint.mission.models import Campaign
+from rallypoint.people.questions import answer_text
 
 from ..forms import ActionForm, QuestionFormSet, question_initial, questions_from_formset
 from ..models import ActionKind, ActionStatus
@@ -151,7 +152,7 @@ def organize_detail(request, pk: int):
     rows = [
         {
             "submission": s,
-            "answers": [_answer_text(s.answers.get(str(qn.pk))) for qn in questions],
+            "answers": [answer_text(s.answers.get(str(qn.pk))) for qn in questions],
             "via": channel_label(s.channel),
         }
         for s in page
@@ -175,16 +176,6 @@ def organize_detail(request, pk: int):
             "snippets": embed_snippets(request, action),
         },
     )
-
-
-def _answer_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
 
 
 class _Echo:
@@ -241,7 +232,7 @@ def organize_export(request, pk: int):
                         s.locality or "",
                         s.region or "",
                         s.comment,
-                        *[_answer_text(s.answers.get(str(q.pk))) for q in questions],
+                        *[answer_text(s.answers.get(str(q.pk))) for q in questions],
                         "yes" if s.counted else "no",
                         s.source,
                         s.referrer.share_code if s.referrer else "",

@@ -136,6 +136,7 @@ class Operation:
     filters: list[str] = field(default_factory=list)
     helper: bool = False  # may be posted without a key; then answers {}
     public: bool = False
+    query: list[dict[str, Any]] = field(default_factory=list)  # query parameters it reads
 
 
 @dataclass
@@ -203,6 +204,7 @@ def _operation(path: Path, op: Operation, responses: dict[str, Any]) -> dict[str
                 "example": "modified_date gt '2024-01-01'",
             },
         ]
+    parameters += op.query
     if not op.public:
         responses.setdefault("400", _error("Invalid request: the error names the field"))
         responses.setdefault("401", _error("Missing, wrong or revoked key"))

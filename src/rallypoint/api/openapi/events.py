@@ -25,6 +25,19 @@ LOCATION = obj(
     }
 )
 CONTACT = obj({"name": STRING, "email_address": STRING, "phone_number": STRING})
+SHIFT = obj(
+    {
+        "id": INTEGER,
+        "start_date": DATE_TIME,
+        "end_date": DATE_TIME,
+        "capacity": {"type": ["integer", "null"]},
+        "total_accepted": INTEGER,
+        "waitlist": BOOLEAN,
+    }
+)
+QUESTION = obj(
+    {"id": INTEGER, "label": STRING, "kind": STRING, "required": BOOLEAN, "choices": array(STRING)}
+)
 
 SCHEMAS = {
     "Event": obj(
@@ -45,6 +58,8 @@ SCHEMAS = {
             "location": LOCATION,
             "contact": CONTACT,
             "reminders": array(obj({"method": STRING, "minutes": INTEGER})),
+            "rallypoint:shifts": array(SHIFT),
+            "rallypoint:questions": array(QUESTION),
         },
         ["identifiers", "title", "start_date", "_links"],
     ),
@@ -85,6 +100,8 @@ SCHEMAS = {
             "status": STRING,
             "attended": BOOLEAN,
             "comment": STRING,
+            "rallypoint:shifts": array(obj({"id": INTEGER, "status": STRING})),
+            "rallypoint:answers": obj({}, description="Answers by question id"),
             "referrer_data": ref("ReferrerData"),
         },
         ["identifiers", "status", "_links"],
@@ -96,6 +113,13 @@ SCHEMAS = {
             "add_tags": array(STRING),
             "comment": STRING,
             "rallypoint:guests": {"type": "integer", "minimum": 0, "maximum": 10},
+            "rallypoint:shifts": {
+                **array(INTEGER),
+                "description": "The ids of the shifts picked; required when the event has shifts",
+            },
+            "rallypoint:answers": obj(
+                {}, description="Answers to the event's questions by question id"
+            ),
             "attended": BOOLEAN,
             "referrer_data": ref("ReferrerData"),
             "action_network:referrer_data": ref("ReferrerData"),

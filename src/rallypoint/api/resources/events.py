@@ -10,13 +10,31 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
 
-from rallypoint.events.models import Event, EventStatus, LocationMode, Rsvp, RsvpStatus, Visibility
+from rallypoint.events.models import (
+    Event,
+    EventQuestion,
+    EventStatus,
+    LocationMode,
+    Rsvp,
+    RsvpStatus,
+    Shift,
+    Visibility,
+)
 from rallypoint.events.services import EventData
 
 from .. import odata
 from ..errors import BadRequest
 from ..hal import Links, dates, identifiers, osdi_date
-from ..payload import get_bool, get_dict, get_dicts, get_float, get_int, get_str, get_str_list
+from ..payload import (
+    get_bool,
+    get_dict,
+    get_dicts,
+    get_float,
+    get_int,
+    get_list,
+    get_str,
+    get_str_list,
+)
 
 DEFAULT_LENGTH = timedelta(hours=2)  # when a client sends no end_date
 # Our three levels of visibility; OSDI knows public and private.
@@ -36,8 +54,32 @@ def browser_url(event: Event) -> str:
     return f"{settings.SITE_URL}{reverse('events:detail', args=[event.uuid])}"
 
 
-def event_repr(event: Event, links: Links, *, created: bool = False) -> dict[str, Any]:
-    """`event` should carry `total_accepted` (api_events annotates it)."""
+def shift_repr(shift: Shift) -> dict[str, Any]:
+    return {
+        "id": shift.pk,
+        "start_date": osdi_date(shift.starts_at),
+        "end_date": osdi_date(shift.ends_at),
+        "capacity": shift.capacity,
+        "total_accepted": shift.seats_taken,
+        "waitlist": shift.waitlist_enabled,
+    }
+
+
+def question_repr(question: EventQuestion) -> dict[str, Any]:
+    return {
+        "id": question.pk,
+        "label": question.label,
+        "kind": question.kind,
+        "required": question.required,
+        "choices": list(question.choices),
+    }
+
+
+def event_repr(
+    event: Event, links: Links, *, created: bool = False, detail: bool = False
+) -> dict[str, Any]:
+    """`event` should carry `total_accepted` (api_events annotates it). `detail` (one event
+    read, created or changed) adds its shifts and questions, which lists leave out."""
     location: dict[str, Any] = {}
     if event.is_in_person:
         location = {
@@ -80,6 +122,9 @@ def event_repr(event: Event, links: Links, *, created: bool = False) -> dict[str
             "osdi:record_attendance_helper": links.link("events", event.uuid, "attendances"),
         },
     }
+    if detail:  # the shifts to pick and questions to answer in the record attendance helper
+        body["rallypoint:shifts"] = [shift_repr(s) for s in event.shifts.all()]
+        body["rallypoint:questions"] = [question_repr(q) for q in event.questions.all()]
     if location:
         body["location"] = location
     if event.join_link:
@@ -87,14 +132,17 @@ def event_repr(event: Event, links: Links, *, created: bool = False) -> dict[str
     return body
 
 
-def attendance_repr(rsvp: Rsvp, links: Links, *, created: bool = False) -> dict[str, Any]:
-    """`rsvp` should have its event and person loaded."""
+def attendance_repr(
+    rsvp: Rsvp, links: Links, *, created: bool = False, detail: bool = False
+) -> dict[str, Any]:
+    """`rsvp` should have its event and person loaded. `detail` (one attendance read or
+    recorded) adds its places in shifts, which lists leave out."""
     referrer_data = {}
     if rsvp.referral_code:
         referrer_data["referrer"] = rsvp.referral_code
     if rsvp.referral_channel:
         referrer_data["source"] = rsvp.referral_channel
-    return {
+    body: dict[str, Any] = {
         "identifiers": identifiers(rsvp.uuid),
         **dates(rsvp, created=created),
         "status": ATTENDANCE_STATUS.get(rsvp.status, rsvp.status),
@@ -102,6 +150,7 @@ def attendance_repr(rsvp: Rsvp, links: Links, *, created: bool = False) -> dict[
         "comment": rsvp.comment,
         "rallypoint:guests": rsvp.guests,
         "rallypoint:waitlisted": rsvp.status == RsvpStatus.WAITLISTED,
+        "rallypoint:answers": rsvp.answers,
         "referrer_data": referrer_data,
         "_links": {
             "self": links.link("events", rsvp.event.uuid, "attendances", rsvp.uuid),
@@ -109,6 +158,34 @@ def attendance_repr(rsvp: Rsvp, links: Links, *, created: bool = False) -> dict[
             "osdi:person": links.link("people", rsvp.person.uuid),
         },
     }
+    if detail:
+        body["rallypoint:shifts"] = [
+            {"id": s.shift_id, "status": ATTENDANCE_STATUS[RsvpStatus(s.status)]}
+            for s in rsvp.shift_signups.exclude(status=RsvpStatus.CANCELLED).order_by("shift_id")
+        ]
+    return body
+
+
+def shifts_from(document: dict[str, Any]) -> list[int] | None:
+    """The shift ids of a record attendance helper ("rallypoint:shifts"), None when absent."""
+    values = get_list(document, "rallypoint:shifts", max_items=50)
+    if values is None:
+        return None
+    ids = []
+    for index, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadRequest(
+                f"rallypoint:shifts[{index}] must be a shift's id (a number).",
+                field=f"rallypoint:shifts[{index}]",
+            )
+        ids.append(value)
+    return ids
+
+
+def answers_from(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The answers to the event's questions ("rallypoint:answers": {"<question id>": value}),
+    None when absent; the events service checks each."""
+    return get_dict(document, "rallypoint:answers")
 
 
 EVENT_FILTERS = {

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from rallypoint.messaging.models import OSDI_STATUS, Mailing
+from rallypoint.messaging.models import OSDI_STATUS, Mailing, MailingStatus
 from rallypoint.messaging.queries import Totals, acts_after, mailing_totals
 from rallypoint.segments.models import Segment
 
@@ -60,7 +60,7 @@ def message_repr(mailing: Mailing, links: Links, *, created: bool = False) -> di
             {"href": links.url("lists", segment.uuid)} for segment in mailing.include_segments.all()
         ],
         "total_targeted": mailing.total_targeted,
-        "status": OSDI_STATUS[mailing.status],
+        "status": OSDI_STATUS[MailingStatus(mailing.status)],
         "sent_start_date": osdi_date(mailing.started_at),
         "sent_end_date": osdi_date(mailing.finished_at),
         "scheduled_start_date": osdi_date(mailing.scheduled_at),

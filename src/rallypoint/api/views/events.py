@@ -31,14 +31,21 @@ from ..resources.events import (
     ATTENDANCE_FILTERS,
     EVENT_FIELD_NAMES,
     EVENT_FILTERS,
+    answers_from,
     attendance_repr,
     attended_from,
     event_data_from_osdi,
     event_repr,
     guests_from,
+    shifts_from,
 )
 from ..resources.people import person_data_from_form, person_data_from_osdi, person_from_link
 from .base import CollectionMixin, Endpoint
+
+
+def _events():
+    """`api_events`, with the shifts and questions of a detailed event document."""
+    return api_events().prefetch_related("shifts", "questions")
 
 
 class EventsView(CollectionMixin, Endpoint):
@@ -64,8 +71,8 @@ class EventsView(CollectionMixin, Endpoint):
             raise BadRequest.from_validation(exc, EVENT_FIELD_NAMES)
         except PermissionDenied as exc:
             raise Forbidden(str(exc) or "Not allowed.")
-        event = api_events().get(pk=event.pk)
-        return HalResponse(event_repr(event, self.links, created=True), status=201)
+        event = _events().get(pk=event.pk)
+        return HalResponse(event_repr(event, self.links, created=True, detail=True), status=201)
 
     def _host(self, body: dict[str, Any]) -> Person | None:
         found = linked_uuid(body, "osdi:organizer")
@@ -83,8 +90,8 @@ class EventsView(CollectionMixin, Endpoint):
 
 class EventView(Endpoint):
     def get(self, request, event_id):
-        event = get_object(api_events(), event_id, noun="event")
-        return HalResponse(event_repr(event, self.links))
+        event = get_object(_events(), event_id, noun="event")
+        return HalResponse(event_repr(event, self.links, detail=True))
 
     def put(self, request, event_id):
         event = get_object(api_events(), event_id, noun="event")
@@ -95,7 +102,7 @@ class EventView(Endpoint):
             raise BadRequest.from_validation(exc, EVENT_FIELD_NAMES)
         except PermissionDenied as exc:
             raise Forbidden(str(exc) or "Not allowed.")
-        return HalResponse(event_repr(api_events().get(pk=event.pk), self.links))
+        return HalResponse(event_repr(_events().get(pk=event.pk), self.links, detail=True))
 
 
 class AttendancesView(CollectionMixin, Endpoint):
@@ -119,6 +126,7 @@ class AttendancesView(CollectionMixin, Endpoint):
         body = self.body()
         form = form_fields(body)
         person, person_data, tags = None, None, []
+        shifts, answers = shifts_from(body), answers_from(body)
         if form is not None:
             person_data, tags = person_data_from_form(form)
             person_data.tags = tags
@@ -160,6 +168,8 @@ class AttendancesView(CollectionMixin, Endpoint):
                 source="api" if self.key else "embed",
                 # A keyless post answers {}: the address's owner gets their links by email.
                 resend_links=self.anonymous,
+                shifts=shifts,
+                answers=answers,
             )
         except ValidationError as exc:
             raise BadRequest.from_validation(
@@ -168,6 +178,11 @@ class AttendancesView(CollectionMixin, Endpoint):
                     "email": "person.email_addresses",
                     "phone": "person.phone_numbers",
                     "guests": "rallypoint:guests",
+                    "shifts": "rallypoint:shifts",
+                    **{
+                        f"q_{str(key).removeprefix('q_')}": f"rallypoint:answers.{key}"
+                        for key in answers or {}
+                    },
                 },
             )
         if person is not None:
@@ -178,7 +193,8 @@ class AttendancesView(CollectionMixin, Endpoint):
         created = result.created
         rsvp = api_attendances().get(pk=result.rsvp.pk)
         return HalResponse(
-            attendance_repr(rsvp, self.links, created=created), status=201 if created else 200
+            attendance_repr(rsvp, self.links, created=created, detail=True),
+            status=201 if created else 200,
         )
 
 
@@ -186,7 +202,7 @@ class AttendanceView(Endpoint):
     def get(self, request, event_id, attendance_id):
         event = get_object(api_events(), event_id, noun="event")
         rsvp = get_object(api_attendances(event=event), attendance_id, noun="attendance")
-        return HalResponse(attendance_repr(rsvp, self.links))
+        return HalResponse(attendance_repr(rsvp, self.links, detail=True))
 
 
 class PersonAttendancesView(CollectionMixin, Endpoint):

@@ -1,6 +1,8 @@
 """Writes for events. One module per intent; import from here.
 
 event_create / event_update / event_cancel / event_duplicate / event_approve  (events.py)
+ShiftData, shifts_check / shifts_write, questions_check / questions_write    (shifts.py)
+series_create / series_update / occurrence_starts                             (series.py)
 rsvp_record / rsvp_record_together / rsvps_record / rsvps_write / rsvp_create (rsvps.py)
 rsvp_cancel / waitlist_promote                                                (waitlist.py)
 rsvp_check_in                                                                 (checkin.py)
@@ -11,6 +13,7 @@ event_message_attendees                                                       (m
 from .checkin import rsvp_check_in
 from .events import (
     EventData,
+    Scope,
     event_approve,
     event_cancel,
     event_create,
@@ -36,11 +39,16 @@ from .rsvps import (
     rsvps_record,
     rsvps_write,
 )
+from .series import RepeatData, occurrence_starts, series_create
+from .shifts import ShiftData
 from .waitlist import rsvp_cancel, waitlist_promote
 
 __all__ = [
     "MAX_GUESTS",
     "EventData",
+    "RepeatData",
+    "Scope",
+    "ShiftData",
     "RsvpResult",
     "RsvpToWrite",
     "event_approve",
@@ -53,6 +61,7 @@ __all__ = [
     "event_update",
     "events_sweep",
     "reminders_send_due",
+    "occurrence_starts",
     "rsvp_cancel",
     "rsvp_check",
     "rsvp_check_in",
@@ -61,6 +70,7 @@ __all__ = [
     "rsvp_record_together",
     "rsvps_record",
     "rsvps_write",
+    "series_create",
     "sweep_ensure_scheduled",
     "waitlist_promote",
 ]

@@ -11,7 +11,7 @@ from rallypoint.core.mail import email_queue
 from ..channels import person_email
 from ..models import Event, EventMessage, Rsvp, RsvpStatus
 from ..permissions import person_for, require_manager
-from .notify import event_context
+from .notify import event_context, signups_prefetch
 
 MAX_SUBJECT, MAX_BODY = 200, 10_000
 
@@ -37,7 +37,7 @@ def event_message_attendees(
     rsvps = (
         Rsvp.objects.filter(event=event, status__in=statuses)
         .select_related("person", "event")
-        .prefetch_related("person__email_addresses")
+        .prefetch_related("person__email_addresses", signups_prefetch())
     )
     with transaction.atomic():
         message = EventMessage.objects.create(

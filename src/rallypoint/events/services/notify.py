@@ -3,6 +3,7 @@
 
 from typing import Any
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from rallypoint.core.mail import email_queue
@@ -10,7 +11,7 @@ from rallypoint.core.mail import email_queue
 from ..calendar import event_url, ics_attachment
 from ..channels import person_email
 from ..links import rsvp_cancel_url, rsvp_page_url
-from ..models import Event, EventHost, Rsvp, RsvpStatus
+from ..models import Event, EventHost, Rsvp, RsvpStatus, Shift, ShiftSignup
 
 
 def email_stamp() -> str:
@@ -28,13 +29,48 @@ def event_context(event: Event, rsvp: Rsvp | None = None) -> dict[str, Any]:
         # Signed for this RSVP and person: these emails go only to the person's own address.
         context["rsvp_url"] = rsvp_page_url(rsvp)
         context["cancel_url"] = rsvp_cancel_url(rsvp)
+        context["shift_signups"] = rsvp_shift_signups(rsvp)
     return context
+
+
+def signups_prefetch() -> Prefetch:
+    """An RSVP's live places in shifts, soonest first, as `rsvp.live_signups` (the name
+    `queries.live_signups` uses too)."""
+    return Prefetch(
+        "shift_signups",
+        queryset=ShiftSignup.objects.exclude(status=RsvpStatus.CANCELLED)
+        .select_related("shift")
+        .order_by("shift__starts_at", "shift_id"),
+        to_attr="live_signups",
+    )
+
+
+def rsvp_shift_signups(rsvp: Rsvp, event: Event | None = None) -> list[ShiftSignup]:
+    """The RSVP's places in shifts (going or waiting), soonest first, each shift knowing its
+    event (`event`, default the RSVP's: for its times in the event's zone). Uses
+    `rsvp.live_signups` when the RSVP was loaded with it; one query otherwise."""
+    event = event or rsvp.event
+    signups = getattr(rsvp, "live_signups", None)
+    if signups is None:
+        signups = list(
+            rsvp.shift_signups.exclude(status=RsvpStatus.CANCELLED)
+            .select_related("shift")
+            .order_by("shift__starts_at", "shift_id")
+        )
+    for signup in signups:
+        signup.shift.event = event
+    return signups
+
+
+def shifts_going(rsvp: Rsvp, event: Event | None = None) -> list[Shift]:
+    """The shifts the RSVP has a place in (its calendar entries)."""
+    return [s.shift for s in rsvp_shift_signups(rsvp, event) if s.status == RsvpStatus.ACCEPTED]
 
 
 def _rsvp(rsvp_id: int) -> Rsvp | None:
     return (
         Rsvp.objects.select_related("event", "person")
-        .prefetch_related("person__email_addresses")
+        .prefetch_related("person__email_addresses", signups_prefetch())
         .filter(pk=rsvp_id)
         .first()
     )
@@ -49,7 +85,7 @@ def _send(rsvp: Rsvp, template: str, key: str, *, ics: bool = False, **extra: An
         template=template,
         context={**event_context(rsvp.event, rsvp), **extra},
         dedupe_key=key,
-        attachments=[ics_attachment(rsvp.event)] if ics else None,
+        attachments=[ics_attachment(rsvp.event, shifts=shifts_going(rsvp))] if ics else None,
     )
     return message is not None
 
@@ -68,11 +104,27 @@ def rsvp_waitlisted(rsvp_id: int, stamp: str) -> bool:
     return _send(rsvp, "events/email/rsvp_waitlisted", f"rsvp-waitlisted:{rsvp_id}:{stamp}")
 
 
-def rsvp_promoted(rsvp_id: int, stamp: str) -> bool:
+def rsvp_promoted(rsvp_id: int, stamp: str, shift_id: int | None = None) -> bool:
+    """Someone was let in from a waitlist: the event's, or (`shift_id`) a shift's."""
     rsvp = _rsvp(rsvp_id)
     if rsvp is None or rsvp.status != RsvpStatus.ACCEPTED:
         return False
-    return _send(rsvp, "events/email/rsvp_promoted", f"rsvp-promoted:{rsvp_id}:{stamp}", ics=True)
+    if shift_id is None:
+        return _send(
+            rsvp, "events/email/rsvp_promoted", f"rsvp-promoted:{rsvp_id}:{stamp}", ics=True
+        )
+    shift = next(
+        (
+            s.shift
+            for s in rsvp_shift_signups(rsvp)
+            if s.shift_id == shift_id and s.status == RsvpStatus.ACCEPTED
+        ),
+        None,
+    )
+    if shift is None:
+        return False
+    key = f"rsvp-promoted:{rsvp_id}:{shift_id}:{stamp}"
+    return _send(rsvp, "events/email/rsvp_promoted", key, ics=True, shift=shift)
 
 
 def rsvp_links_resend(rsvp_id: int, stamp: str) -> bool:
@@ -90,7 +142,7 @@ def _audience(event_id: int):
             event_id=event_id, status__in=[RsvpStatus.ACCEPTED, RsvpStatus.WAITLISTED]
         )
         .select_related("event", "person")
-        .prefetch_related("person__email_addresses")
+        .prefetch_related("person__email_addresses", signups_prefetch())
     )
 
 

@@ -15,6 +15,7 @@ from rallypoint.ledger.services import activity_record
 
 from ..channels import reminder_channels
 from ..models import Approval, Event, EventStatus, ReminderSent, Rsvp, RsvpStatus, SweepState
+from .notify import signups_prefetch
 from .schedule import can_defer
 
 SWEEP_NAME = "events"
@@ -43,7 +44,7 @@ def reminders_send_due(*, event: Event, now=None) -> int:
     rsvps = (
         Rsvp.objects.filter(event=event, status=RsvpStatus.ACCEPTED)
         .select_related("person", "event")
-        .prefetch_related("person__email_addresses")
+        .prefetch_related("person__email_addresses", signups_prefetch())
     )
     done = set(
         ReminderSent.objects.filter(rsvp__event=event, starts_at=event.starts_at).values_list(

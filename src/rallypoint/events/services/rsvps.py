@@ -14,9 +14,15 @@ written first, then the group's events are locked in one statement (on PostgreSQ
 `select_for_update(no_key=True)`, which still lets other RSVPs' inserts check their event; on
 SQLite the IMMEDIATE transaction already serializes writers) and seats are given in the group's
 order while they last, then places on the waitlist. The lock is held until commit, so what runs
-under it is paid once per group, not once per RSVP."""
+under it is paid once per group, not once per RSVP.
 
-from dataclasses import dataclass, replace
+An event may have shifts (time slots with their own capacity and waitlist): an RSVP then picks
+one or more, and after the events the picked shifts' rows are locked the same way (once per
+group, in id order), and each RSVP gets a place in each of its shifts or on that shift's
+waitlist (`ShiftSignup`, one INSERT for the group). The RSVP's answers to the event's questions
+are written with it."""
+
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,12 +39,14 @@ from rallypoint.ledger.services import (
     referrers_of_codes,
 )
 from rallypoint.people.models import Person
+from rallypoint.people.questions import answers_clean
 from rallypoint.people.services import MatchResult, PersonData, match_or_create_many
 from rallypoint.people.services.matching import person_events
 from rallypoint.sharing.referral import Referral
 
-from ..models import Approval, Event, Rsvp, RsvpStatus
+from ..models import Approval, Event, Rsvp, RsvpStatus, Shift, ShiftSignup
 from ..tasks import rsvp_emails_send
+from ..when import shift_text
 from .notify import email_stamp
 
 MAX_GUESTS = 10
@@ -72,6 +80,10 @@ class RsvpToWrite:
     notify_person: bool
     resend_links: bool
     at: datetime
+    # The shifts picked (none for an event without shifts), and the answers to the event's
+    # questions, checked.
+    shifts: list[Shift] = field(default_factory=list)
+    answers: dict[str, Any] = field(default_factory=dict)
 
 
 def rsvp_check(
@@ -88,16 +100,40 @@ def rsvp_check(
     notify_person: bool = True,
     resend_links: bool = False,
     at: datetime | None = None,
+    shifts: list[Any] | None = None,
+    answers: dict[Any, Any] | None = None,
 ) -> RsvpToWrite:
     """Everything `rsvp_record` checks before it writes; raises ValidationError for bad input
-    (keyed by field) or an event not open for RSVPs."""
+    (keyed by field) or an event not open for RSVPs.
+
+    `shifts`: the ids (or Shift rows) picked, at least one when the event has shifts (walk-ins
+    may pick none). `answers`: the answers to the event's questions by question id (or
+    "q_<id>"); None when they weren't asked (a walk-in, the API), so required ones may be
+    missing, and what is given is still checked."""
     if person is None and person_data is None:
         raise ValueError("an RSVP needs person_data or person")
+    errors: dict[str, list[str]] = {}
     if not isinstance(guests, int) or guests < 0 or guests > MAX_GUESTS:
-        raise ValidationError({"guests": [f"Bring between 0 and {MAX_GUESTS} guests."]})
+        errors["guests"] = [f"Bring between 0 and {MAX_GUESTS} guests."]
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
-        raise ValidationError({"comment": [f"Keep the comment under {MAX_COMMENT} characters."]})
+        errors["comment"] = [f"Keep the comment under {MAX_COMMENT} characters."]
+    chosen: list[Shift] = []
+    try:
+        chosen = _shifts_chosen(event, shifts, walk_in=walk_in)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    cleaned_answers: dict[str, Any] = {}
+    questions = list(event.questions.all())
+    if questions:
+        try:
+            cleaned_answers = answers_clean(
+                questions, answers, enforce_required=answers is not None
+            )
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
     _check_open(event, walk_in=walk_in)
     data = None
     if person is None and person_data is not None:
@@ -117,7 +153,42 @@ def rsvp_check(
         notify_person=notify_person,
         resend_links=resend_links,
         at=at or timezone.now(),
+        shifts=chosen,
+        answers=cleaned_answers,
     )
+
+
+def _shifts_chosen(event: Event, picked: list[Any] | None, *, walk_in: bool) -> list[Shift]:
+    """The event's shifts named by `picked` (ids, as text or numbers, or Shift rows), in time
+    order; ValidationError keyed "shifts" for anything else."""
+    offered = list(event.shifts.all())
+    ids: set[int] = set()
+    for value in picked or []:
+        pk = value.pk if isinstance(value, Shift) else value
+        try:
+            ids.add(int(pk))
+        except (TypeError, ValueError):
+            raise ValidationError({"shifts": ["Pick shifts from the list."]}) from None
+    if not offered:
+        if ids:
+            raise ValidationError({"shifts": ["This event has no shifts to pick."]})
+        return []
+    by_id = {shift.pk: shift for shift in offered}
+    if ids - set(by_id):
+        raise ValidationError(
+            {"shifts": ["A shift you picked isn't on this event any more. Pick again."]}
+        )
+    chosen = [by_id[pk] for pk in sorted(ids, key=lambda pk: (by_id[pk].starts_at, pk))]
+    if not chosen and not walk_in:
+        raise ValidationError({"shifts": ["Pick at least one shift."]})
+    if not walk_in:
+        now = timezone.now()
+        past = [shift for shift in chosen if shift.ends_at <= now]
+        if past:
+            raise ValidationError(
+                {"shifts": [f"The shift {shift_text(past[0], event.zone)} has already happened."]}
+            )
+    return chosen
 
 
 def rsvp_record(**kwargs: Any) -> RsvpResult:
@@ -213,6 +284,13 @@ def rsvps_write(rsvps: list[RsvpToWrite]) -> list[RsvpResult]:
     # Write what does not depend on the seats before taking the lock: it is held until
     # commit, so only the capacity check and what follows it wait in line.
     Rsvp.objects.bulk_create(new)
+    again = [
+        step.rsvp.pk
+        for item, step in zip(rsvps, steps, strict=True)
+        if step.settle and item.shifts and step.rsvp not in new
+    ]
+    if again:  # a cancelled RSVP answered again: its old places in shifts were all given back
+        ShiftSignup.objects.filter(rsvp_id__in=again).delete()
     for step in steps:
         if step.check_in and not step.settle and step.rsvp.pk is not None and step.rsvp not in new:
             step.rsvp.save(update_fields=["attended", "checked_in_at", "modified_at"])
@@ -306,6 +384,7 @@ def _rsvp_values(item: RsvpToWrite) -> dict[str, Any]:
         "attended": item.attended,
         "checked_in_at": item.at if item.attended else None,
         "promoted_at": None,
+        "answers": item.answers,
     }
 
 
@@ -313,31 +392,78 @@ def _attended_set(rsvp: Rsvp, at: datetime) -> None:
     rsvp.attended, rsvp.checked_in_at = True, at
 
 
-# What settling an RSVP reads from the locked event row.
+# What settling an RSVP reads from the locked event and shift rows.
 _SETTLE = ("id", "capacity", "seats_taken", "waitlist_enabled", "status", "approval", "ends_at")
+_SETTLE_SHIFT = (
+    "id",
+    "event_id",
+    "capacity",
+    "seats_taken",
+    "waitlist_enabled",
+    "starts_at",
+    "ends_at",
+)
 
 
 def _events_settle(rsvps: list[RsvpToWrite], steps: list[_Step]) -> dict[int, Event]:
-    """Lock the events of the answers to settle (one statement, reading only what capacity
-    needs), give seats in the group's order while they last, then places on the waitlist;
-    store the new seat counts. Returns the locked events by id."""
-    wanted = sorted({r.event.pk for r, step in zip(rsvps, steps, strict=True) if step.settle})
+    """Lock the events of the answers to settle, then the shifts they picked (one statement
+    each, reading only what capacity needs), give seats in the group's order while they last,
+    then places on the waitlist; store the new seat counts and the places in shifts (one
+    INSERT). Returns the locked events by id.
+
+    An RSVP with shifts gets a place in each shift it picked, or on that shift's waitlist: it
+    is going once it has a place in one, and counts for the event's seats then. The event's
+    own capacity is for events without shifts."""
+    settling = [(r, step) for r, step in zip(rsvps, steps, strict=True) if step.settle]
+    wanted = sorted({r.event.pk for r, _ in settling})
     if not wanted:
         return {}
     locked = Event.objects.select_for_update(no_key=True).filter(pk__in=wanted).only(*_SETTLE)
     # In id order, so two groups never wait for each other in a circle.
     locked = locked.order_by("pk") if len(wanted) > 1 else locked.order_by()
     events = {event.pk: event for event in locked}
+    shifts = _shifts_lock(sorted({s.pk for r, _ in settling for s in r.shifts}))
     taken = {pk: event.seats_taken for pk, event in events.items()}
+    shift_taken = {pk: shift.seats_taken for pk, shift in shifts.items()}
     waitlisted = []
-    for item, step in zip(rsvps, steps, strict=True):
-        if not step.settle:
-            continue
+    signups: list[ShiftSignup] = []
+    now = timezone.now()
+    for item, step in settling:
         event = events.get(item.event.pk)
         if event is None:
             raise Event.DoesNotExist("The event was deleted.")
         _check_open(event, walk_in=item.walk_in)
         seats = 1 + item.guests
+        if item.shifts:
+            going = False
+            for picked in item.shifts:
+                label = shift_text(picked, item.event.zone)
+                shift = shifts.get(picked.pk)
+                if shift is None or shift.event_id != event.pk:
+                    raise ValidationError(
+                        {"shifts": ["A shift you picked was just removed. Pick again."]}
+                    )
+                if not item.walk_in and shift.ends_at <= now:
+                    raise ValidationError({"shifts": [f"The shift {label} has already happened."]})
+                fits = shift.capacity is None or shift.seats_taken + seats <= shift.capacity
+                if fits or item.walk_in:
+                    shift.seats_taken += seats
+                    status, going = RsvpStatus.ACCEPTED, True
+                elif shift.waitlist_enabled:
+                    status = RsvpStatus.WAITLISTED
+                else:
+                    raise ValidationError({"shifts": [f"Sorry, the shift {label} is full."]})
+                signups.append(
+                    ShiftSignup(
+                        rsvp=step.rsvp, shift_id=shift.pk, status=status, created_at=item.at
+                    )
+                )
+            if going:
+                event.seats_taken += seats
+            else:
+                step.rsvp.status = RsvpStatus.WAITLISTED
+                waitlisted.append(step.rsvp.pk)
+            continue
         if event.capacity is None or event.seats_taken + seats <= event.capacity or item.walk_in:
             event.seats_taken += seats
         elif event.waitlist_enabled:
@@ -347,10 +473,23 @@ def _events_settle(rsvps: list[RsvpToWrite], steps: list[_Step]) -> dict[int, Ev
             raise ValidationError("Sorry, this event is full.", code="full")
     if waitlisted:
         Rsvp.objects.filter(pk__in=waitlisted).update(status=RsvpStatus.WAITLISTED)
+    ShiftSignup.objects.bulk_create(signups)
     for pk, event in events.items():
         if event.seats_taken != taken[pk]:
             Event.objects.filter(pk=pk).update(seats_taken=event.seats_taken)
+    for pk, shift in shifts.items():
+        if shift.seats_taken != shift_taken[pk]:
+            Shift.objects.filter(pk=pk).update(seats_taken=shift.seats_taken)
     return events
+
+
+def _shifts_lock(ids: list[int]) -> dict[int, Shift]:
+    """The picked shifts, locked after their events (FOR NO KEY UPDATE on PostgreSQL, in id
+    order): what a shift's capacity needs, once per group."""
+    if not ids:
+        return {}
+    locked = Shift.objects.select_for_update(no_key=True).filter(pk__in=ids).only(*_SETTLE_SHIFT)
+    return {shift.pk: shift for shift in locked.order_by("pk")}
 
 
 def _rsvp_act(

@@ -4,22 +4,11 @@ its own local time (static/events/localtime.js)."""
 from django import template
 from django.utils.html import format_html
 
+from rallypoint.people.questions import answer_text
+
+from ..when import shift_text, when_text
+
 register = template.Library()
-
-
-def _clock(value) -> str:
-    text = value.strftime("%I:%M %p").lstrip("0")
-    return text.replace(":00 ", " ")
-
-
-def when_text(event) -> str:
-    """“Sat, Dec 5, 2026, 6 PM – 8 PM MST” in the event's time zone."""
-    start, end = event.local_start, event.local_end
-    day = f"{start:%a, %b} {start.day}, {start.year}"
-    if start.date() == end.date():
-        return f"{day}, {_clock(start)} – {_clock(end)} {end.tzname()}"
-    end_day = f"{end:%a, %b} {end.day}"
-    return f"{day}, {_clock(start)} – {end_day}, {_clock(end)} {end.tzname()}"
 
 
 @register.simple_tag
@@ -73,3 +62,23 @@ def hours_before(minutes: int) -> str:
         hours = minutes // 60
         return "in 1 hour" if hours == 1 else f"in {hours} hours"
     return f"in {minutes} minutes"
+
+
+@register.filter
+def shift_when(shift) -> str:
+    return shift_text(shift)
+
+
+@register.filter
+def answers_to(rsvp, questions) -> list[tuple[str, str]]:
+    """(question, answer) for each of `questions`, in order, the answer as text ("" when not
+    answered)."""
+    return [(q.label, answer_text(rsvp.answers.get(str(q.pk)))) for q in questions]
+
+
+@register.filter
+def template_days(template) -> str:
+    """When a day of action's events happen: “on Sat, Oct 12, 2030”."""
+    from ..services.template import days_text
+
+    return days_text(template)

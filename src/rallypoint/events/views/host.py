@@ -2,6 +2,7 @@
 
 from functools import wraps
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -11,14 +12,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from rallypoint.core.downloads import csv_response
 from rallypoint.people.services import PersonData, find_person
 
 from .. import queries
-from ..forms import CancelForm, DuplicateForm, EventForm, MessageForm, WalkInForm
+from ..export import attendee_rows
+from ..forms import CancelForm, DuplicateForm, EventForm, HostForms, MessageForm, WalkInForm
 from ..hooks import event_groups
 from ..models import Approval, Rsvp, RsvpStatus
 from ..permissions import is_organizer, person_for, require_manager, visit_actor
 from ..services import (
+    Scope,
     event_cancel,
     event_create,
     event_duplicate,
@@ -26,6 +30,7 @@ from ..services import (
     event_update,
     rsvp_check_in,
     rsvp_create,
+    series_create,
 )
 from ..services.events import event_cohost_add
 
@@ -59,67 +64,107 @@ def _group_for(request):
     return event_groups().by_slug(slug)
 
 
+def _host_form_page(request, forms_: HostForms, context: dict):
+    return render(
+        request,
+        "events/form.html",
+        {**context, "form": forms_.event, "forms": forms_},
+        status=400 if forms_.is_bound and forms_.has_errors else 200,
+    )
+
+
 @host_login_required
 def event_create_view(request):
     group = _group_for(request)
     campaign = request.GET.get("campaign", "")
-    form = EventForm(
+    template = queries.live_template(campaign)
+    forms_ = HostForms(
         request.POST or None,
         initial={"campaign": campaign or None},
         organizer=is_organizer(request.user),
+        creating=True,
+        template=template,
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and forms_.is_valid():
+        data = forms_.event.to_data(group=group)
+        shifts = forms_.shift_rows(ZoneInfo(data.timezone))
+        questions = forms_.question_rows()
+        repeat = forms_.event.repeat_data()
+        actor = visit_actor(request)
         try:
-            event = event_create(
-                data=form.to_data(group=group),
-                host=person_for(visit_actor(request)),
-                actor=visit_actor(request),
-            )
+            if repeat is not None:
+                events = series_create(
+                    data=data,
+                    repeat=repeat,
+                    host=person_for(actor),
+                    actor=actor,
+                    shifts=shifts,
+                    questions=questions,
+                )
+            else:
+                events = [
+                    event_create(
+                        data=data,
+                        host=person_for(actor),
+                        actor=actor,
+                        shifts=shifts,
+                        questions=questions,
+                    )
+                ]
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            forms_.add_service_errors(exc)
         except PermissionDenied as exc:
-            form.add_error(None, str(exc))
+            forms_.event.add_error(None, str(exc))
         else:
+            event = events[0]
+            many = f" All {len(events)} events of the series are made." if len(events) > 1 else ""
             if event.approval == Approval.PENDING:
                 messages.success(
                     request,
                     "Thanks! Your event is waiting for an organizer's approval. "
-                    "We'll email you when it's live.",
+                    f"We'll email you when it's live.{many}",
                 )
             else:
-                messages.success(request, "Your event is live. Share it to get people there.")
+                messages.success(
+                    request, f"Your event is live. Share it to get people there.{many}"
+                )
             return redirect("events:manage", event.uuid)
-    return render(
-        request,
-        "events/form.html",
-        {"form": form, "group": group, "creating": True},
-        status=400 if form.is_bound and form.errors else 200,
+    return _host_form_page(
+        request, forms_, {"group": group, "creating": True, "template": template}
     )
 
 
 @host_login_required
 def event_edit(request, uuid):
     event = _managed(request, uuid)
-    form = EventForm(
+    template = queries.live_template(event.campaign.slug) if event.campaign else None
+    forms_ = HostForms(
         request.POST or None,
+        event=event,
         initial=EventForm.initial_for(event),
         organizer=is_organizer(request.user),
+        template=template,
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and forms_.is_valid():
+        data = forms_.event.to_data(group=event.group)
         try:
             event_update(
-                event=event, data=form.to_data(group=event.group), actor=visit_actor(request)
+                event=event,
+                data=data,
+                actor=visit_actor(request),
+                shifts=forms_.shift_rows(ZoneInfo(data.timezone)),
+                questions=forms_.question_rows(),
+                scope=forms_.event.scope(),
             )
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            forms_.add_service_errors(exc)
+        except PermissionDenied as exc:
+            forms_.event.add_error(None, str(exc))
         else:
             messages.success(request, "Saved. If the time or place changed, attendees were told.")
             return redirect("events:manage", event.uuid)
-    return render(
-        request,
-        "events/form.html",
-        {"form": form, "event": event, "group": event.group},
-        status=400 if form.is_bound and form.errors else 200,
+    return _host_form_page(
+        request, forms_, {"event": event, "group": event.group, "template": template}
     )
 
 
@@ -136,8 +181,19 @@ def event_manage(request, uuid):
             "waiting": [r for r in rsvps if r.status == RsvpStatus.WAITLISTED],
             "counts": queries.rsvp_counts(event),
             "hosts": list(event.hosts.all()),
+            "questions": list(event.questions.all()),
+            "shifts": queries.shift_rosters(event),
+            "series": queries.series_events(event),
         },
     )
+
+
+@host_login_required
+def event_attendees_csv(request, uuid):
+    """Everyone who RSVP'd (going, waiting, cancelled), with their shifts and answers."""
+    event = _managed(request, uuid)
+    name = f"attendees-{event.local_start:%Y-%m-%d}-{event.uuid}.csv"
+    return csv_response(attendee_rows(event), name)
 
 
 @host_login_required
@@ -172,16 +228,27 @@ def event_message(request, uuid):
     return render(request, "events/message.html", {"event": event, "form": form})
 
 
+def _shift_of(request, event):
+    """The shift the check-in list is narrowed to (?shift=<id>), or None."""
+    value = request.GET.get("shift") or request.POST.get("shift") or ""
+    if not value.isdigit():
+        return None
+    return next((s for s in event.shifts.all() if s.pk == int(value)), None)
+
+
 @host_login_required
 def event_checkin(request, uuid):
     event = _managed(request, uuid)
     q = request.GET.get("q", "")
-    rsvps = queries.attendees(event, q=q, statuses=[RsvpStatus.ACCEPTED])
+    shift = _shift_of(request, event)
+    rsvps = queries.attendees(event, q=q, statuses=[RsvpStatus.ACCEPTED], shift=shift)
     context = {
         "event": event,
         "rsvps": rsvps,
         "q": q,
-        "walk_in_form": WalkInForm(),
+        "shift": shift,
+        "shifts": list(event.shifts.all()),
+        "walk_in_form": WalkInForm(event=event, initial={"shift": shift.pk if shift else None}),
         "counts": queries.rsvp_counts(event),
     }
     if request.htmx and request.GET.get("partial"):
@@ -205,8 +272,12 @@ def event_checkin_toggle(request, uuid, rsvp_uuid):
         messages.error(request, " ".join(exc.messages))
     if request.htmx:
         found = queries.attendees(event, statuses=[found.status]).get(pk=found.pk)
-        return render(request, "events/_checkin_row.html", {"event": event, "rsvp": found})
-    query = urlencode({"q": request.POST.get("q", "")})
+        return render(
+            request,
+            "events/_checkin_row.html",
+            {"event": event, "rsvp": found, "shift": _shift_of(request, event)},
+        )
+    query = urlencode({"q": request.POST.get("q", ""), "shift": request.POST.get("shift", "")})
     return redirect(f"{reverse('events:checkin', args=[event.uuid])}?{query}")
 
 
@@ -214,7 +285,7 @@ def event_checkin_toggle(request, uuid, rsvp_uuid):
 @require_POST
 def event_walk_in(request, uuid):
     event = _managed(request, uuid)
-    form = WalkInForm(request.POST)
+    form = WalkInForm(request.POST, event=event)
     if form.is_valid():
         c = form.cleaned_data
         try:
@@ -230,6 +301,7 @@ def event_walk_in(request, uuid):
                 walk_in=True,
                 attended=True,
                 source="walk-in",
+                shifts=[c["shift"]] if c.get("shift") else [],
             )
         except ValidationError as exc:
             for name, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
@@ -241,6 +313,8 @@ def event_walk_in(request, uuid):
         "event": event,
         "rsvps": queries.attendees(event, statuses=[RsvpStatus.ACCEPTED]),
         "q": "",
+        "shift": None,
+        "shifts": list(event.shifts.all()),
         "walk_in_form": form,
         "counts": queries.rsvp_counts(event),
     }
@@ -274,10 +348,23 @@ def event_duplicate_view(request, uuid):
 @host_login_required
 def event_cancel_view(request, uuid):
     event = _managed(request, uuid)
-    form = CancelForm(request.POST or None)
+    form = CancelForm(request.POST or None, in_series=event.series_id is not None)
     if request.method == "POST" and form.is_valid():
-        event_cancel(event=event, actor=visit_actor(request), reason=form.cleaned_data["reason"])
-        messages.success(request, "The event is cancelled and everyone who RSVP'd was told.")
+        scope = form.cleaned_data.get("scope") or Scope.THIS
+        event_cancel(
+            event=event,
+            actor=visit_actor(request),
+            reason=form.cleaned_data["reason"],
+            scope=scope,
+        )
+        if scope == Scope.THIS:
+            messages.success(request, "The event is cancelled and everyone who RSVP'd was told.")
+        else:
+            messages.success(
+                request,
+                "This event and the following ones are cancelled, and everyone who RSVP'd "
+                "was told.",
+            )
         return redirect("events:manage", event.uuid)
     return render(request, "events/cancel.html", {"event": event, "form": form})
 

@@ -1,9 +1,10 @@
 """Organizers: every event, the approval queue, per-campaign settings."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -12,9 +13,10 @@ from rallypoint.core.permissions import organizer_required
 from rallypoint.mission.models import Campaign
 
 from .. import queries
-from ..forms import CampaignSettingsForm
-from ..models import Approval, CampaignEventSettings
+from ..forms import CampaignSettingsForm, TemplateForm
+from ..models import Approval, CampaignEventSettings, EventTemplate
 from ..services import event_approve, event_settings_update
+from ..services.template import event_template_remove, event_template_set
 
 
 @organizer_required
@@ -26,8 +28,13 @@ def organize_events(request):
     events = queries.organizer_events(approval=approval, q=q)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     settings_rows = {s.campaign_id: s.require_approval for s in CampaignEventSettings.objects.all()}
+    templates = {t.campaign_id: t for t in EventTemplate.objects.all()}
     campaigns = [
-        {"campaign": c, "require_approval": settings_rows.get(c.pk, False)}
+        {
+            "campaign": c,
+            "require_approval": settings_rows.get(c.pk, False),
+            "template": templates.get(c.pk),
+        }
         for c in Campaign.objects.order_by("name")
     ]
     return render(
@@ -76,3 +83,29 @@ def organize_settings(request):
         event_settings_update(actor=request.user, **form.cleaned_data)
         messages.success(request, "Saved.")
     return redirect("events:organize")
+
+
+@organizer_required
+def organize_template(request, slug):
+    """A campaign's event template: a distributed day of action supporters host under."""
+    campaign = get_object_or_404(Campaign, slug=slug)
+    template = EventTemplate.objects.filter(campaign=campaign).first()
+    if request.method == "POST" and request.POST.get("remove"):
+        event_template_remove(campaign=campaign, actor=request.user)
+        messages.success(request, "The event template is removed; hosts choose their own details.")
+        return redirect("events:organize")
+    form = TemplateForm(request.POST or None, initial=TemplateForm.initial_for(template))
+    if request.method == "POST" and form.is_valid():
+        try:
+            event_template_set(campaign=campaign, data=form.to_data(), actor=request.user)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, "Saved. Supporters can host under it now.")
+            return redirect("events:organize")
+    return render(
+        request,
+        "events/organize_template.html",
+        {"campaign": campaign, "template": template, "form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )

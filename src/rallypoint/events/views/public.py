@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -22,6 +23,7 @@ from ..links import rsvp_cancel_path, rsvp_page_path, rsvp_token, rsvp_token_val
 from ..models import Rsvp, RsvpStatus
 from ..permissions import can_manage, can_view, person_of, visit_actor
 from ..services import rsvp_cancel, rsvp_record_together
+from ..services.notify import rsvp_shift_signups, shifts_going
 
 PAGE_SIZE = 20
 
@@ -85,6 +87,7 @@ def event_list(request):
         "error": error,
         "unit": "miles" if search.unit == "mi" else "km",
         "query": params.urlencode(),
+        "day_of_action": queries.day_of_action(campaign) if campaign is not None else None,
         "tile_url": getattr(settings, "EVENT_MAP_TILE_URL", ""),
         "tile_attribution": getattr(settings, "EVENT_MAP_TILE_ATTRIBUTION", ""),
         "map_points": [
@@ -138,7 +141,7 @@ def event_detail(request, uuid, form=None):
                 email=email.address if email else getattr(request.user, "email", ""),
                 phone=phone.number if phone else "",
             )
-        form = RsvpForm(initial=initial)
+        form = RsvpForm(initial=initial, event=event)
     return render(
         request,
         "events/detail.html",
@@ -151,6 +154,8 @@ def event_detail(request, uuid, form=None):
             # `rsvp` is the logged-in person's own: their private links are theirs to see.
             "rsvp_page": rsvp_page_path(rsvp) if rsvp else "",
             "rsvp_cancel": rsvp_cancel_path(rsvp) if rsvp else "",
+            "rsvp_signups": rsvp_shift_signups(rsvp, event) if rsvp else [],
+            "shifts": [s for s in event.shifts.all() if s.ends_at > timezone.now()],
         },
         status=400 if form.is_bound else 200,
     )
@@ -168,7 +173,7 @@ def rsvp(request, uuid):
             request, f"Too many RSVPs from here. Try again in {retry // 60 + 1} minutes."
         )
         return redirect(event)
-    form = RsvpForm(request.POST)
+    form = RsvpForm(request.POST, event=event)
     if not form.is_valid():
         return event_detail(request, uuid, form=form)
     c = form.cleaned_data
@@ -190,6 +195,8 @@ def rsvp(request, uuid):
             referral=getattr(request, "referral", None),
             source="web",
             resend_links=True,
+            shifts=form.shift_ids(),
+            answers=form.answers(),
         )
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
@@ -259,6 +266,7 @@ def rsvp_done(request, rsvp_uuid):
                 "person": person,
                 "is_going": found.status == RsvpStatus.ACCEPTED,
                 "rsvp_cancel": rsvp_cancel_path(found),
+                "rsvp_signups": rsvp_shift_signups(found),
             },
         )
     )
@@ -287,8 +295,11 @@ def rsvp_cancel_view(request, rsvp_uuid):
 def event_ics(request, uuid):
     event = _viewable(request, uuid)
     person = visitor_person(request)
-    going = queries.rsvp_of(event, person) is not None or can_manage(visit_actor(request), event)
-    body = calendar_bytes([event], name=event.title, with_join_url=going)
+    own = queries.rsvp_of(event, person)
+    going = own is not None or can_manage(visit_actor(request), event)
+    # Someone going in shifts gets their shifts; anyone else the event as a whole.
+    shifts = shifts_going(own, event) if own is not None else []
+    body = calendar_bytes([event], name=event.title, with_join_url=going, shifts=shifts)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="event-{event.uuid}.ics"'
     return response

@@ -1,6 +1,12 @@
 """The batch behind `match_or_create_many`: load the people a batch's rows point at, decide row
 by row in memory (each row sees what the rows before it did), then write each table once.
 
+A big batch (an import's) first sets apart its independent new rows: rows whose email address
+and phone number no one has and no other row of the batch gives. Each of them can only make a
+new person, so they are written set-based (`batch_stage`): staged in a temporary table and
+copied into the people tables with INSERT … SELECT. Only the other rows go through the
+decision row by row; new people get their ids in row order either way.
+
 The rule itself is described in `matching`; `MatchRules` says how far a batch is trusted.
 """
 
@@ -25,11 +31,13 @@ from ..models import (
 )
 from ..normalize import email_key
 from ..rows import InList
+from .batch_stage import BatchStage, emails_found, phones_found, stage_supported
 from .batch_state import (
     ADDRESS_VALUE_FIELDS,
     BLANK,
     PERSON_MERGED_FIELDS,
     SMALL_BATCH,
+    STAGE_MIN_ROWS,
     AddressState,
     ConflictError,
     EmailState,
@@ -112,7 +120,7 @@ class _Row:
     source: str
 
 
-class MatchBatch(BatchWrites):
+class MatchBatch(BatchStage, BatchWrites):
     def __init__(
         self, rows: Sequence[PersonData], rules: MatchRules, lines: Sequence[int] | None = None
     ):
@@ -120,6 +128,9 @@ class MatchBatch(BatchWrites):
         self.rules = rules
         self.lines = list(lines) if lines is not None else list(range(len(rows)))
         self.now = timezone.now()
+        # A small batch builds Person instances and writes them with bulk_create; a big one
+        # keeps new people's fields in plain records and writes them in bulk.
+        self.small = len(rows) <= SMALL_BATCH
         self.slots: dict[int, Slot] = {}  # known people by id
         self.new_slots: list[Slot] = []
         self.emails: dict[str, EmailState] = {}  # by key, for every address the batch mentions
@@ -128,6 +139,9 @@ class MatchBatch(BatchWrites):
         self.tag_ids: dict[str, int] = {}
         self.tag_names: dict[int, str] = {}
         self.address_seq = 0
+        # The known email addresses and phone numbers of the rows, with their people, when
+        # looked up before the decision (a staged batch).
+        self.found: tuple[list[EmailAddress], list[PhoneNumber]] | None = None
 
     @staticmethod
     def person_new(data: PersonData) -> Person:
@@ -149,10 +163,10 @@ class MatchBatch(BatchWrites):
         rows = self.rows
         keys = {email_key(data.email) for data in rows if data.email}
         numbers = {data.phone for data in rows if data.phone}
+        # A staged batch looked them up already, for all its rows (`_entangled`).
+        found_emails, found_phones = self.found or (emails_found(keys), phones_found(numbers))
         if keys:
-            for email in EmailAddress.objects.filter(
-                InList("address_normalized", keys)
-            ).select_related("person"):
+            for email in found_emails:
                 slot = self._known(email.person)
                 slot.has_email = True
                 self.emails[email.address_normalized] = EmailState(
@@ -166,9 +180,7 @@ class MatchBatch(BatchWrites):
         loaded_phones: set[int] = set()
         if numbers:
             best: dict[str, tuple[datetime, int]] = {}
-            for phone in PhoneNumber.objects.filter(InList("number", numbers)).select_related(
-                "person"
-            ):
+            for phone in found_phones:
                 slot = self._known(phone.person)
                 self._phone_known(slot, phone.pk, phone)
                 loaded_phones.add(phone.pk)
@@ -262,14 +274,57 @@ class MatchBatch(BatchWrites):
 
     def run(self, *, changed_by: ChangeSource | None = None) -> list[MatchResult]:
         self._tags()
+        if len(self.rows) >= STAGE_MIN_ROWS and stage_supported():
+            return self._run_staged(changed_by)
         self._load(history=changed_by is not None)
+        decided = self._decide(self.lines, self.rows)
+        self._write()
+        return self._finish(decided, changed_by)
+
+    def _run_staged(self, changed_by: ChangeSource | None) -> list[MatchResult]:
+        """A big batch: its independent new rows are written set-based, the others are decided
+        row by row as in a small batch (they share no person with the independent ones)."""
+        rows, lines = self.rows, self.lines
+        entangled = self._entangled()
+        simple_at = [i for i, tied in enumerate(entangled) if not tied]
+        tied_at = [i for i, tied in enumerate(entangled) if tied]
+        self.small = False
+        self.rows, self.lines = [rows[i] for i in tied_at], [lines[i] for i in tied_at]
+        decided: dict[int, _Row] = {}
+        if tied_at:
+            self._load(history=changed_by is not None)
+            decided = dict(zip(tied_at, self._decide(self.lines, self.rows), strict=True))
+        # New people's ids in row order, as if the rows had been matched one by one.
+        created_at = [i for i, row in decided.items() if row.outcome == "created"]
+        new_at = sorted([*simple_at, *created_at])
+        ids = dict(zip(new_at, self._ids_reserve(len(new_at)), strict=True))
+        for i, row in decided.items():
+            if row.outcome == "created":
+                row.slot.person.pk = ids[i]
+        simple = [(ids[i], rows[i]) for i in simple_at]
+        try:
+            self._stage_people(simple)
+            self._write()
+            self._stage_contacts(simple)
+        except ConflictError:
+            Person.objects.filter(pk__in=list(ids.values())).delete()
+            raise
+        by_position = {
+            i: MatchResult(person_id=pk, outcome="created")
+            for i, (pk, _) in zip(simple_at, simple, strict=True)
+        }
+        tied_results = self._finish(list(decided.values()), changed_by)
+        by_position.update(zip(decided, tied_results, strict=True))
+        return [by_position[i] for i in range(len(rows))]
+
+    def _decide(self, lines: Sequence[int], rows: Sequence[PersonData]) -> list[_Row]:
+        """Each row matched or created in order, merged into its person in memory."""
         decided: list[_Row] = []
-        small = len(self.rows) <= SMALL_BATCH
-        for line, data in zip(self.lines, self.rows, strict=True):
+        for line, data in zip(lines, rows, strict=True):
             slot, duplicate_of, by_email = self._match(data)
             outcome: Outcome
             if slot is None:
-                record = Person(source=data.source[:200]) if small else new_record(data.source)
+                record = Person(source=data.source[:200]) if self.small else new_record(data.source)
                 slot = Slot(person=record, is_new=True)
                 self.new_slots.append(slot)
                 _, kept, unsubscribed = self._apply(slot, data, by_email=False, created=True)
@@ -283,7 +338,11 @@ class MatchBatch(BatchWrites):
                     slot.changed_lines.append(line)
             slot.matched = True
             decided.append(_Row(slot, outcome, kept, duplicate_of, unsubscribed, data.source))
-        self._write()
+        return decided
+
+    def _finish(self, decided: list[_Row], changed_by: ChangeSource | None) -> list[MatchResult]:
+        """The decided rows' results; what they kept aside and (with `changed_by`) the known
+        people's changes go to the history."""
         results = [
             MatchResult(
                 person_id=row.slot.person.pk,

@@ -34,6 +34,9 @@ MAX_HISTORY_LINES = 20
 # INSERT … ON CONFLICT DO NOTHING (a concurrent submission's row wins); bigger batches (imports)
 # use COPY on PostgreSQL.
 SMALL_BATCH = 100
+# From this many rows a batch sets its independent new rows apart and writes them set-based
+# (`batch_stage`); below it, staging costs more statements than it saves.
+STAGE_MIN_ROWS = SMALL_BATCH + 1
 
 
 class ConflictError(Exception):

@@ -16,7 +16,6 @@ from .batch_state import (
     ADDRESS_VALUE_FIELDS,
     MAX_HISTORY_LINES,
     PERSON_MERGED_FIELDS,
-    SMALL_BATCH,
     ConflictError,
     EmailState,
     Slot,
@@ -31,6 +30,7 @@ class BatchWrites:
     """The writing half of `MatchBatch` (which fills these in while it decides)."""
 
     rows: Sequence[PersonData]
+    small: bool
     now: Any
     slots: dict[int, Slot]
     new_slots: list[Slot]
@@ -42,7 +42,7 @@ class BatchWrites:
 
     def _write(self) -> None:
         now = self.now
-        small = len(self.rows) <= SMALL_BATCH
+        small = self.small
         new_people = [slot.person for slot in self.new_slots]
         for person in new_people:
             person.created_at = person.modified_at = now
@@ -55,9 +55,14 @@ class BatchWrites:
                 (now, now, code, *(getattr(p, f) for f in PERSON_MERGED_FIELDS))
                 for p, code in zip(new_people, codes, strict=True)
             ]
-            ids = insert_rows(Person, columns, rows, returning=True)
-            for person, pk in zip(new_people, ids, strict=True):
-                person.pk = pk
+            if new_people[0].pk is not None:
+                # Ids given beforehand (a staged batch numbers all its new people in row order).
+                given = [(p.pk, *row) for p, row in zip(new_people, rows, strict=True)]
+                insert_rows(Person, ["id", *columns], given)
+            else:
+                ids = insert_rows(Person, columns, rows, returning=True)
+                for person, pk in zip(new_people, ids, strict=True):
+                    person.pk = pk
         self._write_emails(new_people)
         known = list(self.slots.values())
         for slot in known:

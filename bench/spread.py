@@ -1,0 +1,369 @@
+"""Benchmark: a campaign's spread at the scale of a national campaign.
+
+    .venv/bin/python bench/spread.py [--people 1000000] [--part summary|celf|all] [--write]
+
+What it does, against PostgreSQL on 127.0.0.1 (BENCH_DATABASE_URL to change):
+  1. creates its own database (rp_bench_spread), migrates it, and — once; kept for later runs
+     unless --rebuild — loads a synthetic campaign of --people people with COPY
+     (people.rows.insert_rows): 2% of them start on their own (roots), every other person is
+     brought in by someone who still has room to recruit (out-degrees drawn from a power law,
+      exponent 2.8: 0.88 recruits on average, most people bringing nobody, a few hundreds; a
+     cascade ends when its people have used their room, and the next person starts a new one),
+     through one of several channels; each person's first act, the recruiter's "recruit"
+     credit for every edge, and a second act for a third of the people, over 120 days;
+  2. --part summary: the spread summary (insights.services.grid.spread_summary, the numbers of
+     the insights pages, `rallypoint insights spread` and the API) timed cold (empty cache:
+     every query and the walk of the forest) and warm (the cached summary, as every page
+     view within SPREAD_CACHE_SECONDS after the first), and recomputed with a warm database
+     (use_cache=False); baselines measured in the same run: a plain count of the campaign's
+     edges, and loading the edge list into Python (the floor for any walk of the forest);
+  3. --part celf: whom to ask next (CELF/IMM for k = 50 on 100,000 nodes) — measured by
+     bench/spread_celf.py for now; `part_celf` is its place here;
+  4. prints a table with the peak RSS of the process, and with --write replaces its section of
+     bench/README.md.
+"""
+
+import argparse
+import math
+import os
+import random
+import resource
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/rp_bench_spread"
+SECTION = "### Spread summary (bench/spread.py)"
+SLUG = "bench-spread"
+CHANNELS = [("facebook", 30), ("x", 15), ("whatsapp", 20), ("email", 20), ("sms", 10), ("", 5)]
+ROOT_SHARE = 0.02
+EXPONENT = 2.8
+MAX_DEGREE = 500
+DAYS = 120
+CHUNK = 50_000
+
+
+def setup_django(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("RALLYPOINT_VAR_DIR", "/tmp/rp-bench-spread-var")
+    os.environ["TASK_BACKEND"] = "dummy"
+    os.environ["EMAIL_URL"] = "dummy://"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rallypoint.settings")
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+# --- the synthetic campaign --------------------------------------------------------------------
+
+
+def out_degree(rng: random.Random) -> int:
+    """A power-law number of recruits: P(k) ∝ (k + 1)^-EXPONENT, most people bring nobody."""
+    u = rng.random()
+    k = int((1 - u) ** (-1 / (EXPONENT - 1))) - 1
+    return min(k, MAX_DEGREE)
+
+
+def grid_generate(n: int, seed: int) -> tuple[list[int], list[str], list[float]]:
+    """(recruiter index or -1 for a root, channel, arrival in days) for each of n people, in
+    arrival order: someone with room left recruits the next person, breadth first."""
+    rng = random.Random(seed)
+    names = [c for c, _ in CHANNELS]
+    weights = [w for _, w in CHANNELS]
+    recruiter = [-1] * n
+    channel = [""] * n
+    room: list[int] = []  # people with room left, oldest first
+    left = [0] * n
+    head = 0
+    for i in range(n):
+        while head < len(room) and left[room[head]] == 0:
+            head += 1
+        if head < len(room) and rng.random() > ROOT_SHARE:
+            r = room[head]
+            recruiter[i] = r
+            channel[i] = rng.choices(names, weights)[0]
+            left[r] -= 1
+        left[i] = out_degree(rng)
+        if left[i]:
+            room.append(i)
+    arrival = sorted(rng.random() * DAYS for _ in range(n))
+    return recruiter, channel, arrival
+
+
+def load(n: int, seed: int) -> None:
+    from django.db import connection, transaction
+
+    from rallypoint.ledger.models import Activity, Recruitment
+    from rallypoint.mission.models import Campaign
+    from rallypoint.people.models import Person
+    from rallypoint.people.rows import insert_rows
+
+    started = time.perf_counter()
+    recruiter, channel, arrival = grid_generate(n, seed)
+    print(f"  generated the grid in {time.perf_counter() - started:.1f} s")
+    campaign = Campaign.objects.create(name="Bench: spread", slug=SLUG, status="live")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    at = [start + timedelta(days=d) for d in arrival]
+    ids: list[int] = []
+    for lo in range(0, n, CHUNK):
+        with transaction.atomic():
+            ids += insert_rows(
+                Person,
+                ["given_name", "family_name", "source"],
+                [("Pat", f"Grid{i}", "bench") for i in range(lo, min(lo + CHUNK, n))],
+                returning=True,
+            )
+        print(f"  people {len(ids):,}", end="\r", flush=True)
+    print()
+    rng = random.Random(seed + 1)
+    written = 0
+    for lo in range(0, n, CHUNK):
+        edges, acts = [], []
+        for i in range(lo, min(lo + CHUNK, n)):
+            r = recruiter[i]
+            ch = channel[i]
+            referrer = ids[r] if r >= 0 else None
+            acts.append((ids[i], "sign", campaign.pk, 1, referrer, ch if r >= 0 else "", at[i]))
+            if r >= 0:
+                edges.append((ids[r], ids[i], campaign.pk, ch, at[i]))
+                acts.append((ids[r], "recruit", campaign.pk, 5, None, ch, at[i]))
+            if rng.random() < 1 / 3:
+                later = at[i] + timedelta(days=rng.random() * 10)
+                acts.append(
+                    (
+                        ids[i],
+                        rng.choice(["rsvp", "share", "donate"]),
+                        campaign.pk,
+                        1,
+                        None,
+                        "",
+                        later,
+                    )
+                )
+        with transaction.atomic():
+            insert_rows(
+                Recruitment,
+                ["recruiter_id", "recruit_id", "campaign_id", "channel", "created_at"],
+                edges,
+            )
+            insert_rows(
+                Activity,
+                [
+                    "person_id",
+                    "kind",
+                    "campaign_id",
+                    "points",
+                    "referrer_id",
+                    "channel",
+                    "created_at",
+                ],
+                acts,
+            )
+        written += len(acts)
+        print(
+            f"  people with their acts and edges {min(lo + CHUNK, n):,} ({written:,} acts)",
+            end="\r",
+            flush=True,
+        )
+    print()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+def timed(fn, runs: int = 1) -> tuple[float, object]:
+    """(median seconds over `runs`, the last result)."""
+    times = []
+    result = None
+    for _ in range(runs):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), result
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def part_summary(campaign, runs: int) -> list[tuple[str, float, str]]:
+    """Rows (what, seconds, note) of the summary part."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rallypoint.insights.services.grid import EpochSeconds, spread_summary
+    from rallypoint.ledger.models import Recruitment
+
+    def count_edges() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM sharing_recruitment WHERE campaign_id = %s", [campaign.pk]
+            )
+            return cursor.fetchone()[0]
+
+    def load_edges() -> int:
+        # The columns the summary reads, times as seconds since 1970.
+        edges = list(
+            Recruitment.objects.filter(campaign_id=campaign.pk)
+            .order_by()
+            .values_list("recruiter_id", "recruit_id", "channel", EpochSeconds("created_at"))
+        )
+        return len(edges)
+
+    baseline, edges = timed(count_edges, runs)
+    loaded, _ = timed(load_edges, max(1, runs // 2))
+    cache.clear()
+    cold, summary = timed(lambda: spread_summary(campaign))
+    rss_after_cold = peak_rss_mb()
+    warm, same = timed(lambda: spread_summary(campaign), runs)
+    assert same == summary, "the cached summary differs from the computed one"
+    recomputed, _ = timed(lambda: spread_summary(campaign, use_cache=False), max(1, runs // 2))
+    with CaptureQueriesContext(connection) as queries:
+        spread_summary(campaign, use_cache=False)
+    in_database = sum(float(q["time"]) for q in queries.captured_queries)
+    s = summary
+    largest = s.largest[0].size if s.largest else 0
+    note = (
+        f"{s.participants:,} participants, {s.recruits:,} recruits, K {s.k_factor:.3f}, "
+        f"{len(s.generations)} generations, {s.cascades:,} cascades (largest {largest:,}), "
+        f"structural virality {s.structural_virality:.2f}"
+    )
+    return [
+        ("baseline: SELECT count(*) of the campaign's edges", baseline, f"{edges:,} edges"),
+        ("the edge list alone loaded into Python (its share of the summary)", loaded, ""),
+        ("spread summary, cold (empty cache)", cold, note),
+        ("spread summary, warm (cached)", warm, ""),
+        ("spread summary recomputed, warm database (use_cache=False)", recomputed, ""),
+        (
+            "of which the queries (run and read by the driver)",
+            in_database,
+            f"{len(queries.captured_queries)} queries",
+        ),
+        ("peak RSS after the cold summary (MB)", rss_after_cold, ""),
+    ]
+
+
+def part_celf(campaign, runs: int) -> list[tuple[str, float, str]]:
+    """Whom to ask next, CELF/IMM for k = 50 on 100,000 nodes: its place in this script (for
+    now bench/spread_celf.py measures it on a synthetic forest)."""
+    print("  (the CELF/IMM part: bench/spread_celf.py)")
+    return []
+
+
+def table(rows: list[tuple[str, float, str]], baseline: float) -> str:
+    lines = ["| what | seconds | vs baseline | notes |", "|---|---|---|---|"]
+    for what, seconds, note in rows:
+        if what.startswith("peak RSS"):
+            lines.append(f"| {what} | {seconds:,.0f} MB | | {note} |")
+            continue
+        ratio = seconds / baseline if baseline else math.nan
+        shown = f"{seconds:.4f}" if seconds < 0.01 else f"{seconds:.3f}"
+        lines.append(f"| {what} | {shown} | {ratio:,.2f}× | {note} |")
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    readme = ROOT / "bench" / "README.md"
+    content = readme.read_text()
+    if SECTION in content:
+        before, rest = content.split(SECTION, 1)
+        after = rest.split("\n### ", 1)
+        content = before + text + ("\n### " + after[1] if len(after) > 1 else "\n")
+    else:
+        content = content.rstrip("\n") + "\n\n" + text + "\n"
+    readme.write_text(content)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--part", choices=["summary", "celf", "all"], default="all")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=2008)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    setup_django(url)
+    from django.db import connection
+
+    from rallypoint.mission.models import Campaign
+    from rallypoint.people.models import Person
+
+    campaign = Campaign.objects.filter(slug=SLUG).first()
+    have = Person.objects.count() if campaign else 0
+    if args.rebuild or campaign is None or have != args.people:
+        if have or campaign:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "TRUNCATE people_person, ledger_activity, sharing_recruitment, "
+                    "mission_campaign RESTART IDENTITY CASCADE"
+                )
+        t = time.perf_counter()
+        load(args.people, args.seed)
+        print(f"loaded {args.people:,} people in {time.perf_counter() - t:.0f} s")
+        campaign = Campaign.objects.get(slug=SLUG)
+    rows: list[tuple[str, float, str]] = []
+    if args.part in ("summary", "all"):
+        rows += part_summary(campaign, args.runs)
+    if args.part in ("celf", "all"):
+        rows += part_celf(campaign, args.runs)
+    baseline = rows[0][1] if rows else 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    load_average = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    cache = "Redis" if os.environ.get("REDIS_URL") else "local memory"
+    text = "\n".join(
+        [
+            SECTION,
+            "",
+            f"`.venv/bin/python bench/spread.py --people {args.people} --part {args.part}` "
+            f"on PostgreSQL {version.split()[0]}, cache in {cache}; "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load_average} at the end "
+            "(2 cores shared with other work: compare ratios, not absolute times). Medians of "
+            f"{args.runs} runs (the cold summary: one). Target: the summary under 2 s once the "
+            "first run's cache is warm.",
+            "",
+            table(rows, baseline),
+            "",
+            "The synthetic campaign: people arrive over 120 days, 2% start on their own, everyone "
+            "else is brought in (breadth first) by someone with room left to recruit, out-degrees "
+            "from a power law (exponent 2.8, 0.88 recruits a person on average: most bring nobody, "
+            "a few bring hundreds), through Facebook, X, WhatsApp, email, SMS or no named channel; "
+            'each person has their first act, each recruiter a "recruit" credit per recruit, '
+            "and a third of the people a second act (about 2.2 acts a person). Cold: the "
+            "first request after the cache expired (two queries, the forest walked in memory); "
+            "warm: every request within SPREAD_CACHE_SECONDS (120 s) after it, served from the "
+            "cache (`core.cache.CachedValue`, one entry per campaign and window); recomputed: "
+            "the same work as cold with the database's pages already in memory. The queries' row "
+            "shows how much of a recompute is the database and the driver; the rest is Python "
+            "(the rows turned into objects, the walk over dicts: numpy is not a dependency).",
+            "",
+        ]
+    )
+    print(text)
+    if args.write:
+        write_readme(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from rallypoint.ledger.services import activity_record
@@ -29,11 +28,14 @@ def shot(page, name: str) -> None:
 
 
 def _session_cookie(context, live_server, user):
-    client = Client()
-    client.force_login(user)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    """Log in through the login page, as a person would (the session is made by the server)."""
+    page = context.new_page()
+    page.goto(live_server.url + "/accounts/login/")
+    page.locator("#id_username").fill(user.email)
+    page.locator("#id_password").fill("correct horse battery")
+    page.locator("#id_password").press("Enter")
+    page.wait_for_load_state()
+    page.close()
 
 
 def signed_in(new_context, live_server, user, width):

@@ -5,8 +5,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from rallypoint.core.downloads import safe_cell
 from rallypoint.core.models import AuditEntry
-from rallypoint.imports.export import EXPORT_HEADER, export_rows, safe_cell
+from rallypoint.imports.export import EXPORT_HEADER, export_rows
 from rallypoint.imports.services import import_job_run
 from rallypoint.people.models import EmailStatus, Person, PhoneNumber
 from rallypoint.segments.services import segment_create

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 from django.http import HttpResponse
 
+from .downloads import safe_cell
+
 WIDTH = 560
 HEIGHT = 340
 LEFT, RIGHT, TOP, BOTTOM = 54, 20, 40, 70
@@ -47,7 +49,6 @@ MARKERS = {
 }
 MARKER_ORDER = list(MARKERS)
 HATCHES = ["solid", "diagonal", "dots", "cross", "horizontal", "vertical"]
-CSV_UNSAFE = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -545,9 +546,8 @@ def bar_chart(
 def _csv_cell(value: str | float | int | None) -> str | float | int:
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(CSV_UNSAFE):
-        # A spreadsheet would run a cell starting with these as a formula.
-        return "'" + value
+    if isinstance(value, str):
+        return safe_cell(value)
     return value
 
 

@@ -1,27 +1,14 @@
 """The attendees of an event as CSV rows (the host's "Export attendees (CSV)"): everyone who
 RSVP'd, going, waiting or cancelled, with contact details, shifts and answers."""
 
-import re
 from collections.abc import Iterator
-from typing import Any
 
+from rallypoint.core.downloads import safe_cell
 from rallypoint.people.questions import answer_text
 
 from .models import Event, Rsvp
 from .queries import live_signups
 from .when import shift_text
-
-_PHONE_LIKE = re.compile(r"[+-][\d\s().-]*")
-
-
-def safe_cell(value: Any) -> str:
-    """Stop a spreadsheet from running a cell as a formula (=, @, +, -, tab or carriage return
-    at the start), but leave phone numbers like +12025550123 as they are. The same rule as the
-    people export's (imports.export), which a tool can't import."""
-    text = "" if value is None else str(value)
-    if text and (text[0] in "=@\t\r" or (text[0] in "+-" and not _PHONE_LIKE.fullmatch(text))):
-        return "'" + text
-    return text
 
 
 def attendee_rows(event: Event) -> Iterator[list[str]]:

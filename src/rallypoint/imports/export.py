@@ -4,11 +4,11 @@ ones the importer recognises, so an export imported again matches everyone it co
 Also the two reports of an import as CSV rows: its skipped rows and what it changed. Every cell
 of every CSV we write, header included, goes through safe_cell."""
 
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from rallypoint.core.downloads import safe_cell, safe_row
 from rallypoint.people.models import Person
 from rallypoint.people.queries import people_with_contacts
 
@@ -34,19 +34,6 @@ EXPORT_HEADER = [
     "rallypoint_id",
 ]
 CHUNK_SIZE = 2000
-_PHONE_LIKE = re.compile(r"[+-][\d\s().-]*")
-
-
-def safe_cell(value: str) -> str:
-    """Stop a spreadsheet from running a cell as a formula (=, @, +, -, tab or carriage return
-    at the start), but leave phone numbers like +12025550123 as they are."""
-    if value and (value[0] in "=@\t\r" or (value[0] in "+-" and not _PHONE_LIKE.fullmatch(value))):
-        return "'" + value
-    return value
-
-
-def safe_row(values: Iterable[object]) -> list[str]:
-    return [safe_cell(str(v)) for v in values]
 
 
 def person_row(person: Person) -> list[str]:

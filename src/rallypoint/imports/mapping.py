@@ -211,7 +211,7 @@ def person_data(values: list[str], mapping: dict[int, str], headers: list[str]) 
         if not value:
             continue
         if value[0] == "'" and value[1:2] in FORMULA_STARTS:
-            value = value[1:]  # defused by our export (imports.export.safe_cell)
+            value = value[1:]  # defused by our exports (core.downloads.safe_cell)
         field = FIELDS_BY_CODE[code]
         if field.max_length is not None and len(value) > field.max_length:
             raise RowProblem(

@@ -5,7 +5,6 @@ now or schedule), pause / resume / cancel while sending, and the report with its
 Views check input and call services (services.compose, services.delivery) and queries; the
 services decide what is allowed and say why not (a ValidationError shown on the page)."""
 
-import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,13 +13,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from rallypoint.core.charts import Chart, chart_csv_response, line_chart
 from rallypoint.core.charts import Series as ChartSeries
+from rallypoint.core.downloads import csv_response, safe_row
 from rallypoint.core.permissions import organizer_required
 from rallypoint.mission.hooks import ways_to_help
 from rallypoint.mission.models import Campaign
@@ -527,29 +527,14 @@ def mailing_report_view(request, pk: int):
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe_cell(value: str) -> str:
-    """Spreadsheets run a cell starting with = + - @ (or a tab or return) as a formula."""
-    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
-
-
 @organizer_required
 def mailing_export(request, pk: int):
     """Every recipient with what happened to their message, streamed as CSV."""
     mailing = _mailing_or_404(pk)
-    writer = csv.writer(_Echo())
 
-    def lines() -> Iterator[str]:
-        yield "\ufeff"
-        yield writer.writerow(EXPORT_HEADER)
+    def rows() -> Iterator[list[str]]:
+        yield EXPORT_HEADER
         for row in mailing_export_rows(mailing):
-            yield writer.writerow([_safe_cell(value) for value in row])
+            yield safe_row(row)
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="mailing-{mailing.pk}-recipients.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_response(rows(), f"mailing-{mailing.pk}-recipients.csv")

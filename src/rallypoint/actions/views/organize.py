@@ -1,17 +1,16 @@
 """Organizer pages: list, create, edit, open/close actions; questions; submissions; export."""
 
-import csv
 from collections.abc import Iterator
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from rallypoint.core.downloads import csv_response, safe_row
 from rallypoint.core.permissions import organizer_required
 from rallypoint.mission.models import Campaign
 from rallypoint.people.questions import answer_text
@@ -178,26 +177,14 @@ def organize_detail(request, pk: int):
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe_cell(value: Any) -> str:
-    """Spreadsheet programs run cells that start with = + - @ as formulas: defuse them."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
 @organizer_required
 def organize_export(request, pk: int):
     """All submissions as CSV, streamed row by row so large actions never sit in memory."""
     action = _action_or_404(pk)
     questions = list(action.questions.all())
-    writer = csv.writer(_Echo())
 
-    def rows() -> Iterator[str]:
-        yield writer.writerow(
+    def rows() -> Iterator[list[str]]:
+        yield safe_row(
             [
                 "submitted_at",
                 "given_name",
@@ -218,30 +205,25 @@ def organize_export(request, pk: int):
             ]
         )
         for s in submissions_for_export(action).iterator(chunk_size=2000):
-            yield writer.writerow(
+            yield safe_row(
                 [
-                    _safe_cell(value)
-                    for value in [
-                        s.created_at.isoformat(),
-                        s.person.given_name,
-                        s.person.family_name,
-                        s.email or "",
-                        s.phone or "",
-                        "yes" if s.sms_consent else "",
-                        s.postal_code or "",
-                        s.locality or "",
-                        s.region or "",
-                        s.comment,
-                        *[answer_text(s.answers.get(str(q.pk))) for q in questions],
-                        "yes" if s.counted else "no",
-                        s.source,
-                        s.referrer.share_code if s.referrer else "",
-                        s.channel,
-                        s.person.uuid,
-                    ]
+                    s.created_at.isoformat(),
+                    s.person.given_name,
+                    s.person.family_name,
+                    s.email or "",
+                    s.phone or "",
+                    "yes" if s.sms_consent else "",
+                    s.postal_code or "",
+                    s.locality or "",
+                    s.region or "",
+                    s.comment,
+                    *[answer_text(s.answers.get(str(q.pk))) for q in questions],
+                    "yes" if s.counted else "no",
+                    s.source,
+                    s.referrer.share_code if s.referrer else "",
+                    s.channel,
+                    s.person.uuid,
                 ]
             )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{action.slug}-submissions.csv"'
-    return response
+    return csv_response(rows(), f"{action.slug}-submissions.csv")

@@ -2,7 +2,7 @@
    without JavaScript), with a toolbar for headings, bold/italic, lists, links, an image by
    address, a "button" (a link drawn as a button, to one of the campaign's actions or events) and
    merge fields. The editor writes its HTML into the textarea on every change; the server
-   sanitises it (services.compose.body_sanitize). Also: the search boxes over the segment lists. */
+   sanitises it (services.compose.body_sanitize). */
 (function () {
   "use strict";
 
@@ -216,32 +216,7 @@
     });
   }
 
-  // Search boxes over checkbox lists: type to narrow the list; checked items stay visible.
-  function setupFilters(root) {
-    root.querySelectorAll(".checklist-search").forEach(function (wrap) {
-      var input = wrap.querySelector("input");
-      var list = document.getElementById(input.getAttribute("data-filter-list"));
-      if (!list) return;
-      wrap.hidden = false;
-      var none = list.parentNode.querySelector(".checklist-none");
-      input.addEventListener("input", function () {
-        var words = input.value.toLowerCase().trim();
-        var shown = 0;
-        list.querySelectorAll("li").forEach(function (item) {
-          var checked = item.querySelector("input").checked;
-          var match = !words || item.textContent.toLowerCase().indexOf(words) !== -1;
-          item.hidden = !(match || checked);
-          if (!item.hidden) shown++;
-        });
-        if (none) none.hidden = shown > 0;
-      });
-      // The search box is not part of the mailing: keep its changes from the autosave.
-      input.addEventListener("change", function (event) { event.stopPropagation(); });
-    });
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-mail-editor-for]").forEach(setup);
-    setupFilters(document);
   });
 })();

@@ -26,7 +26,6 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
 from rallypoint.accounts.services import email_subscription_set
@@ -43,6 +42,7 @@ from .tracking import (
     delivery_open_record,
     delivery_token_read,
     delivery_token_sign,
+    token_url,
 )
 
 UNSUBSCRIBE_ACT = "unsubscribe"
@@ -61,13 +61,13 @@ SUPPRESSED = {EmailStatus.UNSUBSCRIBED, EmailStatus.SPAM_COMPLAINT}
 def unsubscribe_url(delivery: Delivery) -> str:
     """The signed one-click unsubscribe link of one delivery (GET asks, POST does it)."""
     token = delivery_token_sign(delivery.token, "unsubscribe")
-    return settings.SITE_URL + reverse("messaging:unsubscribe", args=[token])
+    return token_url("messaging:unsubscribe", token)
 
 
 def preferences_url(delivery: Delivery) -> str:
     """The signed link to the recipient's preference page (which kinds of mail they get)."""
     token = delivery_token_sign(delivery.token, "preferences")
-    return settings.SITE_URL + reverse("messaging:preferences", args=[token])
+    return token_url("messaging:preferences", token)
 
 
 def _bounce_mailbox_address(tag: str) -> str | None:
@@ -213,7 +213,7 @@ def resubscribe_url(address: EmailAddress) -> str:
     token = signing.dumps(
         {"a": address.pk, "k": address.address_normalized}, salt=RESUBSCRIBE_SALT, compress=True
     )
-    return settings.SITE_URL + reverse("messaging:resubscribe", args=[token])
+    return token_url("messaging:resubscribe", token)
 
 
 def resubscribe_token_read(raw: str) -> EmailAddress | None:

@@ -19,6 +19,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from html import escape, unescape
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -165,14 +166,32 @@ def tracking_on(mailing: Mailing) -> tuple[bool, bool]:
     return everywhere and mailing.track_clicks, everywhere and mailing.track_opens
 
 
+@lru_cache(maxsize=16)
+def _token_url_parts(site_url: str, name: str) -> tuple[str, str]:
+    """The absolute URL of route `name` around its token, reversed once per process (every
+    message carries several such links: reversing each would dominate rendering)."""
+    url = site_url + reverse(name, args=[TOKEN_PLACEHOLDER])
+    before, after = url.split(TOKEN_PLACEHOLDER)
+    return before, after
+
+
+TOKEN_PLACEHOLDER = "TOKEN0PLACEHOLDER"
+
+
+def token_url(name: str, token: str) -> str:
+    """settings.SITE_URL + reverse(name, args=[token]), for the routes of sent mail."""
+    before, after = _token_url_parts(settings.SITE_URL, name)
+    return before + token + after
+
+
 def click_url(delivery: Delivery, position: int) -> str:
     token = delivery_token_sign(delivery.token, "click", str(position))
-    return settings.SITE_URL + reverse("messaging:track_click", args=[token])
+    return token_url("messaging:track_click", token)
 
 
 def open_url(delivery: Delivery) -> str:
     token = delivery_token_sign(delivery.token, "open")
-    return settings.SITE_URL + reverse("messaging:track_open", args=[token])
+    return token_url("messaging:track_open", token)
 
 
 def html_track(html: str, *, delivery: Delivery, links: list[MailingLink] | None = None) -> str:
@@ -190,8 +209,8 @@ def html_track(html: str, *, delivery: Delivery, links: list[MailingLink] | None
         frozen = links if links is not None else _links(mailing)
         positions = {link.url: link.position for link in frozen}
         if positions:
-            # One reverse() per copy; each link only adds its signature.
-            prefix = settings.SITE_URL + reverse("messaging:track_click", args=["T"])[:-2]
+            # Each link only adds its signature to the route's prefix.
+            prefix = _token_url_parts(settings.SITE_URL, "messaging:track_click")[0]
             head = _uuid22(delivery.token)
 
             def rewrite(match: re.Match[str]) -> str:

@@ -88,7 +88,7 @@ class _Plan:
                 continue  # the database fills it
             if _is_auto_time(f):
                 constant.append((f, now))
-            elif callable(f.default) and f.default not in (list, dict):
+            elif f.has_default() and callable(f.default) and f.default not in (list, dict):
                 per_row.append(f)
             else:
                 constant.append((f, f.get_default()))  # as Model() would ("" for text)

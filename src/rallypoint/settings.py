@@ -282,6 +282,8 @@ if EMAIL_PROVIDER:
     }
 # Open and click tracking for every mailing (each mailing can also switch it off).
 MAILING_TRACKING = env_bool("MAILING_TRACKING", True)
+# The largest image an organizer may upload for a mailing, in bytes (services.images).
+MAILING_IMAGE_MAX_BYTES = env_int("MAILING_IMAGE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 # Soft bounces in a row before an address is suppressed as bouncing.
 MAILING_SOFT_BOUNCE_LIMIT = env_int("MAILING_SOFT_BOUNCE_LIMIT", 3, minimum=1)
 # An open or a click this many seconds after sending (or sooner) is a security scanner's.

@@ -1,6 +1,7 @@
 """Outgoing mail: claimed, sent with no transaction open, marked sent; one-click unsubscribe."""
 
 import threading
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -24,6 +25,7 @@ from rallypoint.core.mail import (
     email_send_pending,
 )
 from rallypoint.core.models import OutboundEmail
+from rallypoint.core.sending import SendFailed
 from rallypoint.people.models import EmailStatus
 from tests.factories import EmailAddressFactory
 
@@ -112,11 +114,11 @@ def test_email_send_now_twice_sends_once():
 def test_email_send_now_refused_records_error_and_releases_claim(settings):
     settings.EMAIL_BACKEND = "tests.core.test_mail.RefusingBackend"
     message = _queue()
-    with pytest.raises(ConnectionRefusedError):
+    with pytest.raises(SendFailed):
         email_send_now(message.pk)
     message.refresh_from_db()
     assert (message.sent_at, message.claimed_at, message.claim_token) == (None, None, "")
-    assert message.last_error == "mail server said no"
+    assert message.last_error == "ConnectionRefusedError: mail server said no"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert email_send_now(message.pk) is True
     message.refresh_from_db()
@@ -213,4 +215,56 @@ def test_email_send_pending_gives_up_after_the_attempts_limit(settings):
         assert email_send_pending() == 0
     message.refresh_from_db()
     assert (message.attempts, message.sent_at) == (SEND_ATTEMPTS_MAX, None)
-    assert message.last_error == "mail server said no"
+    assert message.last_error == "ConnectionRefusedError: mail server said no"
+
+
+# --- the same route, suppression and sender as mailings ------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [EmailStatus.BOUNCING, EmailStatus.SPAM_COMPLAINT])
+def test_mail_that_follows_an_act_skips_a_suppressed_address(status):
+    EmailAddressFactory(address="gone@example.org", status=status)
+    assert _queue("Gone@Example.org") is None
+    assert not OutboundEmail.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [EmailStatus.BOUNCING, EmailStatus.SPAM_COMPLAINT])
+def test_mail_the_person_asked_for_still_goes_to_a_suppressed_address(status):
+    EmailAddressFactory(address="gone@example.org", status=status)
+    message = email_queue(
+        to="gone@example.org",
+        template="people/email/join_confirmation",
+        context={},
+        requested=True,
+    )
+    assert message is not None
+    assert email_send_now(message.pk) is True
+    assert [m.to for m in mail.outbox] == [["gone@example.org"]]
+
+
+@pytest.mark.django_db
+def test_unsubscribing_stops_campaign_mail_not_transactional_mail():
+    EmailAddressFactory(address="quiet@example.org", status=EmailStatus.UNSUBSCRIBED)
+    assert _queue("quiet@example.org") is not None
+
+
+@pytest.mark.django_db
+def test_transactional_mail_comes_from_the_first_verified_sender(settings):
+    settings.MAILING_FROM_ADDRESSES = ["Fund Our Schools <hello@fundourschools.org>"]
+    message = _queue()
+    assert email_send_now(message.pk) is True
+    assert mail.outbox[0].from_email == "Fund Our Schools <hello@fundourschools.org>"
+
+
+@pytest.mark.django_db
+def test_transactional_mail_takes_its_turn_in_the_route_limit_per_second(settings):
+    settings.MAILING_RATE_PER_SECOND = 1
+    messages = [_queue(f"p{n}@example.org") for n in range(3)]
+    started = time.monotonic()
+    for message in messages:
+        assert email_send_now(message.pk) is True
+    # One a second: three messages span at least two changes of window.
+    assert time.monotonic() - started >= 1.0
+    assert len(mail.outbox) == 3

@@ -11,6 +11,7 @@ Adding a route = one line in ROUTES: its name and a preset (or a Row of its own)
 Answers: a status code, or LOGIN for "302 to the login page".
 """
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,12 +19,15 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from PIL import Image
 
 from rallypoint.api.services import apikey_create
 from rallypoint.imports.services import import_job_create
+from rallypoint.messaging.services.images import mail_image_upload
 from rallypoint.segments.services import segment_create
 from rallypoint.webhooks.models import Delivery, Hook
 from tests.actions.factories import ActionFactory, FormFactory, SubmissionFactory
@@ -263,12 +267,14 @@ ROUTES: dict[str, Row] = {
     "messaging:unsubscribe": SIGNED_LINK,
     "messaging:preferences": SIGNED_LINK,
     "messaging:resubscribe": SIGNED_LINK,
+    "messaging:image": PUBLIC,  # an image in mail: no login
     "messaging:provider_webhook": Row(get=(404, 404, 404), post=(404, 404, 404)),  # no secret
     # messaging (compose, send, report): the organizer's mailing pages
     "messaging:list": ORGANIZER_PAGE,
     "messaging:new": ORGANIZER_FORM_400,
     "messaging:audience_count": Row(get=(LOGIN, 403, 405), post=(LOGIN, 403, 200)),
     "messaging:campaign_links": ORGANIZER,
+    "messaging:image_upload": Row(get=(LOGIN, 403, 405), post=(LOGIN, 403, 400)),  # no file: 400
     "messaging:detail": ORGANIZER_PAGE,
     "messaging:edit": ORGANIZER_FORM_400,
     "messaging:autosave": Row(get=(LOGIN, 403, 405), post=(LOGIN, 403, 200)),  # says what's wrong
@@ -340,6 +346,13 @@ def make_world(tmp_path: Path) -> SimpleNamespace:
     w.delivery = Delivery.objects.create(hook=w.hook, body="[]")
     w.key, _ = apikey_create(name="Warehouse", scope="read-write", actor=w.organizer)
     w.mailing = MailingFactory(include=[w.segment])
+    dot = io.BytesIO()
+    Image.new("P", (1, 1)).save(dot, format="GIF")
+    w.media_root = tmp_path / "media"  # each test's MEDIA_ROOT (see _media below)
+    with override_settings(MEDIA_ROOT=w.media_root):
+        w.mail_image = mail_image_upload(
+            SimpleUploadedFile("dot.gif", dot.getvalue(), "image/gif")
+        ).image
     w.presence_account = apps.get_model("insights", "PresenceAccount").objects.create(
         platform="x", handle="@matrix"
     )
@@ -397,6 +410,7 @@ def path_params(w: SimpleNamespace) -> dict[tuple[str, str], Any]:
         ("messaging:preferences", "token"): "-",
         ("messaging:resubscribe", "token"): "-",
         ("messaging:provider_webhook", "esp"): "postmark",
+        ("messaging:image", "name"): f"{w.mail_image.token}.gif",
         # messaging (compose, send, report)
         ("messaging", "pk"): w.mailing.pk,
         # insights (presence, spread backtest, whom to ask next)
@@ -584,6 +598,12 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock(), transaction.atomic():
         yield make_world(tmp_path_factory.mktemp("matrix"))
         transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, world):
+    """Uploaded files are where the world stored them."""
+    settings.MEDIA_ROOT = world.media_root
 
 
 def row_source(name: str, seen: dict[str, Callers]) -> str:

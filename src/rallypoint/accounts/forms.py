@@ -153,6 +153,7 @@ class QueuedPasswordResetForm(NoColonMixin, PasswordResetForm):
                 ),
                 "user": context["user"],
             },
+            requested=True,
         )
 
 

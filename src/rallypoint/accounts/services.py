@@ -156,6 +156,7 @@ def account_signup_request(*, signup: SignupRequest) -> bool:
                     "reset_url": _password_reset_url(existing),
                 },
                 dedupe_key=f"accounts.signup:{key}:{window}",
+                requested=True,
             )
         else:
             message = email_queue(
@@ -167,6 +168,7 @@ def account_signup_request(*, signup: SignupRequest) -> bool:
                     "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
                 },
                 dedupe_key=f"accounts.signup:{key}:{window}",
+                requested=True,
             )
     return message is not None
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from .models import OutboundEmail
+from .sending import MailSender, rate_wait, route
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,17 @@ def _unsubscribe_url(to: str) -> str | None:
     return unsubscribe_link_maker(to) if unsubscribe_link_maker is not None else None
 
 
+# Set once at start-up by the app that knows people (accounts): address -> why mail the person
+# did not just ask for must not go to it (its mailbox bounces, or its owner reported our mail as
+# spam), or "" when it may.
+address_block_reason: Callable[[str], str] | None = None
+
+
+def address_block_reason_set(reason: Callable[[str], str]) -> None:
+    global address_block_reason
+    address_block_reason = reason
+
+
 def email_queue(
     *,
     to: str,
@@ -58,9 +70,19 @@ def email_queue(
     context: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
     attachments: list[dict[str, str]] | None = None,
+    requested: bool = False,
 ) -> OutboundEmail | None:
     """Store the message and enqueue its sending after commit. Returns None when a message with
-    the same dedupe_key was already queued."""
+    the same dedupe_key was already queued, or when the address is suppressed.
+
+    Suppression: mail that follows an act or an event (thanks, reminders, receipts,
+    notifications) is not sent to an address that bounces or whose owner reported our mail as
+    spam, as with mailings. Mail the person has just asked for (`requested=True`: a sign-in or
+    password link, a link to start campaign mail again) still goes: asking proves the mailbox
+    works. Unsubscribing stops campaign mail only, never these."""
+    if not requested and (reason := _block_reason(to)):
+        logger.info("email to a suppressed address not queued (%s): %s", reason, template)
+        return None
     unsubscribe_url = _unsubscribe_url(to)
     ctx = {
         "brand": settings.RALLYPOINT_BRAND,
@@ -98,6 +120,10 @@ def email_queue(
     return message
 
 
+def _block_reason(to: str) -> str:
+    return address_block_reason(to) if address_block_reason is not None else ""
+
+
 def _message_insert(message: OutboundEmail) -> bool:
     """Store a new message; False (nothing stored) when its dedupe_key is already taken (the
     key is unique: a message queued before, or a moment ago by another request)."""
@@ -107,6 +133,13 @@ def _message_insert(message: OutboundEmail) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def transactional_from() -> str:
+    """The sender of transactional mail: the first of the verified sending addresses
+    (MAILING_FROM_ADDRESSES, which defaults to DEFAULT_FROM_EMAIL)."""
+    addresses = getattr(settings, "MAILING_FROM_ADDRESSES", None) or []
+    return addresses[0] if addresses else settings.DEFAULT_FROM_EMAIL
 
 
 def email_message_id(message: OutboundEmail) -> str:
@@ -142,7 +175,7 @@ def email_send_now(message_id: int) -> bool:
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=transactional_from(),
         to=[message.to],
         headers={**message.headers, "Message-ID": email_message_id(message)},
     )
@@ -155,8 +188,10 @@ def email_send_now(message_id: int) -> bool:
             attachment.get("mimetype", "application/octet-stream"),
         )
     try:
-        # The SMTP backend gives up after settings.EMAIL_TIMEOUT seconds per operation.
-        email.send()
+        # The mailings' route and its limit per second; EMAIL_TIMEOUT per server reply.
+        rate_wait(route())
+        with MailSender() as sender:
+            sender.send(email)
     except Exception as exc:  # the mail server said no: keep the error, free it for a retry
         OutboundEmail.objects.filter(pk=message_id, claim_token=token).update(
             claimed_at=None, claim_token="", last_error=str(exc)[:2000]

@@ -110,6 +110,7 @@ def dashboard_link_send(*, email: str) -> bool:
                 "unsubscribe_url": unsubscribe_link(address),
             },
             dedupe_key=f"ledger.dashboard_link:{person.pk}:{window}",
+            requested=True,
         )
     return message is not None
 

@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from rallypoint.core.models import TimeStampedModel
 
@@ -167,7 +168,19 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["mailing", "person"], name="delivery_once_per_person")
         ]
-        indexes = [models.Index(fields=["mailing", "status"], name="delivery_mailing_status")]
+        indexes = [
+            models.Index(fields=["mailing", "status"], name="delivery_mailing_status"),
+            # The route's sliding hour (services.delivery.hourly_room): what was sent in the
+            # last hour, and what is claimed and about to be sent.
+            models.Index(
+                fields=["sent_at"], condition=Q(sent_at__isnull=False), name="delivery_sent_at"
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(status="pending") & ~Q(claim_token=""),
+                name="delivery_in_flight",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.mailing_id} → {self.address}"
@@ -233,3 +246,23 @@ class SoftBounce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address_normalized}: {self.count}"
+
+
+class MailImage(models.Model):
+    """An image an organizer uploaded for a mailing, served at /mail/m/i/<token>.<extension>
+    (services.images). Stored re-encoded: no camera metadata (location) leaves with it."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    file = models.FileField(upload_to="mail-images/")
+    content_type = models.CharField(max_length=30)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()  # bytes, as stored
+    original_name = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.original_name or str(self.token)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.mailing_new, name="new"),
     path("audience/count/", views.audience_count_partial, name="audience_count"),
     path("campaign-links/", views.campaign_links, name="campaign_links"),
+    path("images/", views.image_upload, name="image_upload"),
     path("<int:pk>/", views.mailing_detail, name="detail"),
     path("<int:pk>/edit/", views.mailing_edit, name="edit"),
     path("<int:pk>/autosave/", views.mailing_autosave, name="autosave"),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("u/<str:token>/", views_public.unsubscribe, name="unsubscribe"),
     path("p/<str:token>/", views_public.preferences, name="preferences"),
     path("r/<str:token>/", views_public.resubscribe, name="resubscribe"),
+    path("i/<str:name>", views_public.image, name="image"),
     # The email provider's delivery and tracking events (anymail's view for that provider).
     path("anymail/<str:esp>/tracking/", views_public.provider_webhook, name="provider_webhook"),
 ]

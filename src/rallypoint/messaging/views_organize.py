@@ -59,6 +59,7 @@ from .services.delivery import (
     mailing_test_send,
     mailing_unschedule,
 )
+from .services.images import mail_image_upload
 from .services.render import RenderedMessage, mailing_render
 
 PAGE_SIZE = 50
@@ -253,6 +254,24 @@ def campaign_links(request):
                 url = settings.SITE_URL + url
             links.append({"title": way["title"], "url": url})
     return JsonResponse({"links": links})
+
+
+@organizer_required
+@require_POST
+def image_upload(request):
+    """An image for the editor (multipart field `image`): 201 with its address, or 400 with
+    what is wrong with it, as JSON."""
+    upload = request.FILES.get("image")
+    if upload is None:
+        return JsonResponse({"error": "Choose an image to upload."}, status=400)
+    try:
+        uploaded = mail_image_upload(upload, by=request.user)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    image = uploaded.image
+    return JsonResponse(
+        {"url": uploaded.url, "width": image.width, "height": image.height}, status=201
+    )
 
 
 # --- review, preview, test --------------------------------------------------------------------

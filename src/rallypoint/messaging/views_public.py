@@ -23,7 +23,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -33,6 +33,7 @@ from rallypoint.core.concurrency import Busy, write_slot, write_turn
 from rallypoint.people.models import EmailStatus
 
 from .models import MailKind
+from .services.images import mail_image_by_name
 from .services.suppression import (
     delivery_unsubscribe,
     preferences_read,
@@ -238,3 +239,19 @@ def provider_webhook(request, esp: str):
         return view.as_view()(request)
     except ImproperlyConfigured as exc:  # e.g. Mailgun without its webhook signing key
         raise Http404("This webhook is not configured.") from exc
+
+
+@require_http_methods(["GET", "HEAD"])
+def image(request, name: str):
+    """An image uploaded for a mailing. Its address never changes content, so mail clients and
+    image proxies may keep it for a year."""
+    found = mail_image_by_name(name)
+    if found is None:
+        raise Http404("No such image.")
+    try:
+        handle = found.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("No such image.") from None
+    response = FileResponse(handle, content_type=found.content_type)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

@@ -53,14 +53,21 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from rallypoint.core.audit import log_action
+from rallypoint.core.sending import MailSender, SendFailed, SendRefused, rate_wait, route
 from rallypoint.people.models import EmailStatus, PostalAddress
 from rallypoint.people.rows import insert_rows
 
 from ..models import Delivery, DeliveryStatus, Mailing, MailingStatus, MailPreference
-from ..sending import MailSender, SendFailed, SendRefused, rate_wait, route
 from .audience import audience_count, audience_with_addresses
 from .compose import from_addresses
-from .render import TEST_PREFIX, MailingTemplate, email_message, mailing_render, merge_values
+from .render import (
+    TEST_PREFIX,
+    MailingTemplate,
+    email_message,
+    mailing_render,
+    merge_values,
+    message_raw,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -335,7 +342,7 @@ def mailing_test_send(mailing: Mailing, *, to: str, person=None, by=None) -> Tes
     message = email_message(mailing, rendered, to=to)
     with MailSender() as sender:
         try:
-            sender.send(message)
+            sender.send(message, raw=message_raw(message))
         except (SendRefused, SendFailed) as exc:
             raise ValidationError(f"The test could not be sent: {exc}") from exc
     log_action("mailing.test_sent", obj=mailing, actor=by, data={"to": to})
@@ -470,6 +477,42 @@ class Claim:
     token: str
     ids: list[int]
     at: datetime
+    # Nothing claimed because the route's hourly limit is used up: seconds until the oldest
+    # message counted leaves the hour (0: not limited).
+    wait: float = 0.0
+
+
+# A key of PostgreSQL's advisory locks, taken for the length of a claim's transaction.
+HOURLY_LOCK = 0x5250_4D48  # "RPMH"
+
+# The route's hourly limit is a sliding hour counted in the database, so it holds across every
+# worker and restart, at any clock time: the messages sent in the last 3,600 seconds (through any
+# mailing) plus those claimed and about to be sent. A claim takes at most what is left.
+HOUR = timedelta(hours=1)
+
+
+def _counted_in_hour(now: datetime):
+    sent = Delivery.objects.filter(sent_at__gte=now - HOUR)
+    in_flight = Delivery.objects.filter(
+        status=DeliveryStatus.PENDING, claimed_at__gte=now - lease()
+    ).exclude(claim_token="")
+    return sent, in_flight
+
+
+def hourly_room(per_hour: int, now: datetime) -> tuple[int, float]:
+    """(messages that may still be claimed now, seconds to wait when none may) under a limit of
+    `per_hour` messages in any hour."""
+    sent, in_flight = _counted_in_hour(now)
+    used = sent.count() + in_flight.count()
+    if used < per_hour:
+        return per_hour - used, 0.0
+    # One more may go when the (used - per_hour + 1)-th oldest message sent leaves the hour.
+    excess = used - per_hour
+    oldest = sent.order_by("sent_at").values_list("sent_at", flat=True)[excess : excess + 1]
+    leaves = next(iter(oldest), None)
+    if leaves is None:  # only claims in flight: they are sent or lapse within a lease
+        return 0, float(settings.MAILING_LEASE_SECONDS)
+    return 0, max((leaves + HOUR - now).total_seconds(), 1.0)
 
 
 def _claimable(mailing_id: int, now: datetime):
@@ -486,7 +529,17 @@ def deliveries_claim(mailing_id: int, *, limit: int, now: datetime | None = None
     now = now or timezone.now()
     token = uuid.uuid4().hex
     claimable = _claimable(mailing_id, now).order_by()
+    per_hour = route().per_hour
     with transaction.atomic():
+        if per_hour > 0:
+            if connection.vendor == "postgresql":
+                # Claimers count the hour one at a time (SQLite: the write lock already does).
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HOURLY_LOCK])
+            room, wait = hourly_room(per_hour, now)
+            if not room:
+                return Claim(token=token, ids=[], at=now, wait=wait)
+            limit = min(limit, room)
         if connection.vendor == "postgresql":
             # Rows another worker is claiming right now are skipped, not waited for.
             ids = list(
@@ -694,7 +747,7 @@ def _send_batch(
             outcome.stopped = ROUTE_FAILING
         if not outcome.stopped and not rate_wait(current):
             outcome.stopped = "rate limit"
-            outcome.wait = 3600 - time.time() % 3600
+            outcome.wait = 1.0
         if outcome.stopped:
             untried = [d.pk for d in deliveries[index:]]
             break
@@ -703,7 +756,7 @@ def _send_batch(
             marks.failed.append((delivery.pk, error))
             continue
         try:
-            provider_id = sender.send(message)
+            provider_id = sender.send(message, raw=message_raw(message))
         except SendRefused as exc:
             marks.failed.append((delivery.pk, str(exc)[:500]))
             failures_in_a_row = 0
@@ -742,6 +795,9 @@ def mailing_send_run(
     with MailSender() as sender:
         while clock() - started < seconds:
             claim = deliveries_claim(mailing_id, limit=settings.MAILING_BATCH)
+            if claim.wait:
+                stopped, wait = "rate limit", claim.wait
+                break
             if not claim.ids:
                 break
             marks = _Marks(claim.token, clock)

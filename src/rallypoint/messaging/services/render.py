@@ -25,7 +25,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
@@ -475,3 +475,14 @@ def message_bytes(message: EmailMultiAlternatives) -> bytes:
             f"\r\n--{boundary}--\r\n".encode("ascii"),
         ]
     )
+
+
+def message_raw(message: EmailMessage) -> bytes | None:
+    """The bytes of a mailing's message for the sending route (message_bytes), or None for a
+    shape it does not write (Django writes those)."""
+    if not isinstance(message, EmailMultiAlternatives):
+        return None
+    try:
+        return message_bytes(message)
+    except ValueError:
+        return None

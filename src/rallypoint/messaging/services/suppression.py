@@ -242,6 +242,7 @@ def resubscribe_request(*, delivery: Delivery, now: datetime | None = None) -> b
         template="messaging/public/email/resubscribe",
         context={"confirm_url": resubscribe_url(address), "days": RESUBSCRIBE_DAYS},
         dedupe_key=f"messaging.resubscribe:{address.pk}:{now:%Y%m%d%H}",
+        requested=True,
     )
     return True
 

@@ -1,6 +1,6 @@
 /* The mailing composer: a Quill editor over the plain <textarea> of the body (which keeps working
-   without JavaScript), with a toolbar for headings, bold/italic, lists, links, an image by
-   address, a "button" (a link drawn as a button, to one of the campaign's actions or events) and
+   without JavaScript), with a toolbar for headings, bold/italic, lists, links, an image (uploaded
+   from the device or by address), a "button" (a link drawn as a button, to one of the campaign's actions or events) and
    merge fields. The editor writes its HTML into the textarea on every change; the server
    sanitises it (services.compose.body_sanitize). */
 (function () {
@@ -183,6 +183,45 @@
         event.preventDefault();
         if (inserters[open]()) closePanel(true);
       }
+    });
+
+    // An uploaded image: sent to the server, which checks and stores it and answers its
+    // address; the address fills the image panel's field, ready to insert.
+    var imageFile = document.getElementById("image-file");
+    var uploadStatus = panel("image").querySelector("[data-upload-status]");
+    var insertImage = panel("image").querySelector('[data-insert="image"]');
+    imageFile.addEventListener("change", function () {
+      var file = imageFile.files[0];
+      if (!file) return;
+      panel("image").querySelector("[data-panel-error]").hidden = true;
+      uploadStatus.textContent = "Uploading " + file.name + "…";
+      insertImage.disabled = true;
+      var body = new FormData();
+      body.append("image", file);
+      var token = document.querySelector("#mailing-form input[name=csrfmiddlewaretoken]");
+      fetch(box.getAttribute("data-upload-url"), {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": token ? token.value : "" },
+      })
+        .then(function (response) {
+          return response.json().catch(function () { return {}; }).then(function (answer) {
+            if (!response.ok) throw new Error(answer.error || "The upload failed (" + response.status + "). Try again.");
+            return answer;
+          });
+        })
+        .then(function (answer) {
+          document.getElementById("image-url").value = answer.url;
+          uploadStatus.textContent = "Uploaded (" + answer.width + " × " + answer.height + " pixels). Add a description, then Insert.";
+          document.getElementById("image-alt").focus();
+        })
+        .catch(function (error) {
+          uploadStatus.textContent = "";
+          imageFile.value = "";
+          fail("image", error.message || "The upload failed. Check your connection and try again.");
+        })
+        .then(function () { insertImage.disabled = false; });
     });
 
     var mergeField = document.getElementById("merge-field");

@@ -130,3 +130,36 @@ def test_insights_pages_draw_their_charts_on_phone_and_desktop(new_context, live
         goto_signed_in(page, live_server, organizer, "/organize/")
         page.get_by_role("link", name="Insights").first.click()
         page.wait_for_url("**/insights/")
+
+
+def test_spread_backtest_page_shows_its_charts_and_what_the_model_learned(new_context, live_server):
+    from rallypoint.insights.models import RunKind
+    from rallypoint.insights.services.grid import Window
+    from rallypoint.insights.services.steering import run_execute, run_request
+    from tests.insights.test_simulate import synthetic_campaign
+
+    organizer = OrganizerFactory(person=person_with_email("lead@example.org", given_name="Lee"))
+    made = synthetic_campaign(weeks=5, roots_per_week=30)
+    run = run_request(
+        kind=RunKind.BACKTEST, campaign=made.campaign, window=Window(), params={}, actor=organizer
+    )
+    run_execute(run.pk)
+    url = f"{live_server.url}/insights/steer/{made.campaign.slug}/spread/"
+    urllib.request.urlopen(live_server.url + "/", timeout=90).read()  # warm the server
+    for label, width in WIDTHS.items():
+        page = signed_in(new_context, live_server, organizer, width)
+        goto_signed_in(page, live_server, organizer, url)
+        charts = page.locator("svg[data-chart]")
+        assert charts.count() == 2
+        for i in range(charts.count()):
+            box = charts.nth(i).bounding_box()
+            assert box is not None and box["width"] > 200 and box["height"] > 100
+            assert box["x"] + box["width"] <= width + 1
+            assert charts.nth(i).locator("rect").count() > 0
+        # Each channel's chance comes from its share-link visits, and says so.
+        sources = page.locator("td[data-source]")
+        assert sources.count() == 3
+        for i in range(sources.count()):
+            assert sources.nth(i).get_attribute("data-source") == "visits"
+            assert sources.nth(i).inner_text().endswith("visits")
+        shot(page, f"spread-{label}")

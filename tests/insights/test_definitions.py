@@ -1,14 +1,14 @@
 """Every definition of docs/insights.md on small hand-made graphs, with exact numbers."""
 
 import math
-from datetime import date
+from datetime import date, timedelta
 
 import networkx as nx
 import pytest
 
+from rallypoint.insights.services.forest import Forest
 from rallypoint.insights.services.grid import (
     Z95,
-    Forest,
     Window,
     WindowError,
     rate_interval,
@@ -211,8 +211,8 @@ def test_self_referral_is_ignored():
 
 def test_structural_virality_of_a_star_and_a_path():
     # A star of 4 (one person brought 3): mean distance 1.5. A path of 4: 5/3.
-    star = Forest.build([(1, 2, "x", 0.0), (1, 3, "x", 0.0), (1, 4, "x", 0.0)]).cascade(1)
-    path = Forest.build([(1, 2, "x", 0.0), (2, 3, "x", 1.0), (3, 4, "x", 2.0)]).cascade(1)
+    star = Forest.build([(1, 2), (1, 3), (1, 4)]).cascade(1)
+    path = Forest.build([(1, 2), (2, 3), (3, 4)]).cascade(1)
     assert (star.size, star.depth, star.structural_virality) == (4, 1, 1.5)
     assert (path.size, path.depth, path.structural_virality) == (4, 3, 5 / 3)
     assert star.structural_virality == nx.average_shortest_path_length(nx.star_graph(3))
@@ -244,11 +244,11 @@ def test_structural_virality_in_the_summary_is_the_mean_over_cascades():
 def test_wiener_index_formula_matches_networkx_on_a_bigger_tree():
     tree = nx.random_labeled_tree(60, seed=16)
     directed = nx.bfs_tree(tree, 0)
-    forest = Forest.build([(u, v, "x", 0.0) for u, v in directed.edges])
+    forest = Forest.build(directed.edges)
     assert forest.cascade(0).structural_virality == pytest.approx(
         nx.average_shortest_path_length(tree)
     )
-    assert forest.wiener[0] == nx.wiener_index(tree)
+    assert forest.wiener_index(0) == nx.wiener_index(tree)
 
 
 def test_the_k_factor_interval_is_the_poisson_score_interval():
@@ -282,10 +282,20 @@ def test_the_summary_reads_the_grid_in_a_fixed_number_of_queries(django_assert_n
         person = PersonFactory()
         recruits(people[n // 3], person, big, day(2 + n // 10), ["x", "email", "sms"][n % 3])
         people.append(person)
-    # The edges and the participants, the campaign's pages (its own, its actions', its
-    # events') and their visits; a window with a start also reads the roots' arrival.
+    # The edges and the acts (each in one query, whatever their number), the campaign's pages
+    # (its own, its actions', its events') and their visits.
     for campaign in (small, big):
         with django_assert_num_queries(6):
             summary(campaign)
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(6):
             summary(campaign, since=day(1).date())
+
+
+def test_a_window_starts_to_the_microsecond():
+    campaign, _ = build_world()
+    start = Window(since=day(6).date()).start
+    early, on_time = PersonFactory(), PersonFactory()
+    acts(early, campaign, start - timedelta(microseconds=1))
+    acts(on_time, campaign, start)
+    s = summary(campaign, since=day(6).date())
+    assert (s.participants, s.roots) == (1, 1)

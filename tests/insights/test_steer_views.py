@@ -20,6 +20,7 @@ from rallypoint.insights.models import (
 from rallypoint.insights.services.presence import AccountData, account_save, snapshot_record
 from rallypoint.segments.models import Segment
 from rallypoint.segments.queries import segment_people
+from rallypoint.sharing.models import ShareVisit
 from tests.insights.test_simulate import synthetic_campaign
 from tests.mission.factories import CampaignFactory
 
@@ -201,13 +202,25 @@ def test_spread_page_runs_the_backtest_and_shows_it(
     assert f'data-observed="{run.result["observed"]}"' in html
     assert 'data-usable="yes"' in html
     assert 'data-chart="backtest-channels"' in html
+    # The exposures of every channel are its share-link visits.
+    assert html.count('data-source="visits"') == len(run.result["probabilities"]) == 3
     progress = organizer_client.get(reverse("insights:spread_progress", args=[made.campaign.slug]))
     assert progress.status_code == 200
     assert "hx-trigger" not in progress.content.decode()  # finished: no more polling
-    # Asking again for the same data reuses the run.
+    # Asking again for the same data reuses the run; a new share-link visit is new data.
     with django_capture_on_commit_callbacks(execute=True):
         organizer_client.post(url)
     assert InsightRun.objects.count() == 1
+    ShareVisit.objects.create(
+        day=timezone.localdate() - timedelta(days=2),
+        code="visitor1",
+        channel="email",
+        path=reverse("mission:detail", args=[made.campaign.slug]),
+        count=1,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        organizer_client.post(url)
+    assert InsightRun.objects.count() == 2
     csv = organizer_client.get(url + "?csv=backtest-channels")
     assert csv.status_code == 200
 

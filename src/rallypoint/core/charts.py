@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.http import HttpResponse
 
@@ -352,49 +353,122 @@ def _reference(reference: Reference, y: float) -> DrawnReference:
     return DrawnReference(label=reference.label, y=y, label_y=round(y + 18 if below else y - 6, 1))
 
 
-def _frame() -> tuple[int, int, float, float]:
-    plot_w = WIDTH - LEFT - RIGHT
-    plot_h = HEIGHT - TOP - BOTTOM
-    return plot_w, plot_h, float(LEFT), float(TOP + plot_h)
+class ChartLabels(TypedDict):
+    """What `line_chart` and `bar_chart` take besides the numbers."""
+
+    title: str
+    x_label: str  # the x axis's title, with its unit
+    y_label: str
+    description: NotRequired[str]  # for screen readers; written from the numbers when absent
+    references: NotRequired[Sequence[Reference]]
+    decimals: NotRequired[int]  # places of the numbers that are not whole (2)
+    tick_labels: NotRequired[Sequence[str] | None]  # shorter labels for the x axis
 
 
-def _y_ticks(top_value: float, step: float, y) -> list[Tick]:
-    ticks = []
-    value = 0.0
-    while value <= top_value + step / 1000:
-        ticks.append(Tick(position=y(value), label=compact_number(round(value, 6))))
-        value += step
-    return ticks
+@dataclass(frozen=True)
+class _Frame:
+    """What every kind of chart shares: its categories and series, the plotting area (in SVG
+    units) with the top of its value axis, and the labels."""
+
+    categories: list[str]
+    series: Sequence[Series]
+    labels: ChartLabels
+    references: Sequence[Reference]
+    decimals: int
+    width: float
+    height: float
+    left: float
+    bottom: float
+    top_value: float
+    step: float
+
+    @classmethod
+    def of(cls, categories: Sequence[str], series: Sequence[Series], labels: ChartLabels) -> _Frame:
+        references = labels.get("references", ())
+        top_value, step = nice_scale(_highest(series, references), whole=_whole(series))
+        plot_h = HEIGHT - TOP - BOTTOM
+        return cls(
+            categories=[str(c) for c in categories],
+            series=series,
+            labels=labels,
+            references=references,
+            decimals=labels.get("decimals", 2),
+            width=WIDTH - LEFT - RIGHT,
+            height=plot_h,
+            left=float(LEFT),
+            bottom=float(TOP + plot_h),
+            top_value=top_value,
+            step=step,
+        )
+
+    def y(self, value: float) -> float:
+        return round(self.bottom - self.height * value / self.top_value, 1)
+
+    def number(self, value: float | int | None) -> str:
+        return format_number(value, decimals=self.decimals)
+
+    def y_ticks(self) -> list[Tick]:
+        ticks = []
+        value = 0.0
+        while value <= self.top_value + self.step / 1000:
+            ticks.append(Tick(position=self.y(value), label=compact_number(round(value, 6))))
+            value += self.step
+        return ticks
+
+    def chart(self, kind: str, chart_id: str, marks: list[Mark], x_positions: list[float]) -> Chart:
+        """The chart with these marks: axes, references, the table and the description."""
+        labels, categories, series = self.labels, self.categories, self.series
+        head, rows, raw_rows = _table(categories, series, labels["x_label"], self.decimals)
+        return Chart(
+            id=_chart_id(chart_id),
+            kind=kind,
+            title=labels["title"],
+            description=labels.get("description")
+            or _describe(labels["title"], kind, categories, series, self.decimals),
+            x_label=labels["x_label"],
+            y_label=labels["y_label"],
+            categories=categories,
+            width=WIDTH,
+            height=HEIGHT,
+            left=LEFT,
+            right=WIDTH - RIGHT,
+            top=TOP,
+            bottom=int(self.bottom),
+            x_ticks=_x_ticks(x_positions, _labels(categories, labels.get("tick_labels"))),
+            y_ticks=self.y_ticks(),
+            marks=marks,
+            references=[_reference(r, self.y(r.value)) for r in self.references],
+            head=head,
+            rows=rows,
+            raw_rows=raw_rows,
+            empty=not any(v is not None and v != 0 for s in series for v in s.values),
+        )
+
+
+def _mark(index: int, s: Series, summary: str, **drawn: list[Any]) -> Mark:
+    """The index-th series of a chart, drawn as `drawn` (lines and points, or bars and
+    whiskers)."""
+    style = style_for(index, dashed=s.dashed)
+    return Mark(name=s.name, style=style, index=index, summary=summary, **drawn)
 
 
 def line_chart(
     chart_id: str,
     *,
-    title: str,
     categories: Sequence[str],
     series: Sequence[Series],
-    x_label: str,
-    y_label: str,
-    description: str = "",
-    references: Sequence[Reference] = (),
-    decimals: int = 2,
-    tick_labels: Sequence[str] | None = None,
+    **labels: Unpack[ChartLabels],
 ) -> Chart:
     """Series over ordered categories (days, weeks, generations), each a line with markers.
     `categories` name the points in the table, the CSV and the description; `tick_labels`, when
     given, are shorter labels for the x axis."""
-    categories = [str(c) for c in categories]
-    plot_w, plot_h, left, bottom = _frame()
-    top_value, step = nice_scale(_highest(series, references), whole=_whole(series))
-    count = len(categories)
+    frame = _Frame.of(categories, series, labels)
+    count = len(frame.categories)
 
     def x(index: int) -> float:
         if count <= 1:
-            return round(left + plot_w / 2, 1)
-        return round(left + plot_w * index / (count - 1), 1)
-
-    def y(value: float) -> float:
-        return round(bottom - plot_h * value / top_value, 1)
+            return round(frame.left + frame.width / 2, 1)
+        return round(frame.left + frame.width * index / (count - 1), 1)
 
     marks = []
     every = max(1, math.ceil(count / MARKERS_MAX))
@@ -408,136 +482,60 @@ def line_chart(
                     runs.append(" ".join(run))
                     run = []
                 continue
-            run.append(f"{x(i)},{y(value)}")
+            run.append(f"{x(i)},{frame.y(value)}")
             if i % every == 0 or i == count - 1:
-                label = f"{categories[i]}: {format_number(value, decimals=decimals)}"
-                points.append(Point(x=x(i), y=y(value), label=label))
+                label = f"{frame.categories[i]}: {frame.number(value)}"
+                points.append(Point(x=x(i), y=frame.y(value), label=label))
         if run:
             runs.append(" ".join(run))
         known = [v for v in s.values if v is not None]
-        marks.append(
-            Mark(
-                name=s.name,
-                style=style_for(index, dashed=s.dashed),
-                index=index,
-                lines=runs,
-                points=points,
-                summary=_line_summary(known, decimals, counts=_whole([s])),
-            )
-        )
-    head, rows, raw_rows = _table(categories, series, x_label, decimals)
-    return Chart(
-        id=_chart_id(chart_id),
-        kind="line",
-        title=title,
-        description=description or _describe(title, "line", categories, series, decimals),
-        x_label=x_label,
-        y_label=y_label,
-        categories=categories,
-        width=WIDTH,
-        height=HEIGHT,
-        left=LEFT,
-        right=WIDTH - RIGHT,
-        top=TOP,
-        bottom=int(bottom),
-        x_ticks=_x_ticks([x(i) for i in range(count)], _labels(categories, tick_labels)),
-        y_ticks=_y_ticks(top_value, step, y),
-        marks=marks,
-        references=[_reference(r, y(r.value)) for r in references],
-        head=head,
-        rows=rows,
-        raw_rows=raw_rows,
-        empty=not any(v is not None and v != 0 for s in series for v in s.values),
-    )
+        summary = _line_summary(known, frame.decimals, counts=_whole([s]))
+        marks.append(_mark(index, s, summary, lines=runs, points=points))
+    return frame.chart("line", chart_id, marks, [x(i) for i in range(count)])
 
 
 def bar_chart(
     chart_id: str,
     *,
-    title: str,
     categories: Sequence[str],
     series: Sequence[Series],
-    x_label: str,
-    y_label: str,
-    description: str = "",
-    references: Sequence[Reference] = (),
-    decimals: int = 2,
-    tick_labels: Sequence[str] | None = None,
+    **labels: Unpack[ChartLabels],
 ) -> Chart:
     """Bars per category, side by side for several series; a histogram when the categories
     are bins. A series with `intervals` gets a whisker from low to high on each bar."""
-    categories = [str(c) for c in categories]
-    plot_w, plot_h, left, bottom = _frame()
-    top_value, step = nice_scale(_highest(series, references), whole=_whole(series))
-    count = max(len(categories), 1)
-    band = plot_w / count
+    frame = _Frame.of(categories, series, labels)
+    count = len(frame.categories)
+    band = frame.width / max(count, 1)
     inner = band * 0.8
     width = inner / max(len(series), 1)
-
-    def y(value: float) -> float:
-        return round(bottom - plot_h * value / top_value, 1)
 
     marks = []
     for index, s in enumerate(series):
         bars = []
         whiskers = []
-        for i, value in enumerate(s.values[: len(categories)]):
-            x0 = round(left + band * i + (band - inner) / 2 + width * index, 1)
+        for i, value in enumerate(s.values[:count]):
+            x0 = round(frame.left + band * i + (band - inner) / 2 + width * index, 1)
             if value is not None:
-                top = y(value)
-                label = f"{categories[i]}: {format_number(value, decimals=decimals)}"
+                top = frame.y(value)
                 bars.append(
                     Bar(
                         x=x0,
                         y=top,
                         width=round(max(width - 1, 1), 1),
-                        height=round(bottom - top, 1),
-                        label=label,
+                        height=round(frame.bottom - top, 1),
+                        label=f"{frame.categories[i]}: {frame.number(value)}",
                     )
                 )
             if s.intervals is not None and i < len(s.intervals) and s.intervals[i] is not None:
                 low, high = s.intervals[i]  # type: ignore[misc]
-                whiskers.append(Whisker(x=round(x0 + width / 2, 1), low=y(low), high=y(high)))
+                whiskers.append(
+                    Whisker(x=round(x0 + width / 2, 1), low=frame.y(low), high=frame.y(high))
+                )
         known = [v for v in s.values if v is not None]
-        marks.append(
-            Mark(
-                name=s.name,
-                style=style_for(index, dashed=s.dashed),
-                index=index,
-                bars=bars,
-                whiskers=whiskers,
-                summary=(
-                    f"highest {format_number(max(known), decimals=decimals)}"
-                    if known
-                    else "no values"
-                ),
-            )
-        )
-    centres = [round(left + band * (i + 0.5), 1) for i in range(len(categories))]
-    head, rows, raw_rows = _table(categories, series, x_label, decimals)
-    return Chart(
-        id=_chart_id(chart_id),
-        kind="bar",
-        title=title,
-        description=description or _describe(title, "bar", categories, series, decimals),
-        x_label=x_label,
-        y_label=y_label,
-        categories=categories,
-        width=WIDTH,
-        height=HEIGHT,
-        left=LEFT,
-        right=WIDTH - RIGHT,
-        top=TOP,
-        bottom=int(bottom),
-        x_ticks=_x_ticks(centres, _labels(categories, tick_labels)),
-        y_ticks=_y_ticks(top_value, step, y),
-        marks=marks,
-        references=[_reference(r, y(r.value)) for r in references],
-        head=head,
-        rows=rows,
-        raw_rows=raw_rows,
-        empty=not any(v is not None and v != 0 for s in series for v in s.values),
-    )
+        summary = f"highest {frame.number(max(known))}" if known else "no values"
+        marks.append(_mark(index, s, summary, bars=bars, whiskers=whiskers))
+    centres = [round(frame.left + band * (i + 0.5), 1) for i in range(count)]
+    return frame.chart("bar", chart_id, marks, centres)
 
 
 # --- CSV ---------------------------------------------------------------------------------------

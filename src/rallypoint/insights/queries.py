@@ -8,6 +8,7 @@ organizer; the spread summary underneath has its own cache, grid.SPREAD).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from .services.grid import (
 )
 from .services.growth import (
     Attention,
+    Buckets,
     BurnUp,
     Growth,
     attention,
@@ -119,56 +121,66 @@ def overview_page(campaign: Campaign, window: Window) -> OverviewPage:
     )
 
 
+def _over_time(
+    chart_id: str,
+    buckets: Buckets,
+    series: list[Series],
+    *,
+    title: str,
+    y_label: str,
+    references: Sequence[Reference] = (),
+) -> Chart:
+    """A line chart over the window's days (or weeks, `buckets.unit`), short dates on the axis."""
+    return line_chart(
+        chart_id,
+        categories=buckets.labels,
+        tick_labels=buckets.short_labels,
+        series=series,
+        references=references,
+        title=title,
+        x_label=buckets.unit.capitalize(),
+        y_label=y_label,
+    )
+
+
 def _overview(campaign: Campaign, window: Window) -> OverviewPage:
     first, last = window_days(campaign, window)
     growth = growth_series(campaign, first, last)
-    b = growth.buckets
-    per = b.unit
-    people = line_chart(
+    per = growth.buckets.unit
+    people = _over_time(
         "people",
-        title=f"People per {per}",
-        categories=b.labels,
-        tick_labels=b.short_labels,
-        series=[
+        growth.buckets,
+        [
             Series("New people (first act in the campaign)", growth.new_people),
             Series("People who acted", growth.active_people),
         ],
-        x_label=per.capitalize(),
+        title=f"People per {per}",
         y_label=f"People per {per}",
     )
-    acts = line_chart(
+    acts = _over_time(
         "acts",
+        growth.buckets,
+        [Series(label, values) for label, values in kinds_shown(growth.acts_by_kind)],
         title=f"Acts per {per}, by kind",
-        categories=b.labels,
-        tick_labels=b.short_labels,
-        series=[Series(label, values) for label, values in kinds_shown(growth.acts_by_kind)],
-        x_label=per.capitalize(),
         y_label=f"Acts per {per}",
     )
     burn_ups = goals_burn_up(campaign)
     goals = []
     for i, burn in enumerate(burn_ups):
-        gb = burn.buckets
         series = [Series(f"{upper_first(burn.unit)} so far", burn.done)]
         if any(v is not None for v in burn.projection):
             series.append(
                 Series("Projection at the last 7 days' pace", burn.projection, dashed=True)
             )
-        goals.append(
-            GoalChart(
-                burn_up=burn,
-                chart=line_chart(
-                    f"goal_{i + 1}",
-                    title=f"{burn.title}: burn-up",
-                    categories=gb.labels,
-                    tick_labels=gb.short_labels,
-                    series=series,
-                    references=[Reference(f"Target: {burn.target:,}", burn.target)],
-                    x_label=gb.unit.capitalize(),
-                    y_label=upper_first(burn.unit),
-                ),
-            )
+        chart = _over_time(
+            f"goal_{i + 1}",
+            burn.buckets,
+            series,
+            title=f"{burn.title}: burn-up",
+            y_label=upper_first(burn.unit),
+            references=[Reference(f"Target: {burn.target:,}", burn.target)],
         )
+        goals.append(GoalChart(burn_up=burn, chart=chart))
     charts = {"people": people, "acts": acts, **{g.chart.id: g.chart for g in goals}}
     return OverviewPage(
         summary=spread_summary(campaign, window),
@@ -209,33 +221,27 @@ def _channels(campaign: Campaign, window: Window) -> ChannelsPage:
     per = b.unit
     shown = list(timeline.recruits)[:CHANNELS_SHOWN]
     charts = {
-        "recruits": line_chart(
+        "recruits": _over_time(
             "recruits",
+            b,
+            _shown(timeline.recruits, timeline.labels),
             title=f"Recruits per {per}, by channel",
-            categories=b.labels,
-            tick_labels=b.short_labels,
-            series=_shown(timeline.recruits, timeline.labels),
-            x_label=per.capitalize(),
             y_label=f"Recruits per {per}",
         ),
-        "conversions": line_chart(
+        "conversions": _over_time(
             "conversions",
+            b,
+            _shown(timeline.conversions, timeline.labels),
             title=f"Conversions per {per}, by channel",
-            categories=b.labels,
-            tick_labels=b.short_labels,
-            series=_shown(timeline.conversions, timeline.labels),
-            x_label=per.capitalize(),
             y_label=f"Conversions per {per}",
         ),
-        "k_factor": line_chart(
+        "k_factor": _over_time(
             "k_factor",
+            b,
+            [Series(timeline.labels[c], timeline.k_factor(c)) for c in shown],
             title=f"K-factor per {per}, by channel",
-            categories=b.labels,
-            tick_labels=b.short_labels,
-            series=[Series(timeline.labels[c], timeline.k_factor(c)) for c in shown],
-            references=[Reference("K = 1: each participant brings one more", 1.0)],
-            x_label=per.capitalize(),
             y_label=f"Recruits per participant, per {per}",
+            references=[Reference("K = 1: each participant brings one more", 1.0)],
         ),
         "by_channel": bar_chart(
             "by_channel",

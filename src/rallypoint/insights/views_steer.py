@@ -5,17 +5,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from functools import wraps
+from typing import Unpack
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rallypoint.core.charts import Chart, Series, bar_chart, chart_csv_response, line_chart
+from rallypoint.core.charts import (
+    Chart,
+    ChartLabels,
+    Series,
+    bar_chart,
+    chart_csv_response,
+    line_chart,
+)
 from rallypoint.core.permissions import organizer_required
 from rallypoint.mission.models import Campaign
 
@@ -132,12 +141,9 @@ def presence(request):
     charts = _presence_charts()
     yields = platform_yield(campaign=campaign)
     yield_chart = _yield_chart(yields)
-    wanted = request.GET.get("csv")
-    if wanted:
-        for chart in [*charts, yield_chart]:
-            if chart.id == wanted:
-                return chart_csv_response(chart)
-        return HttpResponseBadRequest("There is no chart with that name on this page.")
+    download = _chart_download(request, [*charts, yield_chart])
+    if download is not None:
+        return download
     context = {
         "table": presence_table(),
         "charts": charts,
@@ -153,24 +159,47 @@ def _campaigns():
     return Campaign.objects.order_by("name").only("name", "slug")
 
 
+def _chart_download(request, charts: list[Chart]) -> HttpResponse | None:
+    """?csv=<chart id>: that chart's numbers (an id that no chart of the page has: 400); None
+    without ?csv=."""
+    wanted = request.GET.get("csv")
+    if not wanted:
+        return None
+    for chart in charts:
+        if chart.id == wanted:
+            return chart_csv_response(chart)
+    return HttpResponseBadRequest("There is no chart with that name on this page.")
+
+
 @organizer_required
 @require_http_methods(["GET", "POST"])
 def presence_account_new(request):
     form = AccountForm(request.POST or None)
-    status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                account = account_save(data=form.account_data(), actor=request.user)
-            except ValidationError as exc:
-                _errors_to_form(form, exc)
-            else:
-                messages.success(request, f"{account} added.")
-                return redirect("insights:presence_account", pk=account.pk)
-        status = 400
+        saved = _account_saved(request, form)
+        if saved is not None:
+            return saved
     return render(
-        request, "insights/steer/account_form.html", {"form": form, "account": None}, status=status
+        request,
+        "insights/steer/account_form.html",
+        {"form": form, "account": None},
+        status=400 if request.method == "POST" else 200,
     )
+
+
+def _account_saved(request, form: AccountForm, account: PresenceAccount | None = None):
+    """The posted account form saved (a new account without `account`): the redirect to the
+    account's page, or None when the form or the service refused it (the reasons are on the
+    form)."""
+    if not form.is_valid():
+        return None
+    try:
+        saved = account_save(data=form.account_data(), actor=request.user, account=account)
+    except ValidationError as exc:
+        _errors_to_form(form, exc)
+        return None
+    messages.success(request, "Saved." if account is not None else f"{saved} added.")
+    return redirect("insights:presence_account", pk=saved.pk)
 
 
 def _errors_to_form(form, exc: ValidationError) -> None:
@@ -189,7 +218,17 @@ def _account(pk: int) -> PresenceAccount:
 @require_http_methods(["GET", "POST"])
 def presence_account(request, pk: int):
     account = _account(pk)
-    initial = {
+    form = AccountForm(request.POST or None, initial=_account_initial(account))
+    if request.method == "POST":
+        saved = _account_saved(request, form, account)
+        if saved is not None:
+            return saved
+        return _account_page(request, account, form=form, status=400)
+    return _account_page(request, account, form=form)
+
+
+def _account_initial(account: PresenceAccount) -> dict[str, object]:
+    return {
         "platform": account.platform,
         "handle": account.handle,
         "url": account.url,
@@ -198,19 +237,6 @@ def presence_account(request, pk: int):
         "campaign": account.campaign_id,
         "fetch": account.fetch,
     }
-    form = AccountForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                account_save(data=form.account_data(), actor=request.user, account=account)
-            except ValidationError as exc:
-                _errors_to_form(form, exc)
-            else:
-                messages.success(request, "Saved.")
-                return redirect("insights:presence_account", pk=account.pk)
-        status = 400
-    return _account_page(request, account, form=form, status=status)
 
 
 def _account_page(request, account, *, form=None, snapshot_form=None, status=200):
@@ -229,17 +255,7 @@ def presence_snapshot_add(request, pk: int):
     account = _account(pk)
     form = SnapshotForm(request.POST)
     if not form.is_valid():
-        edit = AccountForm(
-            initial={
-                "platform": account.platform,
-                "handle": account.handle,
-                "url": account.url,
-                "owner": "own" if account.is_own else "rival",
-                "rival_name": account.rival_name,
-                "campaign": account.campaign_id,
-                "fetch": account.fetch,
-            }
-        )
+        edit = AccountForm(initial=_account_initial(account))
         return _account_page(request, account, form=edit, snapshot_form=form, status=400)
     data = form.cleaned_data
     snapshot_record(
@@ -307,13 +323,26 @@ def _window_query(window: Window) -> str:
     return f"?{urlencode(params)}" if params else ""
 
 
-def _campaign(slug: str) -> Campaign:
-    return get_object_or_404(Campaign, slug=slug)
+def _in_window(template: str | None = None):
+    """A page of one campaign (its slug in the address) in the window of its query: the view is
+    called with the campaign, the window and the window's form. A window that can't be read
+    answers 400: the page `template` with the form's reasons, or (for a fragment) one line."""
 
+    def decorate(view):
+        @wraps(view)
+        def in_window(request, slug: str):
+            campaign = get_object_or_404(Campaign, slug=slug)
+            window, form = _window(request)
+            if window is None:
+                if template is None:
+                    return HttpResponseBadRequest("The window's dates can't be read.")
+                context = {"campaign": campaign, "window_form": form, "window": None}
+                return render(request, template, context, status=400)
+            return view(request, campaign, window, form)
 
-def _bad_window(request, campaign, form, template):
-    context = {"campaign": campaign, "window_form": form, "window": None}
-    return render(request, template, context, status=400)
+        return in_window
+
+    return decorate
 
 
 # --- the spread backtest ----------------------------------------------------------------------
@@ -333,18 +362,13 @@ def _backtest_charts(result: dict) -> list[Chart]:
         y_label="New people",
         decimals=1,
     )
-    probabilities = result.get("probabilities") or []
-    posterior = bar_chart(
+    posterior = _bars_with_intervals(
         "backtest-probabilities",
-        title="Chance that one share converts, by channel",
-        categories=[p["label"] for p in probabilities],
-        series=[
-            Series(
-                "Posterior mean",
-                [float(p["mean"]) for p in probabilities],
-                intervals=[(float(p["low"]), float(p["high"])) for p in probabilities],
-            )
-        ],
+        result.get("probabilities") or [],
+        category="label",
+        value="mean",
+        series="Posterior mean",
+        title="Chance that one share-link visit converts, by channel",
         x_label="Channel",
         y_label="Probability",
         decimals=3,
@@ -352,30 +376,57 @@ def _backtest_charts(result: dict) -> list[Chart]:
     return [compare, posterior]
 
 
-def _spread_context(campaign, window, form, run):
-    result = run.result if run is not None and run.status == RunStatus.DONE else None
-    charts = _backtest_charts(result) if result and not result.get("empty") else []
+def _bars_with_intervals(
+    chart_id: str,
+    rows: list[dict],
+    *,
+    category: str,
+    value: str,
+    series: str,
+    **labels: Unpack[ChartLabels],
+) -> Chart:
+    """A bar per row of a run's result (named by its `category` key): its `value` with the
+    95% interval from its "low" to its "high"."""
+    return bar_chart(
+        chart_id,
+        categories=[row[category] for row in rows],
+        series=[
+            Series(
+                series,
+                [float(row[value]) for row in rows],
+                intervals=[(float(row["low"]), float(row["high"])) for row in rows],
+            )
+        ],
+        **labels,
+    )
+
+
+def _run_context(campaign, window, form, run) -> dict:
+    """What a page of a run (the backtest, whom to ask) shows whatever the kind."""
     return {
         "campaign": campaign,
         "window": window,
         "window_form": form,
         "window_query": _window_query(window),
         "window_label": window_label(window),
+        "gate": steering_gate(campaign=campaign, window=window),
         "run": run,
         "stale": run is not None and run_is_stale(run),
-        "result": result,
-        "charts": charts,
-        "gate": steering_gate(campaign=campaign, window=window),
+        "result": run.result if run is not None and run.status == RunStatus.DONE else None,
     }
+
+
+def _spread_context(campaign, window, form, run):
+    context = _run_context(campaign, window, form, run)
+    result = context["result"]
+    context["charts"] = _backtest_charts(result) if result and not result.get("empty") else []
+    return context
 
 
 @organizer_required
 @require_http_methods(["GET", "POST"])
-def spread(request, slug: str):
-    campaign = _campaign(slug)
-    window, form = _window(request)
-    if window is None:
-        return _bad_window(request, campaign, form, "insights/steer/spread.html")
+@_in_window("insights/steer/spread.html")
+def spread(request, campaign: Campaign, window: Window, form: WindowForm):
     if request.method == "POST":
         run_request(
             kind=RunKind.BACKTEST, campaign=campaign, window=window, params={}, actor=request.user
@@ -383,47 +434,44 @@ def spread(request, slug: str):
         return redirect(reverse("insights:spread", args=[campaign.slug]) + _window_query(window))
     run = run_latest(kind=RunKind.BACKTEST, campaign=campaign, window=window)
     context = _spread_context(campaign, window, form, run)
-    wanted = request.GET.get("csv")
-    if wanted:
-        for chart in context["charts"]:
-            if chart.id == wanted:
-                return chart_csv_response(chart)
-        return HttpResponseBadRequest("There is no chart with that name on this page.")
-    return render(request, "insights/steer/spread.html", context)
+    return _chart_download(request, context["charts"]) or render(
+        request, "insights/steer/spread.html", context
+    )
 
 
-@organizer_required
-@require_GET
-def spread_progress(request, slug: str):
-    campaign = _campaign(slug)
-    window, form = _window(request)
-    if window is None:
-        return HttpResponseBadRequest("The window's dates can't be read.")
-    run = run_latest(kind=RunKind.BACKTEST, campaign=campaign, window=window)
-    context = _spread_context(campaign, window, form, run)
-    return render(request, "insights/steer/_spread_run.html", context)
+def _progress_view(kind: str, context_of, template: str):
+    """The fragment that shows a run of this kind, which the page polls while the run goes."""
+
+    @organizer_required
+    @require_GET
+    @_in_window()
+    def progress(request, campaign: Campaign, window: Window, form: WindowForm):
+        run = run_latest(kind=kind, campaign=campaign, window=window)
+        return render(request, template, context_of(campaign, window, form, run))
+
+    return progress
+
+
+spread_progress = _progress_view(
+    RunKind.BACKTEST, _spread_context, "insights/steer/_spread_run.html"
+)
 
 
 # --- whom to ask next -------------------------------------------------------------------------
 
 
 def _ask_context(campaign, window, form, run, ask_form=None, segment_form=None):
-    result = run.result if run is not None and run.status == RunStatus.DONE else None
-    people = chosen_people(result) if result else []
+    context = _run_context(campaign, window, form, run)
+    result = context["result"]
     chart = None
     if result:
-        sets = [result["reach"], *result.get("heuristics", [])]
-        chart = bar_chart(
+        chart = _bars_with_intervals(
             "ask-reach",
+            [result["reach"], *result.get("heuristics", [])],
+            category="name",
+            value="reach",
+            series="Mean reach",
             title=f"Simulated reach of {result['k']} people asked to share",
-            categories=[s["name"] for s in sets],
-            series=[
-                Series(
-                    "Mean reach",
-                    [float(s["reach"]) for s in sets],
-                    intervals=[(float(s["low"]), float(s["high"])) for s in sets],
-                )
-            ],
             x_label="Who is asked",
             y_label="People reached",
             decimals=1,
@@ -433,12 +481,7 @@ def _ask_context(campaign, window, form, run, ask_form=None, segment_form=None):
         best = max(result["heuristics"], key=lambda h: h["reach"])
     params = run.params if run is not None else {}
     return {
-        "campaign": campaign,
-        "window": window,
-        "window_form": form,
-        "window_query": _window_query(window),
-        "window_label": window_label(window),
-        "gate": steering_gate(campaign=campaign, window=window),
+        **context,
         "ask_form": ask_form
         or AskForm(initial={"k": params.get("k", 50), "model": params.get("model", "ic")}),
         "segment_form": segment_form
@@ -448,10 +491,7 @@ def _ask_context(campaign, window, form, run, ask_form=None, segment_form=None):
                 "name": f"Ask to share: {campaign.name} {timezone.localdate():%Y-%m-%d}"[:120],
             }
         ),
-        "run": run,
-        "stale": run is not None and run_is_stale(run),
-        "result": result,
-        "people": people,
+        "people": chosen_people(result) if result else [],
         "chart": chart,
         "best": best,
         "channel_label": channel_label,
@@ -464,11 +504,8 @@ def _ask_context(campaign, window, form, run, ask_form=None, segment_form=None):
 
 @organizer_required
 @require_http_methods(["GET", "POST"])
-def ask(request, slug: str):
-    campaign = _campaign(slug)
-    window, form = _window(request)
-    if window is None:
-        return _bad_window(request, campaign, form, "insights/steer/ask.html")
+@_in_window("insights/steer/ask.html")
+def ask(request, campaign: Campaign, window: Window, form: WindowForm):
     if request.method == "POST":
         ask_form = AskForm(request.POST)
         gate = steering_gate(campaign=campaign, window=window)
@@ -488,30 +525,17 @@ def ask(request, slug: str):
         return render(request, "insights/steer/ask.html", context, status=400)
     run = run_latest(kind=RunKind.ASK, campaign=campaign, window=window)
     context = _ask_context(campaign, window, form, run)
-    if request.GET.get("csv"):
-        if context["chart"] is not None and request.GET["csv"] == context["chart"].id:
-            return chart_csv_response(context["chart"])
-        return HttpResponseBadRequest("There is no chart with that name on this page.")
-    return render(request, "insights/steer/ask.html", context)
+    charts = [context["chart"]] if context["chart"] is not None else []
+    return _chart_download(request, charts) or render(request, "insights/steer/ask.html", context)
 
 
-@organizer_required
-@require_GET
-def ask_progress(request, slug: str):
-    campaign = _campaign(slug)
-    window, form = _window(request)
-    if window is None:
-        return HttpResponseBadRequest("The window's dates can't be read.")
-    run = run_latest(kind=RunKind.ASK, campaign=campaign, window=window)
-    return render(
-        request, "insights/steer/_ask_run.html", _ask_context(campaign, window, form, run)
-    )
+ask_progress = _progress_view(RunKind.ASK, _ask_context, "insights/steer/_ask_run.html")
 
 
 @organizer_required
 @require_POST
 def ask_segment(request, slug: str):
-    campaign = _campaign(slug)
+    campaign = get_object_or_404(Campaign, slug=slug)
     window, form = _window(request)
     window = window or Window()
     segment_form = SegmentSaveForm(request.POST)

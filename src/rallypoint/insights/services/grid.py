@@ -31,38 +31,38 @@ In a window [since, until) of a campaign:
 95% intervals of every K are Poisson score intervals (the Wilson interval's counterpart for a
 count): with c recruits over e participants and z = 1.96, (c + z²/2 ± z·√(c + z²/4)) ÷ e.
 
-The work is set-based: the edges in one query (times as seconds since 1970, far cheaper to
-read than datetimes), the participants with their acts and first act grouped per person in
-another, and, for a window with a start, the roots' arrival in a third (in groups of
-ROOTS_PER_QUERY); the forest is walked in memory breadth first and back up, never a query per
-person. Results are cached per campaign and window for SPREAD_CACHE_SECONDS
-(core.cache.CachedValue "insights.spread"); bench/spread.py measures a million people.
+The work is set-based, a fixed number of queries whatever the campaign's size: the edges made
+before the window's end and the acts, each read as numpy arrays (services.columns: on
+PostgreSQL one packed binary string per column and group), the campaign's pages and their
+share-link visits. The forest is walked with numpy one generation at a time, down and back up
+(services.forest), never a Python loop over people. Results are cached per campaign and window
+for SPREAD_CACHE_SECONDS (core.cache.CachedValue "insights.spread"); bench/spread.py measures a
+million people.
 """
 
 from __future__ import annotations
 
-import heapq
 import importlib.util
 import math
-from bisect import bisect_right
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
-from django.db.models import Count, F, Field, Func, Min, Q
+import numpy as np
+from django.db.models import F, Q
 from django.utils import timezone
 
 from rallypoint.core.cache import CachedValue
 from rallypoint.ledger.models import Activity, Channel, Recruitment
 
+from .columns import Moment, Whole, read_columns, read_grouped
+from .forest import CascadeInfo, Forest, People
+
 Z95 = 1.959963984540054
-SPREAD_CACHE_SECONDS = 120  # heavy: a million-person campaign takes seconds to compute
+SPREAD_CACHE_SECONDS = 120  # a million-person campaign takes over a second to compute
 LARGEST_CASCADES = 10
 UNKNOWN_CHANNEL = "unknown"  # the key of recruits whose link named no channel
-ROOTS_PER_QUERY = 10_000  # roots whose arrival one query reads (time to first recruit)
 
 # The spread summary of a campaign (scope: campaign id) for a window (key: its dates).
 SPREAD: CachedValue[SpreadSummary] = CachedValue("insights.spread", fresh_for=SPREAD_CACHE_SECONDS)
@@ -75,30 +75,6 @@ FIRST_RECRUIT_BUCKETS: list[tuple[str, timedelta | None]] = [
     ("30 days or more", None),
 ]
 FIRST_RECRUIT_SHORT = ["< 1 h", "1–24 h", "1–7 d", "7–30 d", "≥ 30 d"]  # for a chart's axis
-
-
-class EpochSeconds(Func):
-    """A datetime column as seconds since 1970 (a float). Reading plain numbers is many times
-    cheaper than building a timezone-aware datetime per row in Python."""
-
-    # A plain Field: the database already answers floats, and FloatField would add a float()
-    # per row in Python (a second of a million-edge campaign's summary).
-    output_field = Field()
-    template = "UNIX_TIMESTAMP(%(expressions)s)"
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float8", **extra
-        )
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # SQLite keeps datetimes as UTC text; julianday reads it.
-        return self.as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
-            **extra,
-        )
 
 
 # --- the window --------------------------------------------------------------------------------
@@ -179,13 +155,6 @@ def rate_interval(count: int, exposure: int) -> tuple[float, float]:
     return (max(centre - half, 0.0) / exposure, (centre + half) / exposure)
 
 
-def structural_virality(size: int, wiener: int) -> float:
-    """Mean distance between all pairs of a tree's `size` nodes given its Wiener index."""
-    if size < 2:
-        return 0.0
-    return 2 * wiener / (size * (size - 1))
-
-
 @dataclass(frozen=True)
 class ChannelSpread:
     channel: str
@@ -196,14 +165,6 @@ class ChannelSpread:
     visits: int | None
     conversions: int
     conversion_rate: float | None  # conversions ÷ visits; None without visits
-
-
-@dataclass(frozen=True)
-class CascadeInfo:
-    root_id: int
-    size: int
-    depth: int
-    structural_virality: float
 
 
 @dataclass(frozen=True)
@@ -257,90 +218,39 @@ def spread_summary(
     )
 
 
-def _in_window(window: Window, prefix: str = "") -> dict[str, datetime]:
-    bounds = {}
-    if window.start is not None:
-        bounds[f"{prefix}created_at__gte"] = window.start
-    if window.end is not None:
-        bounds[f"{prefix}created_at__lt"] = window.end
-    return bounds
-
-
 def _summary(campaign: Any, window: Window) -> SpreadSummary:
     campaign_id = campaign.pk
-    start, end = window.start, window.end
-    edges_q = Recruitment.objects.filter(campaign_id=campaign_id).exclude(
-        recruiter_id=F("recruit_id")
-    )
-    if end is not None:
-        edges_q = edges_q.filter(created_at__lt=end)
-    forest = Forest.build(
-        edges_q.order_by().values_list(
-            "recruiter_id", "recruit_id", "channel", EpochSeconds("created_at")
-        )
-    )
-    # Participants, each with their acts other than "recruit" credits (for conversions).
-    participants = (
-        Activity.objects.filter(campaign_id=campaign_id, **_in_window(window))
-        .order_by()
-        .values_list("person_id")
-        .annotate(
-            acts=Count("id", filter=~Q(kind="recruit")),
-            first=Min(EpochSeconds("created_at"), filter=~Q(kind="recruit")),
-        )
-        .values_list("person_id", "acts", "first")
-    )
-    counts: Counter[int] = Counter()
-    active_roots: set[int] = set()
-    conversions: Counter[str] = Counter()
-    generation_of = forest.generation.get
-    root_of = forest.root_of
-    channel_of = forest.channel.get
-    arrivals: dict[int, float] = {}  # roots who recruited: their first act in the window
-    total = 0
-    for person, acts, first in participants:
-        total += 1
-        generation = generation_of(person)
-        if generation is None:
-            if person in forest.parent:
-                continue  # on a cycle (the one write path never makes one): no generation
-            generation = 0
-        else:
-            active_roots.add(root_of[person])
-            if generation:
-                channel = channel_of(person)
-                if channel is not None and acts:
-                    conversions[channel] += acts
-            elif first is not None:
-                arrivals[person] = first
-        counts[generation] += 1
-    generations = [counts.get(g, 0) for g in range(max(counts) + 1)] if counts else []
+    grid = _grid_read(campaign_id, window)
+    forest = grid.forest
+    participants = np.flatnonzero(grid.present)
+    generation = forest.generation[participants]
+    reached = participants[generation >= 0]
+    # Outside the forest is generation 0; someone on a cycle (the one write path never makes
+    # one) has no generation.
+    counted = (generation >= 0) | (forest.parent[participants] < 0)
+    generations = np.bincount(np.maximum(generation[counted], 0)).tolist()
     k_by_generation: list[float | None] = []
     k_intervals: list[tuple[float, float] | None] = []
-    for g, people in enumerate(generations):
+    for g, people_of_g in enumerate(generations):
         following = generations[g + 1] if g + 1 < len(generations) else 0
-        k_by_generation.append(following / people if people else None)
-        k_intervals.append(rate_interval(following, people) if people else None)
+        k_by_generation.append(following / people_of_g if people_of_g else None)
+        k_intervals.append(rate_interval(following, people_of_g) if people_of_g else None)
 
-    if start is None:
-        recruits_by_channel = Counter(forest.channel.values())
-    else:
-        since = start.timestamp()
-        times = forest.edge_time
-        recruits_by_channel = Counter(
-            channel for person, channel in forest.channel.items() if times[person] >= since
-        )
-    recruits = sum(recruits_by_channel.values())
-    cascades = [forest.cascade(root) for root in active_roots]
-    mean_virality = (
-        sum(c.structural_virality for c in cascades) / len(cascades) if cascades else 0.0
+    recruited = reached[forest.generation[reached] > 0]
+    converted = np.bincount(
+        grid.channel[recruited], weights=grid.acts[recruited], minlength=len(grid.channels)
     )
+    conversions = _per_channel(grid.channels, converted)
+    recruits_by_channel = _per_channel(grid.channels, grid.made)
+    recruits = sum(recruits_by_channel.values())
+    total = int(participants.size)
+    cascades = forest.cascades(np.unique(forest.root[reached]))
     return SpreadSummary(
         campaign_id=campaign_id,
         campaign_slug=campaign.slug,
         window=window,
         participants=total,
-        roots=counts.get(0, 0),
+        roots=generations[0] if generations else 0,
         recruits=recruits,
         k_factor=recruits / total if total else 0.0,
         k_factor_interval=rate_interval(recruits, total),
@@ -350,113 +260,124 @@ def _summary(campaign: Any, window: Window) -> SpreadSummary:
         k_by_generation_interval=k_intervals,
         max_depth=len(generations) - 1 if generations else 0,
         cascades=len(cascades),
-        cascade_sizes=dict(sorted(Counter(c.size for c in cascades).items())),
-        cascade_depths=dict(sorted(Counter(c.depth for c in cascades).items())),
-        structural_virality=mean_virality,
-        virality_distribution=_virality_bins(c.structural_virality for c in cascades),
-        largest=heapq.nlargest(
-            LARGEST_CASCADES, cascades, key=lambda c: (c.size, c.depth, -c.root_id)
+        cascade_sizes=_counts(cascades.sizes),
+        cascade_depths=_counts(cascades.depths),
+        structural_virality=(
+            math.fsum(cascades.viralities.tolist()) / len(cascades) if len(cascades) else 0.0
         ),
-        # Without a start, every root's first act is among the participants' first acts.
-        first_recruit=_first_recruit(
-            campaign_id, window, forest, arrivals if window.start is None else None
-        ),
+        virality_distribution=_virality_bins(cascades.viralities),
+        largest=cascades.largest(LARGEST_CASCADES),
+        first_recruit=_first_recruit(window, grid),
         visits_recorded=True,
     )
 
 
-@dataclass
-class Forest:
-    """A campaign's recruitment forest, walked once breadth first from its roots."""
+@dataclass(frozen=True)
+class _Grid:
+    """A campaign's grid up to the window's end as arrays: per edge in `forest`'s order, and
+    per person at their position (`forest.people`)."""
 
-    parent: dict[int, int]
-    children: dict[int, list[int]]
-    edge_time: dict[int, float]  # recruit → when they were recruited (seconds since 1970)
-    channel: dict[int, str]  # recruit → the channel they came through
-    order: list[int]  # every reachable node, roots first, each after its recruiter
-    generation: dict[int, int]
-    root_of: dict[int, int]
-    size: dict[int, int]  # nodes in the subtree under each node, itself included
-    wiener: dict[int, int]  # each root's tree: the Wiener index
-    depth: dict[int, int]  # each root's tree: its deepest generation
-
-    @classmethod
-    def build(cls, edges: Iterable[tuple[int, int, str, float]]) -> Forest:
-        """From (recruiter, recruit, channel, time) edges, time in seconds since 1970. Three
-        passes over plain dicts: read the edges, breadth first from the roots (generation,
-        root), then back up (subtree sizes and each tree's Wiener index)."""
-        parent: dict[int, int] = {}
-        children: dict[int, list[int]] = {}
-        edge_time: dict[int, float] = {}
-        channel_of: dict[int, str] = {}
-        children_get = children.get
-        for recruiter, recruit, channel, at in edges:
-            if recruit in parent:
-                continue  # one recruiter per recruit and campaign (the database holds to it)
-            parent[recruit] = recruiter
-            edge_time[recruit] = at
-            channel_of[recruit] = channel
-            kids = children_get(recruiter)
-            if kids is None:
-                children[recruiter] = [recruit]
-            else:
-                kids.append(recruit)
-        if "" in channel_of.values():
-            channel_of = {k: c or UNKNOWN_CHANNEL for k, c in channel_of.items()}
-        order = [node for node in children if node not in parent]
-        generation = dict.fromkeys(order, 0)
-        root_of = {node: node for node in order}
-        depth = dict.fromkeys(order, 0)
-        # Σ over a tree's non-root nodes of their subtree size = Σ of its nodes' generations.
-        sizes_sum = dict.fromkeys(order, 0)
-        for node in order:  # the list grows as it is read: breadth first
-            kids = children_get(node)
-            if kids:
-                g = generation[node] + 1
-                root = root_of[node]
-                generation.update(dict.fromkeys(kids, g))
-                root_of.update(dict.fromkeys(kids, root))
-                sizes_sum[root] += g * len(kids)
-                if g > depth[root]:
-                    depth[root] = g
-                order.extend(kids)
-        size = dict.fromkeys(order, 1)
-        squares = dict.fromkeys(depth, 0)
-        parent_get = parent.get
-        for node in reversed(order):
-            up = parent_get(node)
-            if up is not None:
-                below = size[node]
-                size[up] += below
-                squares[root_of[node]] += below * below
-        # W = Σ s·(n − s) over the edges = n·Σ s − Σ s².
-        wiener = {root: size[root] * sizes_sum[root] - squares[root] for root in depth}
-        return cls(
-            parent, children, edge_time, channel_of, order, generation, root_of, size, wiener, depth
-        )
-
-    def cascade(self, root: int) -> CascadeInfo:
-        size = self.size[root]
-        return CascadeInfo(
-            root_id=root,
-            size=size,
-            depth=self.depth[root],
-            structural_virality=structural_virality(size, self.wiener[root]),
-        )
+    forest: Forest
+    channels: list[str]  # the edges' channels ("" as UNKNOWN_CHANNEL)
+    made: np.ndarray  # per channel: the edges made in the window
+    at: np.ndarray  # per edge: when it was made (seconds since 1970)
+    channel: np.ndarray  # per person: the index in `channels` of their recruitment (-1: none)
+    recruited_at: np.ndarray  # per person: when they were recruited (NaN: never)
+    present: np.ndarray  # per person: did they act in the window
+    acts: np.ndarray  # per person: their acts in the window other than "recruit" credits
+    arrived: np.ndarray  # per person: their first act other than a credit (NaN: none)
 
 
-def _virality_bins(values: Iterable[float]) -> list[tuple[str, int]]:
+def _grid_read(campaign_id: int, window: Window) -> _Grid:
+    """Two queries: the edges made before the window's end, in groups by channel, and the
+    acts, each read as arrays (services.columns)."""
+    edges = Recruitment.objects.filter(campaign_id=campaign_id).exclude(
+        recruiter_id=F("recruit_id")
+    )
+    acts = Activity.objects.filter(campaign_id=campaign_id)
+    if window.end is not None:
+        edges = edges.filter(created_at__lt=window.end)
+        acts = acts.filter(created_at__lt=window.end)
+    by_channel = read_grouped(
+        edges,
+        "channel",
+        recruiter=Whole("recruiter_id"),
+        recruit=Whole("recruit_id"),
+        at=Moment("created_at"),
+    )
+    # The acts before the window's end: "recruit" credits only in the window, the others all
+    # with their time (a root's arrival may come before the window's start).
+    in_window = Q(created_at__gte=window.start) if window.start is not None else Q()
+    acts_read = read_columns(
+        acts,
+        credited=Whole("person_id", when=Q(kind="recruit") & in_window),
+        person=Whole("person_id", when=~Q(kind="recruit")),
+        acted_at=Moment("created_at", when=~Q(kind="recruit")),
+    )
+    credited, person, acted_at = (acts_read[k] for k in ("credited", "person", "acted_at"))
+    recruiter, recruit, at = (_joined(by_channel, name) for name in ("recruiter", "recruit", "at"))
+    people = People.covering(recruiter, recruit, credited, person)
+    recruits = people.positions(recruit)
+    forest = Forest(people, people.positions(recruiter), recruits)
+    start = window.start.timestamp() if window.start is not None else -math.inf
+    channel = np.full(people.size, -1, dtype=np.int64)
+    channel[recruits] = np.repeat(
+        np.arange(len(by_channel)), [group["at"].size for group in by_channel.values()]
+    )
+    recruited_at = np.full(people.size, np.nan)
+    recruited_at[recruits] = at
+    present = np.zeros(people.size, dtype=bool)
+    present[people.positions(credited)] = True
+    acting = people.positions(person[acted_at >= start])
+    present[acting] = True
+    arrived = np.full(people.size, np.nan)
+    np.fmin.at(arrived, people.positions(person), acted_at)
+    return _Grid(
+        forest=forest,
+        channels=[name or UNKNOWN_CHANNEL for name in by_channel],
+        made=np.array([np.count_nonzero(g["at"] >= start) for g in by_channel.values()]),
+        at=at,
+        channel=channel,
+        recruited_at=recruited_at,
+        present=present,
+        acts=np.bincount(acting, minlength=people.size),
+        arrived=arrived,
+    )
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _per_channel(channels: list[str], counts: np.ndarray) -> dict[str, int]:
+    """{channel: count} of the channels with any (a channel named twice, "" and "unknown",
+    adds up)."""
+    totals: dict[str, int] = {}
+    for channel, count in zip(channels, counts.tolist(), strict=True):
+        if count:
+            totals[channel] = totals.get(channel, 0) + int(count)
+    return totals
+
+
+def _joined(groups: dict[Any, dict[str, np.ndarray]], name: str) -> np.ndarray:
+    """One column of every group, end to end (in the groups' order)."""
+    return np.concatenate([group[name] for group in groups.values()] or [_NONE])
+
+
+def _counts(values: np.ndarray) -> dict[int, int]:
+    """{value: how many times it occurs}, in increasing order."""
+    found, counts = np.unique(values, return_counts=True)
+    return dict(zip(found.tolist(), counts.tolist(), strict=True))
+
+
+def _virality_bins(values: np.ndarray) -> list[tuple[str, int]]:
     """Cascades by structural virality, in bins of 0.5 from the lowest one used (two people
     are 1.0 apart, so no cascade is below 1)."""
-    counts: Counter[int] = Counter()
-    for value in values:
-        counts[int(value // 0.5)] += 1
-    if not counts:
+    if not values.size:
         return []
-    return [
-        (f"{b * 0.5:.1f}–{b * 0.5 + 0.5:.1f}", counts.get(b, 0))
-        for b in range(min(counts), max(counts) + 1)
-    ]
+    bins = (values // 0.5).astype(np.int64)
+    low = int(bins.min())
+    counts = np.bincount(bins - low).tolist()
+    return [(f"{b * 0.5:.1f}–{b * 0.5 + 0.5:.1f}", n) for b, n in enumerate(counts, start=low)]
 
 
 def channel_label(channel: str) -> str:
@@ -469,14 +390,14 @@ def _by_channel(
     campaign_id: int,
     window: Window,
     participants: int,
-    recruits: Counter[str],
-    conversions: Counter[str],
+    recruits: dict[str, int],
+    conversions: dict[str, int],
 ) -> dict[str, ChannelSpread]:
     visits = share_link_visits(campaign_id, window)
     rows = {}
-    for channel in sorted({*recruits, *conversions, *(visits or {})}):
+    for channel in sorted({*recruits, *conversions, *visits}):
         made = recruits.get(channel, 0)
-        seen = visits.get(channel, 0) if visits is not None else None
+        seen = visits.get(channel, 0)
         converted = conversions.get(channel, 0)
         rows[channel] = ChannelSpread(
             channel=channel,
@@ -515,62 +436,57 @@ def campaign_paths(campaign_id: int) -> set[str]:
     return paths
 
 
-def share_link_visits(campaign_id: int, window: Window) -> dict[str, int] | None:
-    """{channel: visits of share links to the campaign's pages} in the window (sharing's
-    ShareVisit: a browser's first arrival through a link, counted per day)."""
-    from django.db.models import Sum
-
+def share_visits(campaign_id: int, first: date | None, last: date | None) -> Any:
+    """The campaign's share-link visits (sharing.ShareVisit: a browser's first arrival through
+    a link, counted per day, code, channel and page) on the days first … last, both included
+    (None: no bound)."""
     from rallypoint.sharing.models import ShareVisit
 
     visits = ShareVisit.objects.filter(path__in=campaign_paths(campaign_id))
-    if window.since:
-        visits = visits.filter(day__gte=window.since)
-    if window.until:
-        visits = visits.filter(day__lte=window.until)
-    rows = visits.values("channel").annotate(total=Sum("count")).values_list("channel", "total")
+    if first is not None:
+        visits = visits.filter(day__gte=first)
+    if last is not None:
+        visits = visits.filter(day__lte=last)
+    return visits
+
+
+def share_link_visits(campaign_id: int, window: Window) -> dict[str, int]:
+    """{channel: visits of share links to the campaign's pages} in the window."""
+    from django.db.models import Sum
+
+    rows = (
+        share_visits(campaign_id, window.since, window.until)
+        .order_by()
+        .values("channel")
+        .annotate(total=Sum("count"))
+        .values_list("channel", "total")
+    )
     return {channel: int(total) for channel, total in rows}
 
 
-def _first_recruit(
-    campaign_id: int, window: Window, forest: Forest, known: dict[int, float] | None
-) -> FirstRecruit:
-    """`known`: the roots' arrivals when already read (else they are queried)."""
-    start = window.start.timestamp() if window.start is not None else -math.inf
-    times = forest.edge_time
-    firsts: dict[int, float] = {}
-    at = times.__getitem__
-    for recruiter, kids in forest.children.items():
-        first = min(map(at, kids))
-        if first >= start:  # (edges after the window's end are not in the forest)
-            firsts[recruiter] = first
-    parent = forest.parent
-    arrivals: dict[int, float] = known if known is not None else {}
-    roots = [] if known is not None else [p for p in firsts if p not in parent]
-    for lo in range(0, len(roots), ROOTS_PER_QUERY):
-        # Roots arrived with their first act other than a "recruit" credit.
-        arrivals.update(
-            Activity.objects.filter(
-                campaign_id=campaign_id, person_id__in=roots[lo : lo + ROOTS_PER_QUERY]
-            )
-            .exclude(kind="recruit")
-            .order_by()
-            .values_list("person_id")
-            .annotate(first=Min(EpochSeconds("created_at")))
-            .values_list("person_id", "first")
-        )
-    durations = []
-    for person, first in firsts.items():
-        arrived = times.get(person)
-        if arrived is None:
-            arrived = arrivals.get(person, first)
-        durations.append(max(first - arrived, 0.0))
+def _first_recruit(window: Window, grid: _Grid) -> FirstRecruit:
+    """From each recruiter's arrival (their recruitment, or for a root their first act other
+    than a "recruit" credit before the window's end; without one, the recruit itself) to their
+    first recruit, for the recruiters whose first recruit came in the window."""
+    recruiters, firsts = grid.forest.first_child_times(grid.at)
+    if window.start is not None:
+        kept = firsts >= window.start.timestamp()
+        recruiters, firsts = recruiters[kept], firsts[kept]
+    arrived = grid.recruited_at[recruiters]
+    roots = np.isnan(arrived)
+    arrived[roots] = grid.arrived[recruiters[roots]]
+    durations = np.maximum(firsts - np.where(np.isnan(arrived), firsts, arrived), 0.0)
     limits = [limit.total_seconds() for _, limit in FIRST_RECRUIT_BUCKETS if limit is not None]
-    found = Counter(bisect_right(limits, duration) for duration in durations)
-    buckets = {label: found.get(i, 0) for i, (label, _) in enumerate(FIRST_RECRUIT_BUCKETS)}
+    found = np.bincount(
+        np.searchsorted(limits, durations, side="right"), minlength=len(FIRST_RECRUIT_BUCKETS)
+    )
+    ordered = np.sort(durations).tolist()  # (median sorts again, in linear time once sorted)
     return FirstRecruit(
-        people=len(durations),
-        median_hours=median(durations) / 3600 if durations else None,
-        buckets=[(label, buckets.get(label, 0)) for label, _ in FIRST_RECRUIT_BUCKETS],
+        people=len(ordered),
+        median_hours=median(ordered) / 3600 if ordered else None,
+        buckets=[
+            (label, n) for (label, _), n in zip(FIRST_RECRUIT_BUCKETS, found.tolist(), strict=True)
+        ],
     )
 
 

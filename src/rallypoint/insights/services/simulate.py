@@ -9,8 +9,11 @@ and backtest"):
   channel) with the channel's probability p_c, independently of every other attempt.
 - p_c has a Beta posterior: prior Beta(1, 1) (uniform), updated with the exposures E_c and
   conversions C_c of the fitting weeks: Beta(1 + C_c, 1 + max(E_c - C_c, 0)).
-  Exposures are the campaign's recorded share-link uses on that channel (the ledger's "share"
-  acts); conversions are the people recruited through that channel (ledger Recruitment edges).
+  Exposures are the share-link visits through that channel to the campaign's pages
+  (sharing.ShareVisit, each attributed to the sharer whose code the link carried); conversions
+  are the people recruited through that channel (ledger Recruitment edges). A channel without
+  any visit in the fitting weeks falls back, and says so (`ChannelPosterior.source`), to the
+  ledger's "share" acts on the channel, and without those to one exposure per conversion.
 - How many exposures a person makes depends on how long ago they arrived: r_c(a) exposures per
   person per week at age a weeks (ages of MAX_AGE weeks and more pooled), measured in the
   fitting weeks. People arriving with no recruiter (roots) come at the mean weekly rate of the
@@ -31,18 +34,19 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from rallypoint.ledger.models import Activity, Channel, Recruitment
+from rallypoint.people.models import Person
 
-from .grid import Window
+from .grid import Window, share_visits
 
 WEEK = timedelta(days=7)
 PRIOR = (1.0, 1.0)  # Beta(alpha, beta) before any data: uniform on [0, 1]
@@ -124,7 +128,12 @@ class History:
     weeks: int
     arrival_week: dict[int, int]  # person → week of their first act in the campaign
     channel_of: dict[int, str]  # recruit → the channel they were recruited through
-    exposures: list[tuple[int, str, int]]  # (sharer, channel, week), weeks 0 … weeks-1
+    # Share-link visits to the campaign's pages, weeks 0 … weeks-1: (sharer, channel, week) →
+    # visits; the sharer is None when the link's code belongs to nobody any more.
+    visits: dict[tuple[int | None, str, int], int]
+    # The ledger's "share" acts (the fallback of a channel without visits): (sharer, channel,
+    # week), weeks 0 … weeks-1.
+    shares: list[tuple[int, str, int]]
 
 
 def _week_of(moment: datetime, start: datetime) -> int:
@@ -132,8 +141,9 @@ def _week_of(moment: datetime, start: datetime) -> int:
 
 
 def history_load(campaign: Any, *, since: datetime | None, until: datetime | None) -> History:
-    """Three queries: first acts per person, recruitment edges, share acts of the window. An
-    open end is the start of today (`window_bounds`)."""
+    """Four queries (and the addresses of the campaign's pages): first acts per person,
+    recruitment edges, share-link visits and share acts of the window. An open end is the
+    start of today (`window_bounds`)."""
     until = until or window_bounds()[1]
     firsts = (
         Activity.objects.filter(campaign=campaign, created_at__lt=until)
@@ -153,7 +163,7 @@ def history_load(campaign: Any, *, since: datetime | None, until: datetime | Non
         .order_by()
         .values_list("recruit_id", "channel")
     )
-    exposures = [
+    shares = [
         (person_id, channel or "", _week_of(at, start))
         for person_id, channel, at in Activity.objects.filter(
             campaign=campaign, kind="share", created_at__gte=start, created_at__lt=until
@@ -161,10 +171,43 @@ def history_load(campaign: Any, *, since: datetime | None, until: datetime | Non
         .order_by()
         .values_list("person_id", "channel", "created_at")
     ]
-    return History(start, until, weeks, arrival_week, channel_of, exposures)
+    visits: Counter[tuple[int | None, str, int]] = Counter()
+    for sharer, channel, day, count in _visits_by_day(campaign, start, until):
+        # A visit's day lies in one week: weeks start at the window's (local) midnight.
+        week = _week_of(timezone.make_aware(datetime.combine(day, time(12))), start)
+        if 0 <= week < weeks:
+            visits[(sharer, channel, week)] += count
+    return History(start, until, weeks, arrival_week, channel_of, dict(visits), shares)
+
+
+def visits_in(campaign: Any, start: datetime | None, until: datetime) -> Any:
+    """The campaign's share-link visits (grid.share_visits) on the local days from `start` to
+    `until` (the end's day left out when `until` is its midnight)."""
+    last = timezone.localtime(until)
+    last_day = last.date() - timedelta(days=1) if last.time() == time.min else last.date()
+    first_day = timezone.localtime(start).date() if start is not None else None
+    return share_visits(campaign.pk, first_day, last_day)
+
+
+def _visits_by_day(campaign: Any, start: datetime, until: datetime):
+    """(sharer id or None, channel, day, visits) rows: the sharer is the person whose share
+    code the link carried (one query, a subquery on the unique share code)."""
+    owner = Person.objects.filter(share_code=OuterRef("code")).values("pk")[:1]
+    return (
+        visits_in(campaign, start, until)
+        .order_by()
+        .annotate(sharer=Subquery(owner))
+        .values_list("sharer", "channel", "day", "count")
+    )
 
 
 # --- fitting ----------------------------------------------------------------------------------
+
+
+# Where a channel's exposures come from, best first (ChannelPosterior.source).
+FROM_VISITS = "visits"  # share-link visits through the channel (sharing.ShareVisit)
+FROM_SHARES = "shares"  # no visit recorded: the ledger's "share" acts on the channel
+FROM_CONVERSIONS = "conversions"  # neither: one exposure per conversion
 
 
 @dataclass(frozen=True)
@@ -174,6 +217,7 @@ class ChannelPosterior:
     conversions: int
     alpha: float
     beta: float
+    source: str = FROM_VISITS  # what the exposures counted (FROM_VISITS, …)
 
     @property
     def label(self) -> str:
@@ -190,6 +234,23 @@ class ChannelPosterior:
         return quantile(draws, (1 - level) / 2), quantile(draws, (1 + level) / 2)
 
 
+def posteriors_from(
+    visits: Mapping[str, int], shares: Mapping[str, int], conversions: Mapping[str, int]
+) -> dict[str, ChannelPosterior]:
+    """Each channel's posterior from its exposures: its share-link visits, or, for a channel
+    without any, its share acts, or else its conversions alone (the one place that chooses)."""
+    posteriors = {}
+    for c in sorted({*visits, *shares, *conversions}):
+        if visits.get(c, 0) > 0:
+            exposures, source = visits[c], FROM_VISITS
+        elif shares.get(c, 0) > 0:
+            exposures, source = shares[c], FROM_SHARES
+        else:
+            exposures, source = 0, FROM_CONVERSIONS
+        posteriors[c] = posterior_for(c, exposures, conversions.get(c, 0), source=source)
+    return posteriors
+
+
 @dataclass(frozen=True)
 class SpreadModel:
     posteriors: dict[str, ChannelPosterior]
@@ -203,15 +264,33 @@ class SpreadModel:
         return sum(self.rates[c][0] * p.mean for c, p in self.posteriors.items())
 
 
+def _exposures_by_age(
+    history: History, fit_weeks: int
+) -> dict[str, tuple[Counter[str], dict[str, Counter[int]]]]:
+    """For visits and for share acts: (exposures per channel in the fitting weeks, the same
+    by the sharer's age in weeks, for sharers whose arrival is known)."""
+    counted: dict[str, tuple[Counter[str], dict[str, Counter[int]]]] = {}
+    events = {
+        FROM_VISITS: history.visits.items(),
+        FROM_SHARES: (((p, c, w), 1) for p, c, w in history.shares),
+    }
+    for source, rows in events.items():
+        total: Counter[str] = Counter()
+        by_age: dict[str, Counter[int]] = defaultdict(Counter)
+        for (person, channel, week), count in rows:
+            if not 0 <= week < fit_weeks:
+                continue
+            total[channel] += count
+            arrived = history.arrival_week.get(person) if person is not None else None
+            if arrived is not None:
+                by_age[channel][min(max(week - arrived, 0), MAX_AGE)] += count
+        counted[source] = (total, by_age)
+    return counted
+
+
 def model_fit(history: History, *, fit_weeks: int) -> SpreadModel:
     """The model from weeks 0 … fit_weeks-1 of `history`."""
-    exposures: Counter[str] = Counter()
-    by_age: dict[str, Counter[int]] = defaultdict(Counter)
-    for person, channel, week in history.exposures:
-        if 0 <= week < fit_weeks and person in history.arrival_week:
-            exposures[channel] += 1
-            age = min(max(week - history.arrival_week[person], 0), MAX_AGE)
-            by_age[channel][age] += 1
+    counted = _exposures_by_age(history, fit_weeks)
     conversions: Counter[str] = Counter()
     roots_per_week: Counter[int] = Counter()
     for person, week in history.arrival_week.items():
@@ -221,38 +300,35 @@ def model_fit(history: History, *, fit_weeks: int) -> SpreadModel:
             else:
                 roots_per_week[week] += 1
     person_weeks = _person_weeks(history.arrival_week.values(), fit_weeks)
-    channels = sorted(set(exposures) | set(conversions))
-    posteriors = {c: posterior_for(c, exposures[c], conversions[c]) for c in channels}
+    posteriors = posteriors_from(counted[FROM_VISITS][0], counted[FROM_SHARES][0], conversions)
     rates: dict[str, list[float]] = {}
-    for c in channels:
-        if exposures[c]:
-            # A channel with more conversions than recorded exposures (links shared outside
-            # the share kit) counts one exposure per conversion: its rates are scaled up.
-            scale = posteriors[c].exposures / exposures[c]
+    for c, posterior in posteriors.items():
+        # By the sharer's age (none for exposures counted from conversions).
+        _, ages = counted.get(posterior.source, (Counter(), {}))
+        by_age = ages.get(c, Counter())
+        known = sum(by_age.values())
+        if known:
+            # Exposures whose sharer has no known age (a code that belongs to nobody any more)
+            # and, for a channel with more conversions than exposures (links passed on outside
+            # what was recorded), one exposure per extra conversion: the rates are scaled up.
+            scale = posterior.exposures / known
             row = [
-                by_age[c][age] * scale / weeks_at_age if weeks_at_age else 0.0
+                by_age[age] * scale / weeks_at_age if weeks_at_age else 0.0
                 for age, weeks_at_age in enumerate(person_weeks)
             ]
         else:
-            row = _rates_from_conversions(history, c, fit_weeks, person_weeks)
+            row = _rates_evenly(posterior.exposures, person_weeks)
         rates[c] = _fill_gaps(row, person_weeks)
     recent = range(max(0, fit_weeks - ROOT_WEEKS), fit_weeks)
     root_rate = sum(roots_per_week[w] for w in recent) / max(len(recent), 1)
     return SpreadModel(posteriors, rates, root_rate, fit_weeks)
 
 
-def _rates_from_conversions(
-    history: History, channel: str, fit_weeks: int, person_weeks: list[int]
-) -> list[float]:
-    """Exposure rates of a channel without recorded exposures: one exposure per conversion,
-    spread evenly over every person-week of the fitting weeks."""
-    conversions = sum(
-        1
-        for person, week in history.arrival_week.items()
-        if 0 <= week < fit_weeks and history.channel_of.get(person) == channel
-    )
+def _rates_evenly(exposures: int, person_weeks: list[int]) -> list[float]:
+    """Exposure rates of a channel whose exposures have no sharer's age (conversions only, or
+    visits of codes nobody holds): spread evenly over every person-week of the fitting weeks."""
     total_person_weeks = sum(person_weeks)
-    rate = conversions / total_person_weeks if total_person_weeks else 0.0
+    rate = exposures / total_person_weeks if total_person_weeks else 0.0
     return [rate] * (MAX_AGE + 1)
 
 
@@ -362,6 +438,7 @@ class ProbabilityRow:
     mean: float
     low: float
     high: float
+    source: str = FROM_VISITS  # what the exposures counted (FROM_VISITS, …)
 
 
 @dataclass(frozen=True)
@@ -446,6 +523,7 @@ def backtest_run(
                 mean=round(posterior.mean, 4),
                 low=round(low, 4),
                 high=round(high, 4),
+                source=posterior.source,
             )
         )
     notes = []
@@ -512,26 +590,37 @@ def backtest(campaign: Any, since: Any = None, until: Any = None) -> dict[str, A
     }
 
 
-def posterior_for(channel: str, exposures: int, conversions: int) -> ChannelPosterior:
+def posterior_for(
+    channel: str, exposures: int, conversions: int, *, source: str = FROM_VISITS
+) -> ChannelPosterior:
     """Beta(1 + C, 1 + max(E - C, 0)); a channel with more conversions than recorded exposures
-    (links shared outside the share kit) counts one exposure per conversion."""
+    (links passed on outside what was recorded) counts one exposure per conversion."""
     return ChannelPosterior(
         channel=channel,
         exposures=max(exposures, conversions),
         conversions=conversions,
         alpha=PRIOR[0] + conversions,
         beta=PRIOR[1] + max(exposures - conversions, 0),
+        source=source,
     )
 
 
 def channel_probabilities(
     campaign: Any, *, since: datetime | None, until: datetime
 ) -> dict[str, ChannelPosterior]:
-    """Posteriors from every share and recruit of the window (what steering uses): two grouped
-    queries."""
+    """Posteriors from every share-link visit (or, for a channel without visits, share act)
+    and recruit of the window (what steering uses): three grouped queries."""
     window = Q(created_at__lt=until)
     if since is not None:
         window &= Q(created_at__gte=since)
+    visits = {
+        channel: int(total)
+        for channel, total in visits_in(campaign, since, until)
+        .order_by()
+        .values_list("channel")
+        .annotate(total=Sum("count"))
+        .values_list("channel", "total")
+    }
     shares = dict(
         Activity.objects.filter(window, campaign=campaign, kind="share")
         .order_by()
@@ -546,7 +635,4 @@ def channel_probabilities(
         .annotate(n=Count("id"))
         .values_list("channel", "n")
     )
-    return {
-        c: posterior_for(c, shares.get(c, 0), recruits.get(c, 0))
-        for c in sorted({*shares, *recruits})
-    }
+    return posteriors_from(visits, shares, recruits)

@@ -3,8 +3,9 @@ for from a page, done by a task (insights.tasks.insight_run_task) with its progr
 it goes, and kept per campaign, window and parameters (insights.models.InsightRun).
 
 A page reuses the newest run with the same campaign, window, parameters and data mark (the
-number of acts and recruitment edges before the window's end, and the newest act's id) that
-finished or is still under way; new acts make a new mark, so the next request computes again.
+number of acts, recruitment edges and share-link visits before the window's end, and the newest
+act's id) that finished or is still under way; new acts or visits make a new mark, so the next
+request computes again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from rallypoint.core.tasks import enqueue_on_commit
@@ -24,7 +25,7 @@ from rallypoint.people.models import Person
 
 from ..models import InsightRun, RunKind, RunStatus
 from .grid import Window
-from .simulate import backtest_run, max_error
+from .simulate import backtest_run, max_error, visits_in
 from .simulate import window_bounds as simulate_bounds
 
 # A run queued or running this long without finishing is taken as lost (a worker restart):
@@ -39,11 +40,14 @@ def window_bounds(window: Window) -> tuple[datetime | None, datetime]:
 
 
 def data_mark(campaign: Any, until: datetime) -> str:
+    """What the runs read, in a few numbers: acts, recruitment edges and share-link visits
+    before `until` (new ones make a new mark)."""
     acts = Activity.objects.filter(campaign=campaign, created_at__lt=until).aggregate(
         n=Count("id"), last=Max("id")
     )
     edges = Recruitment.objects.filter(campaign=campaign, created_at__lt=until).count()
-    return f"{acts['n']}:{acts['last'] or 0}:{edges}"
+    visits = visits_in(campaign, None, until).aggregate(n=Sum("count"))["n"] or 0
+    return f"{acts['n']}:{acts['last'] or 0}:{edges}:{visits}"
 
 
 def _matching(kind: str, campaign: Any, window: Window, params: dict[str, Any]):

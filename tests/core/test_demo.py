@@ -20,7 +20,8 @@ from rallypoint.core.demo_support import (
     day_text,
     demo_build,
 )
-from rallypoint.events.models import Event, EventHost, Rsvp, RsvpStatus
+from rallypoint.events.demo_showcase import PHONE_BANK_WEEKS_AHEAD, PHONE_BANK_WEEKS_PAST
+from rallypoint.events.models import Event, EventHost, Rsvp, RsvpStatus, Shift, ShiftSignup
 from rallypoint.groups.models import Announcement, Group, MemberRole, Membership
 from rallypoint.imports.dedupe import duplicate_group_count, duplicate_groups
 from rallypoint.ledger.models import Activity, Recruitment
@@ -117,10 +118,11 @@ def test_demo_dates_lie_around_today(demo):
         assert not model.objects.filter(created_at__gt=TODAY).exists(), model
     assert not Recruitment.objects.filter(created_at__gt=TODAY).exists()
     upcoming = Event.objects.filter(starts_at__gt=TODAY)
-    assert upcoming.count() == 240
+    # The ordinary events, the canvass in shifts and the phone bank's evenings to come.
+    assert upcoming.count() == 240 + 1 + PHONE_BANK_WEEKS_AHEAD
     assert not upcoming.filter(starts_at__gt=TODAY + timedelta(days=68)).exists()
     past = Event.objects.filter(starts_at__lt=TODAY)
-    assert past.count() == 80
+    assert past.count() == 80 + PHONE_BANK_WEEKS_PAST
     assert not past.filter(ends_at__gte=TODAY).exists()
     assert not past.filter(starts_at__lt=campaign.starts_at).exists()
 
@@ -180,13 +182,21 @@ def test_demo_rsvps_come_after_posting_and_before_the_start(demo):
     assert not attended.filter(event__status="cancelled").exists()
     attends = Activity.objects.filter(kind="attend").values_list("created_at", flat=True)
     assert sorted(attends) == sorted(attended.values_list("checked_in_at", flat=True))
-    # First come, first served: nobody waits for a place someone later got.
-    for event in Event.objects.filter(rsvps__status=RsvpStatus.WAITLISTED).distinct():
+    # First come, first served: nobody waits for a place someone later got (for an event with
+    # shifts, a place in that shift).
+    waiting = Event.objects.filter(rsvps__status=RsvpStatus.WAITLISTED, shifts=None).distinct()
+    for event in waiting:
         first_waiting = event.rsvps.filter(status=RsvpStatus.WAITLISTED).earliest("created_at")
         later_going = event.rsvps.filter(
             status=RsvpStatus.ACCEPTED, created_at__gt=first_waiting.created_at
         )
         assert all(r.guests < first_waiting.guests for r in later_going)
+    for shift in Shift.objects.filter(signups__status=RsvpStatus.WAITLISTED).distinct():
+        first_waiting = shift.signups.filter(status=RsvpStatus.WAITLISTED).earliest("created_at")
+        later_going = shift.signups.filter(
+            status=RsvpStatus.ACCEPTED, created_at__gt=first_waiting.created_at
+        ).select_related("rsvp")
+        assert all(s.rsvp.guests < first_waiting.rsvp.guests for s in later_going)
 
 
 def test_demo_group_joins_come_after_the_group_began_and_the_person_joined(demo):
@@ -242,3 +252,56 @@ def test_demo_duplicates_are_few_and_each_one_deliberate(demo):
             assert len(names) == 1, group.key
     typos = [g.key for g in duplicate_groups("email")]
     assert all("@gmail.com" in key for key in typos)
+
+
+def test_demo_has_a_canvass_in_shifts_one_full_with_a_waitlist(demo):
+    canvass = Event.objects.filter(shifts__isnull=False).distinct().get()
+    assert canvass.title.startswith("Saturday canvass in ")
+    assert canvass.local_start.strftime("%A %H:%M") == "Saturday 09:00"
+    assert 4 < (canvass.starts_at - TODAY).days < 12
+    shifts = list(canvass.shifts.all())
+    assert [(s.local_start.hour, s.local_end.hour) for s in shifts] == [(9, 11), (11, 13), (13, 15)]
+    # Each shift's count is what its places say, and never over its capacity.
+    for shift in shifts:
+        going = shift.signups.filter(status=RsvpStatus.ACCEPTED).select_related("rsvp")
+        assert shift.seats_taken == sum(s.rsvp.seats for s in going)
+        assert shift.capacity is None or shift.seats_taken <= shift.capacity
+    morning, midday, afternoon = shifts
+    assert morning.is_full and morning.signups.filter(status=RsvpStatus.WAITLISTED).exists()
+    assert midday.is_full and not midday.waitlist_enabled
+    assert not midday.signups.filter(status=RsvpStatus.WAITLISTED).exists()
+    assert not afternoon.is_full
+    # An RSVP is going when it has a place in a shift, and counts once for the event.
+    rsvps = list(canvass.rsvps.all())
+    for rsvp in rsvps:
+        statuses = set(rsvp.shift_signups.values_list("status", flat=True))
+        expected = RsvpStatus.ACCEPTED if RsvpStatus.ACCEPTED in statuses else "waitlisted"
+        assert rsvp.status == expected
+    going = [r for r in rsvps if r.status == RsvpStatus.ACCEPTED]
+    assert canvass.seats_taken == sum(r.seats for r in going)
+    assert any(r.status == RsvpStatus.WAITLISTED for r in rsvps)
+    acts = Activity.objects.filter(kind="rsvp", target_id=str(canvass.pk))
+    assert sorted(acts.values_list("person_id", flat=True)) == sorted(r.person_id for r in going)
+    assert not ShiftSignup.objects.filter(
+        rsvp__event=canvass, created_at__lt=F("rsvp__created_at")
+    ).exists()
+
+
+def test_demo_has_a_weekly_phone_bank_series_around_today(demo):
+    nights = list(Event.objects.filter(series__isnull=False).order_by("starts_at"))
+    assert len(nights) == PHONE_BANK_WEEKS_PAST + PHONE_BANK_WEEKS_AHEAD
+    assert len({e.series_id for e in nights}) == 1
+    assert nights[0].series.frequency == "weekly"
+    assert {e.title for e in nights} == {"Phone bank night"}
+    starts = [e.local_start for e in nights]
+    assert {(s.weekday(), s.hour) for s in starts} == {(starts[0].weekday(), 18)}
+    assert starts[0].weekday() in (1, 2, 3)
+    assert [(b - a).days for a, b in zip(starts, starts[1:], strict=False)] == [7] * 5
+    held = [e for e in nights if e.ends_at < TODAY]
+    assert len(held) == PHONE_BANK_WEEKS_PAST
+    assert all(e.starts_at > TODAY for e in nights[PHONE_BANK_WEEKS_PAST:])
+    # Posted together before the first evening; each evening with its own RSVPs.
+    assert len({e.created_at for e in nights}) == 1
+    assert nights[0].created_at < nights[0].starts_at
+    assert all(e.rsvps.exists() for e in nights)
+    assert all(e.host_credited_at is not None for e in held)

@@ -183,6 +183,7 @@ ROUTES: dict[str, Row] = {
     "events:campaign_feed": PUBLIC_PAGE,
     "events:rsvp_done": Row(get=(403, 403, 403), post=(403, 403, 403)),  # unsigned: refused
     "events:rsvp_cancel": Row(get=(403, 403, 403), post=(403, 403, 403)),  # unsigned: refused
+    "events:rsvp_shifts": Row(get=(403, 403, 403), post=(403, 403, 403)),  # unsigned, not theirs
     "events:detail": PUBLIC_PAGE,
     "events:rsvp": Row(get=(405, 405, 405), post=(302, 302, 302), writes=(True, True)),
     "events:rsvp_sent": PUBLIC_PAGE,

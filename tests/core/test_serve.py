@@ -121,6 +121,11 @@ def serve_env(tmp_path_factory):
     return env
 
 
+def _as_in_a_terminal() -> None:
+    # A shell starts programs with Ctrl+C's default effect (a test runner may ignore it).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Served:
     def __init__(self, env: dict[str, str], log: Path):
         self.port = _free_port()
@@ -132,7 +137,12 @@ class Served:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_as_in_a_terminal,
             )
+
+    def ctrl_c(self) -> None:
+        """What Ctrl+C in a terminal does: SIGINT to the foreground process group (serve's)."""
+        os.killpg(self.process.pid, signal.SIGINT)
 
     def children(self) -> dict[str, int]:
         """The web server's and the task worker's pids (direct children of serve)."""
@@ -248,4 +258,89 @@ def test_serve_killed_takes_its_web_server_and_worker_with_it(serve_env, tmp_pat
     finally:
         if any(_running(pid) for pid in served.children().values()):
             os.killpg(served.process.pid, signal.SIGKILL)
+        served.stop()
+
+
+# --- Ctrl+C: `make run` in a terminal ----------------------------------------------------------
+
+
+@needs_proc
+def test_ctrl_c_right_after_start_stops_both_without_a_traceback(serve_env, tmp_path):
+    served = Served(serve_env, tmp_path / "serve.log")
+    try:
+        # The moment serve says it serves, its children are still importing Django.
+        served.wait_until(lambda: "Ctrl+C to stop" in served.log.read_text(), seconds=60)
+        served.ctrl_c()
+        assert served.process.wait(timeout=40) == 0
+        log = served.log.read_text()
+        assert "Traceback" not in log
+        assert "KeyboardInterrupt" not in log
+        assert "Stopping Rallypoint" in log
+        assert log.rstrip().endswith("Stopped.")
+        assert served.children() == {}
+    finally:
+        served.stop()
+
+
+@needs_proc
+def test_ctrl_c_with_the_worker_idle_stops_both_cleanly(serve_env, tmp_path):
+    served = Served(serve_env, tmp_path / "serve.log")
+    try:
+        first = served.started()
+        served.wait_until(lambda: "Starting worker" in served.log.read_text(), seconds=30)
+        served.ctrl_c()
+        assert served.process.wait(timeout=40) == 0
+        log = served.log.read_text()
+        assert "Traceback" not in log
+        assert log.count("Stopping Rallypoint") == 1
+        assert not _running(first["web"]) and not _running(first["worker"])
+    finally:
+        served.stop()
+
+
+def _enqueue_slow_task(env: dict[str, str], seconds: float) -> None:
+    code = f"from tests.core.slow_task import slow; slow.enqueue({seconds})"
+    subprocess.run(
+        [sys.executable, "-m", "rallypoint", "shell", "-c", code],
+        env=env,
+        check=True,
+        timeout=120,
+        cwd=HERE.parents[1],
+    )
+
+
+def _task_states(env: dict[str, str]) -> list[str]:
+    code = (
+        "from django_tasks_db.models import DBTaskResult as R; "
+        "print(list(R.objects.filter(task_path='tests.core.slow_task.slow')"
+        ".values_list('status', flat=True)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "rallypoint", "shell", "-c", code],
+        env=env,
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=HERE.parents[1],
+    )
+    return eval(done.stdout.strip().splitlines()[-1])  # a list of plain strings, printed above
+
+
+@needs_proc
+def test_ctrl_c_while_the_worker_runs_a_task_lets_it_finish(serve_env, tmp_path):
+    served = Served(serve_env, tmp_path / "serve.log")
+    try:
+        first = served.started()
+        _enqueue_slow_task(served_env := serve_env, 4)
+        served.wait_until(lambda: "slow task: started" in served.log.read_text(), seconds=30)
+        served.ctrl_c()
+        assert served.process.wait(timeout=60) == 0
+        log = served.log.read_text()
+        assert "Traceback" not in log
+        assert "Waiting for the task worker to finish its current task" in log
+        assert log.index("slow task: done") < log.index("Stopped.")
+        assert _task_states(served_env) == ["SUCCESSFUL"]
+        assert not _running(first["web"]) and not _running(first["worker"])
+    finally:
         served.stop()

@@ -72,7 +72,7 @@ def test_event_under_a_template_takes_its_locked_fields_and_must_fall_on_its_day
     assert (event.title, event.event_type, event.description) == (
         "House party for clean air",
         "house_party",
-        "Mine",  # the description is not locked
+        "<p>Mine</p>",  # the description is not locked (plain text becomes a paragraph)
     )
     data.starts_at += timedelta(days=3)
     data.ends_at += timedelta(days=3)

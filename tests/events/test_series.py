@@ -243,7 +243,7 @@ def test_edit_all_changes_every_upcoming_one_but_never_one_that_started():
     after = {e.pk: e for e in Event.objects.all()}
     assert after[started.pk].venue == "" and after[started.pk].description == ""
     assert [after[e.pk].venue for e in events[1:]] == ["Union hall"] * 3
-    assert [after[e.pk].description for e in events[1:]] == ["Bring a phone charger."] * 3
+    assert [after[e.pk].description for e in events[1:]] == ["<p>Bring a phone charger.</p>"] * 3
 
 
 def test_edit_all_keeps_an_occurrence_own_changes_to_other_fields():

@@ -339,7 +339,7 @@ def test_event_update_description_change_sends_nothing():
     event_update(event=event, data=_with(event, description="Bring water"), actor=organizer)
     assert mail.outbox == []
     event.refresh_from_db()
-    assert (event.description, event.revision) == ("Bring water", 0)
+    assert (event.description, event.revision) == ("<p>Bring water</p>", 0)
 
 
 def test_event_update_by_stranger_is_forbidden_and_unchanged():

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from rallypoint.core.forms import errors_to_form
 from rallypoint.core.geo import lookup_postal_code
 from rallypoint.core.widgets import (
     RichTextarea,
@@ -154,11 +155,7 @@ class SubmissionForm(EmailTypoMixin, forms.Form):
 
     def apply_errors(self, exc: ValidationError) -> None:
         """Show a service's ValidationError on the matching fields."""
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for field, messages in exc.message_dict.items():
-            self.add_error(field if field in self.fields else None, messages)
+        errors_to_form(self, exc)
 
 
 class ActionForm(forms.ModelForm):

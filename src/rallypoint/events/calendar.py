@@ -9,6 +9,8 @@ import icalendar
 from django.conf import settings
 from django.urls import reverse
 
+from rallypoint.core.richtext import html_text
+
 from .models import Event, EventStatus, Shift
 from .when import shift_text
 
@@ -43,8 +45,9 @@ def event_vevent(
     vevent.add("status", ICS_STATUS.get(event.status, "CONFIRMED"))
     vevent.add("url", event_url(event))
     lines = [f"Your shift: {shift_text(shift, event.zone)}"] if shift is not None else []
-    if event.description.strip():
-        lines.append(event.description.strip())
+    description = html_text(event.description)  # sanitised HTML, as plain text
+    if description:
+        lines.append(description)
     join_link = event.join_link if with_join_url else ""
     if join_link:
         lines.append(f"Join online: {join_link}")

@@ -9,15 +9,20 @@ from django.utils.module_loading import import_string
 from rallypoint.core.mail import email_queue
 from rallypoint.people.models import Person
 
-from .models import Rsvp
+from .models import Rsvp, Shift
 
 
 class ReminderChannel(Protocol):
+    """`send` reminds of the event, or with `shift` of that shift of it (someone in shifts is
+    reminded before each of theirs)."""
+
     name: str
 
     def reaches(self, person: Person) -> bool: ...
 
-    def send(self, *, rsvp: Rsvp, minutes_before: int, dedupe_key: str) -> None: ...
+    def send(
+        self, *, rsvp: Rsvp, minutes_before: int, dedupe_key: str, shift: Shift | None = None
+    ) -> None: ...
 
 
 def person_email(person: Person) -> str | None:
@@ -37,16 +42,24 @@ class EmailReminders:
     def reaches(self, person: Person) -> bool:
         return person_email(person) is not None
 
-    def send(self, *, rsvp: Rsvp, minutes_before: int, dedupe_key: str) -> None:
+    def send(
+        self, *, rsvp: Rsvp, minutes_before: int, dedupe_key: str, shift: Shift | None = None
+    ) -> None:
         from .services.notify import event_context
 
         to = person_email(rsvp.person)
         if to is None:
             return
+        if shift is not None:
+            shift.event = rsvp.event  # its times in the event's zone
         email_queue(
             to=to,
             template="events/email/reminder",
-            context={**event_context(rsvp.event, rsvp), "minutes_before": minutes_before},
+            context={
+                **event_context(rsvp.event, rsvp),
+                "minutes_before": minutes_before,
+                "shift": shift,
+            },
             dedupe_key=dedupe_key,
         )
 

@@ -2,6 +2,9 @@
 at their own postal codes, with RSVPs from people nearby (some full, some with waitlists),
 check-ins at past events and host credit. Every RSVP's act goes through activities_record.
 
+Beside them, a Saturday canvass in shifts (one full with a waitlist, one full without) and a
+weekly phone bank night series (demo_showcase).
+
 All dated from ctx.now, and coherent: a title fits its day and hour (a Saturday canvass is on a
 Saturday, a phone bank night in the evening); the host has a public name and had joined before
 posting the event; people RSVP after they joined and the event was posted, before it starts,
@@ -20,6 +23,7 @@ from rallypoint.people.demo import load_people
 from rallypoint.people.models import Person, PostalAddress
 from rallypoint.people.referral import Referral
 
+from .demo_showcase import canvass_rsvps, canvass_shifts, showcase_events, signups_write
 from .models import (
     Approval,
     Event,
@@ -161,8 +165,8 @@ def build(ctx) -> None:
         event = Event(
             title=title + (f" in {home['locality']}" if in_person else ""),
             event_type=kind,
-            description="Join neighbours who care about the same things you do. "
-            "No experience needed: we'll show you everything when you arrive.",
+            description="<p>Join neighbours who care about the same things you do. "
+            "No experience needed: we'll show you everything when you arrive.</p>",
             location_mode=mode,
             venue=rng.choice(VENUES) if in_person else "",
             address_line=f"{rng.randint(10, 999)} Main St" if in_person else "",
@@ -194,6 +198,10 @@ def build(ctx) -> None:
         event.created_at = moment(rng, earliest, posted_by)
         events.append(event)
         hosts.append(home["person_id"])
+    # A canvass in shifts and a weekly phone bank (demo_showcase): written with the others.
+    show = showcase_events(ctx, homes, lambda code: _zone(code, zones))
+    events += show.events
+    hosts += show.hosts
     posted = [event.created_at for event in events]
     Event.objects.bulk_create(events, batch_size=500)
     for event, created in zip(events, posted, strict=True):
@@ -206,6 +214,7 @@ def build(ctx) -> None:
     )
     share_codes = dict(Person.objects.filter(pk__in=people_ids).values_list("pk", "share_code"))
     rsvps: list[Rsvp] = []
+    places: list = []  # the canvass's places in shifts, written once the RSVPs have ids
     for event, host_id in zip(events, hosts, strict=True):
         if event.approval != Approval.APPROVED:
             continue
@@ -215,10 +224,22 @@ def build(ctx) -> None:
             for p in nearby[event.postal_code[:3]] or people_ids
             if p != host_id and joined[p] < last_call
         ]
+        if event in show.events and len(pool) < 40:
+            # The showcase canvass and phone bank draw people from further away too.
+            near = set(pool)
+            pool += [
+                p for p in people_ids if p != host_id and p not in near and joined[p] < last_call
+            ][:200]
+        if event is show.canvass:
+            shift_rsvps, places = canvass_rsvps(ctx, event, canvass_shifts(event), pool)
+            rsvps += shift_rsvps
+            continue
         if event.capacity is not None and rng.random() < 0.25:
             wanted = event.capacity + rng.randint(0, 3)  # full, often with a waitlist
         else:
             wanted = rng.randint(0, min(len(pool), event.capacity or 30, 30))
+        if event.series is not None:  # the weekly phone bank has its regulars
+            wanted = max(wanted, 6)
         attendees = rng.sample(pool, k=min(wanted, len(pool)))
         when = {
             p: moment(rng, max(joined[p], event.created_at), last_call, lean=0.5) for p in attendees
@@ -261,6 +282,7 @@ def build(ctx) -> None:
     for rsvp, at in zip(rsvps, answered, strict=True):
         rsvp.created_at = at
     Rsvp.objects.bulk_update(rsvps, ["created_at"], batch_size=500)
+    signups_write(places)
     acts = []
     host_of = dict(zip((e.pk for e in events), hosts, strict=True))
     for rsvp in rsvps:
@@ -312,11 +334,13 @@ def build(ctx) -> None:
     Event.objects.bulk_update(
         events, ["seats_taken", "host_credited_at", "created_at"], batch_size=500
     )
-    ctx.data["events"] = events
+    # Groups take on some of the ordinary events (groups/demo.py), not the showcase ones.
+    ctx.data["events"] = [e for e in events if e not in show.events]
     ctx.data["event_ids"] = [e.pk for e in events]
     full = sum(event.is_full for event in events)
     waitlisted = sum(rsvp.status == RsvpStatus.WAITLISTED for rsvp in rsvps)
     ctx.log(
-        f"Created {len(events):,} demo events ({UPCOMING} upcoming, {PAST} past) with "
-        f"{len(rsvps):,} RSVPs; {full} full, {waitlisted} people on waitlists."
+        f"Created {len(events):,} demo events ({UPCOMING} upcoming, {PAST} past, and "
+        f"{len(show.events)} to show shifts and a weekly series) with {len(rsvps):,} RSVPs; "
+        f"{full} full, {waitlisted} people on waitlists."
     )

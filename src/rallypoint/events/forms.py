@@ -8,7 +8,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from rallypoint.core.widgets import email_input, name_input, phone_input, postal_code_input
+from rallypoint.core.widgets import (
+    RichTextarea,
+    email_input,
+    name_input,
+    phone_input,
+    postal_code_input,
+)
 from rallypoint.mission.models import Campaign, CampaignStatus
 from rallypoint.people.forms import EmailTypoMixin
 from rallypoint.people.questions import (
@@ -21,6 +27,7 @@ from rallypoint.people.questions import (
 from .links import web_url_validator
 from .models import Event, EventStatus, EventTemplate, EventType, LocationMode, Repeat, Visibility
 from .services import MAX_GUESTS, EventData, RepeatData, Scope, ShiftData
+from .services.events import DESCRIPTION_MAX
 from .services.series import MAX_OCCURRENCES
 from .services.template import TemplateData
 from .when import shift_text
@@ -91,7 +98,10 @@ class EventForm(forms.Form):
     title = forms.CharField(max_length=200, label="Event name")
     event_type = forms.ChoiceField(choices=EventType.choices, label="Type of event")
     description = forms.CharField(
-        widget=forms.Textarea, required=False, help_text="What will happen, who it's for."
+        widget=RichTextarea(attrs={"rows": 8}),
+        required=False,
+        max_length=DESCRIPTION_MAX,
+        help_text="What will happen, who it's for.",
     )
     location_mode = forms.ChoiceField(
         choices=LocationMode.choices,
@@ -519,6 +529,20 @@ def shift_choice_label(shift) -> str:
     return f"{shift_text(shift)} · {left} spot{'' if left == 1 else 's'} left"
 
 
+def shifts_field(
+    choices: list[tuple[str, str]], *, closed: set[str], label: str, help_text: str, required: str
+) -> forms.MultipleChoiceField:
+    """The checkable list of an event's shifts; `closed` ones (full, no waitlist) can't be
+    ticked."""
+    return forms.MultipleChoiceField(
+        choices=choices,
+        widget=ShiftCheckboxes(closed=closed),
+        label=label,
+        help_text=help_text,
+        error_messages={"required": required, "invalid_choice": "Pick shifts from the list."},
+    )
+
+
 class RsvpForm(EmailTypoMixin, forms.Form):
     given_name = forms.CharField(
         max_length=100, label="First name", widget=name_input("given-name")
@@ -552,15 +576,12 @@ class RsvpForm(EmailTypoMixin, forms.Form):
         shifts = [s for s in event.shifts.all() if s.ends_at > now] if event is not None else []
         if shifts:
             closed = {str(s.pk) for s in shifts if s.is_full and not s.waitlist_enabled}
-            self.fields["shifts"] = forms.MultipleChoiceField(
-                choices=[(str(s.pk), shift_choice_label(s)) for s in shifts],
-                widget=ShiftCheckboxes(closed=closed),
+            self.fields["shifts"] = shifts_field(
+                [(str(s.pk), shift_choice_label(s)) for s in shifts],
+                closed=closed,
                 label="Pick your shifts",
                 help_text="As many as you can make.",
-                error_messages={
-                    "required": "Pick at least one shift.",
-                    "invalid_choice": "Pick shifts from the list.",
-                },
+                required="Pick at least one shift.",
             )
             self.closed_shifts = closed
         for question in self.questions:
@@ -574,6 +595,39 @@ class RsvpForm(EmailTypoMixin, forms.Form):
 
     def answers(self) -> dict[str, Any]:
         return {str(q.pk): self.cleaned_data.get(q.field_name) for q in self.questions}
+
+
+class ShiftChangeForm(forms.Form):
+    """The shifts of someone's RSVP, to change: the event's shifts still to come, theirs
+    ticked. A full shift without a waitlist can't be ticked unless they're in it already."""
+
+    def __init__(self, *args, rsvp, signups, **kwargs):
+        now = timezone.now()
+        shifts = [s for s in rsvp.event.shifts.all() if s.ends_at > now]
+        mine = {s.shift_id: s.status for s in signups}
+        super().__init__(*args, initial={"shifts": [str(pk) for pk in mine]}, **kwargs)
+        closed = {
+            str(s.pk) for s in shifts if s.is_full and not s.waitlist_enabled and s.pk not in mine
+        }
+
+        def label(shift) -> str:
+            status = mine.get(shift.pk)
+            if status == "accepted":
+                return f"{shift_text(shift)} · you're in"
+            if status == "waitlisted":
+                return f"{shift_text(shift)} · you're on its waitlist"
+            return shift_choice_label(shift)
+
+        self.fields["shifts"] = shifts_field(
+            [(str(s.pk), label(s)) for s in shifts],
+            closed=closed,
+            label="Your shifts",
+            help_text="Tick the shifts you can make; untick the ones you can't.",
+            required="Pick at least one shift. Not coming at all? Cancel your RSVP.",
+        )
+
+    def shift_ids(self) -> list[str]:
+        return list(self.cleaned_data.get("shifts") or [])
 
 
 class SearchForm(forms.Form):
@@ -695,7 +749,9 @@ class TemplateForm(forms.Form):
         max_length=200, label="Event name", help_text="e.g. “House party for clean air”"
     )
     event_type = forms.ChoiceField(choices=EventType.choices, label="Type of event")
-    description = forms.CharField(widget=forms.Textarea, required=False, max_length=20000)
+    description = forms.CharField(
+        widget=RichTextarea(attrs={"rows": 8}), required=False, max_length=DESCRIPTION_MAX
+    )
     starts_on = forms.DateField(
         label="First day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

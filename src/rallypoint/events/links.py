@@ -1,5 +1,5 @@
-"""Private links to one RSVP (its page and its cancel link) and the check that a link an event
-shows is a web address.
+"""Private links to one RSVP (its page, its cancel link, its "change your shifts" page) and the
+check that a link an event shows is a web address.
 
 An RSVP's links carry a signature bound to the RSVP and to its person, made with the site's
 SECRET_KEY. They are only sent by email to the person's own address (or shown to that person
@@ -59,6 +59,10 @@ def rsvp_page_path(rsvp: "Rsvp") -> str:
 
 def rsvp_cancel_path(rsvp: "Rsvp") -> str:
     return _signed("events:rsvp_cancel", rsvp)
+
+
+def rsvp_shifts_path(rsvp: "Rsvp") -> str:
+    return _signed("events:rsvp_shifts", rsvp)
 
 
 def rsvp_page_url(rsvp: "Rsvp") -> str:

@@ -344,10 +344,14 @@ class EventQuestion(QuestionBase):
 
 
 class ReminderSent(models.Model):
-    """One reminder to one attendee on one channel for one start time: the unique constraint is
-    what makes a reminder go out once even when two workers or a restarted worker run it."""
+    """One reminder to one attendee on one channel for one start time: the event's, or (with
+    `shift`) that shift's, for people in shifts. The unique constraints are what make a
+    reminder go out once even when two workers or a restarted worker run it."""
 
     rsvp = models.ForeignKey(Rsvp, on_delete=models.CASCADE, related_name="reminders_sent")
+    shift = models.ForeignKey(
+        Shift, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders_sent"
+    )
     minutes_before = models.PositiveIntegerField()
     channel = models.CharField(max_length=20)
     starts_at = models.DateTimeField()
@@ -357,9 +361,17 @@ class ReminderSent(models.Model):
 
     class Meta:
         constraints = [
+            # Two conditions, since NULL shifts would never collide in one constraint.
             models.UniqueConstraint(
-                fields=["rsvp", "minutes_before", "channel", "starts_at"], name="reminder_once"
-            )
+                fields=["rsvp", "minutes_before", "channel", "starts_at"],
+                condition=Q(shift__isnull=True),
+                name="reminder_once",
+            ),
+            models.UniqueConstraint(
+                fields=["rsvp", "shift", "minutes_before", "channel", "starts_at"],
+                condition=Q(shift__isnull=False),
+                name="shift_reminder_once",
+            ),
         ]
 
     def __str__(self) -> str:

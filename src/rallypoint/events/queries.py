@@ -249,6 +249,45 @@ def shift_rosters(event: Event) -> list[ShiftRoster]:
     return rosters
 
 
+@dataclass(frozen=True)
+class SignInGroup:
+    """One block of the printable sign-in sheet: a shift (None: the event as a whole, or the
+    people going in no shift) and the people going in it, by name."""
+
+    shift: Shift | None
+    going: list[Rsvp]
+
+
+def _by_name(rsvp: Rsvp) -> tuple[str, str]:
+    return ((rsvp.person.family_name or "").lower(), (rsvp.person.given_name or "").lower())
+
+
+def sign_in_groups(event: Event) -> list[SignInGroup]:
+    """Who is going, for the sign-in sheet: for an event with shifts, one group per shift (in
+    time order; someone in two shifts is on both) and then anyone going in none; otherwise one
+    group. A fixed number of queries however many people come."""
+    going = sorted(attendees(event, statuses=[RsvpStatus.ACCEPTED]), key=_by_name)
+    shifts = list(event.shifts.all())
+    if not shifts:
+        return [SignInGroup(shift=None, going=going)]
+    by_shift: dict[int, list[Rsvp]] = {shift.pk: [] for shift in shifts}
+    unplaced = []
+    for rsvp in going:
+        placed = [
+            s.shift_id
+            for s in getattr(rsvp, "live_signups", [])
+            if s.status == RsvpStatus.ACCEPTED and s.shift_id in by_shift
+        ]
+        for pk in placed:
+            by_shift[pk].append(rsvp)
+        if not placed:
+            unplaced.append(rsvp)
+    groups = [SignInGroup(shift=shift, going=by_shift[shift.pk]) for shift in shifts]
+    if unplaced:
+        groups.append(SignInGroup(shift=None, going=unplaced))
+    return groups
+
+
 def live_template(slug: str) -> EventTemplate | None:
     """The event template of the live campaign `slug` (a day of action supporters can host
     under), or None."""

@@ -39,14 +39,16 @@ def events_sweep_task() -> dict[str, int]:
 @task()
 def rsvp_emails_send(emails: list[list]) -> int:
     """Queue the emails of RSVPs written together: `emails` holds [what, RSVP id, stamp]
-    triples, what being "confirmed", "waitlisted" or "links" (an RSVP made again with the
-    address of someone who already had one). Each email is queued at most once (the email queue
-    dedupes on its key). Returns how many were queued now."""
+    triples, what being "confirmed", "waitlisted", "links" (an RSVP made again with the
+    address of someone who already had one) or "shifts_changed" (someone changed shifts).
+    Each email is queued at most once (the email queue dedupes on its key). Returns how many
+    were queued now."""
     from .services import notify
 
     send = {
         "confirmed": notify.rsvp_confirmed,
         "waitlisted": notify.rsvp_waitlisted,
         "links": notify.rsvp_links_resend,
+        "shifts_changed": notify.rsvp_shifts_changed,
     }
     return sum(send[what](rsvp_id, stamp) for what, rsvp_id, stamp in emails)

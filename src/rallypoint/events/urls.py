@@ -14,6 +14,7 @@ urlpatterns = [
     path("campaign/<slug:slug>.ics", public.campaign_feed, name="campaign_feed"),
     path("rsvp/<uuid:rsvp_uuid>/", public.rsvp_done, name="rsvp_done"),
     path("rsvp/<uuid:rsvp_uuid>/cancel/", public.rsvp_cancel_view, name="rsvp_cancel"),
+    path("rsvp/<uuid:rsvp_uuid>/shifts/", public.rsvp_shifts_view, name="rsvp_shifts"),
     path("<uuid:uuid>/", public.event_detail, name="detail"),
     path("<uuid:uuid>/rsvp/", public.rsvp, name="rsvp"),
     path("<uuid:uuid>/rsvp/sent/", public.rsvp_sent, name="rsvp_sent"),

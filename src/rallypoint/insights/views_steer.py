@@ -25,6 +25,7 @@ from rallypoint.core.charts import (
     chart_csv_response,
     line_chart,
 )
+from rallypoint.core.forms import errors_to_form
 from rallypoint.core.permissions import organizer_required
 from rallypoint.mission.models import Campaign
 
@@ -196,18 +197,10 @@ def _account_saved(request, form: AccountForm, account: PresenceAccount | None =
     try:
         saved = account_save(data=form.account_data(), actor=request.user, account=account)
     except ValidationError as exc:
-        _errors_to_form(form, exc)
+        errors_to_form(form, exc)
         return None
     messages.success(request, "Saved." if account is not None else f"{saved} added.")
     return redirect("insights:presence_account", pk=saved.pk)
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _account(pk: int) -> PresenceAccount:
@@ -558,7 +551,7 @@ def ask_segment(request, slug: str):
                     description=f"Whom to ask next for {campaign.name}"[:300],
                 )
             except ValidationError as exc:
-                _errors_to_form(segment_form, exc)
+                errors_to_form(segment_form, exc)
             else:
                 messages.success(request, f"Saved as the segment “{segment.name}”.")
                 return redirect("segments:detail", slug=segment.slug)

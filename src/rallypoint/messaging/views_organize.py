@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rallypoint.core.charts import Chart, chart_csv_response, line_chart
 from rallypoint.core.charts import Series as ChartSeries
 from rallypoint.core.downloads import csv_response, safe_row
+from rallypoint.core.forms import errors_to_form
 from rallypoint.core.permissions import organizer_required
 from rallypoint.mission.hooks import ways_to_help
 from rallypoint.mission.models import Campaign
@@ -84,14 +85,7 @@ def _errors(exc: ValidationError) -> list[str]:
 
 
 def _add_errors(form: MailingForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            if field == "extra_subjects":
-                target = "subject_b"
-            form.add_error(target, errors)
-    else:
-        form.add_error(None, exc.messages)
+    errors_to_form(form, exc, rename={"extra_subjects": "subject_b"})
 
 
 def _form_problems(form: forms.Form) -> list[str]:

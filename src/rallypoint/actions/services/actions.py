@@ -4,19 +4,18 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-import nh3
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from rallypoint.core.audit import log_action
+from rallypoint.core.richtext import ALLOWED_TAGS as ALLOWED_TAGS  # offered by actions.services
+from rallypoint.core.richtext import html_clean
 
 from ..models import Action, ActionKind, ActionStatus
 from ..queries import action_page_forget
 
-ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "a", "ul", "ol", "li", "h2", "h3"}
-ALLOWED_TAGS |= {"blockquote"}
 RESERVED_SLUGS = {"organize", "embed", "new"}
 
 ACTION_FIELDS = (
@@ -34,11 +33,6 @@ ACTION_FIELDS = (
     "thank_you_message",
     "button_label",
 )
-
-
-def html_clean(text: str) -> str:
-    """Organizer rich text, with only harmless formatting and links kept."""
-    return nh3.clean(text or "", tags=ALLOWED_TAGS, link_rel="noopener nofollow").strip()
 
 
 def targets_from_text(text: str) -> list[dict[str, str]]:

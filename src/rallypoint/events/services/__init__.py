@@ -5,6 +5,7 @@ ShiftData, shifts_check / shifts_write, questions_check / questions_write    (sh
 series_create / series_update / occurrence_starts                             (series.py)
 rsvp_record / rsvp_record_together / rsvps_record / rsvps_write / rsvp_create (rsvps.py)
 rsvp_cancel / waitlist_promote                                                (waitlist.py)
+rsvp_shifts_change                                                            (shift_change.py)
 rsvp_check_in                                                                 (checkin.py)
 reminders_send_due / events_sweep / event_host_credit                         (reminders.py)
 event_message_attendees                                                       (messages.py)
@@ -40,6 +41,7 @@ from .rsvps import (
     rsvps_write,
 )
 from .series import RepeatData, occurrence_starts, series_create
+from .shift_change import ShiftsChanged, rsvp_shifts_change
 from .shifts import ShiftData
 from .waitlist import rsvp_cancel, waitlist_promote
 
@@ -49,6 +51,7 @@ __all__ = [
     "RepeatData",
     "Scope",
     "ShiftData",
+    "ShiftsChanged",
     "RsvpResult",
     "RsvpToWrite",
     "event_approve",
@@ -69,6 +72,7 @@ __all__ = [
     "rsvp_record",
     "rsvp_record_together",
     "rsvps_record",
+    "rsvp_shifts_change",
     "rsvps_write",
     "series_create",
     "sweep_ensure_scheduled",

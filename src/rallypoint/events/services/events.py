@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from rallypoint.core.audit import log_action
 from rallypoint.core.geo import lookup_postal_code
+from rallypoint.core.richtext import rich_text_clean
 from rallypoint.people.models import Person
 from rallypoint.people.normalize import clean_email
 from rallypoint.people.questions import question_fill
@@ -50,6 +51,8 @@ from .shifts import (
 from .template import template_dates_check, template_locked
 
 MAX_DURATION = timedelta(days=14)
+# The description is rich text (sanitised HTML, `core.richtext`), at most this long as typed.
+DESCRIPTION_MAX = 20000
 MIN_REMINDER, MAX_REMINDER = 5, 7 * 24 * 60
 # Changing any of these tells attendees and re-sends the calendar entry.
 TIME_FIELDS = ("starts_at", "ends_at", "timezone")
@@ -119,6 +122,14 @@ def event_data_clean(data: EventData, *, event: Event | None = None) -> EventDat
         errors["title"] = ["Keep the name under 200 characters."]
     if data.event_type not in EventType.values:
         errors["event_type"] = ["Choose a type of event."]
+    if len(data.description or "") > DESCRIPTION_MAX:
+        errors["description"] = [
+            f"Keep the description under {DESCRIPTION_MAX:,} characters (formatting included)."
+        ]
+    else:
+        # What the editor sent, sanitised; plain text (an API client, a browser without
+        # JavaScript) becomes paragraphs.
+        clean.description = rich_text_clean(data.description)
     if data.location_mode not in LocationMode.values:
         errors["location_mode"] = ["Choose in person, online, or both."]
     if data.visibility not in Visibility.values:
@@ -452,6 +463,8 @@ def event_update_one(
         if moved:
             event_id, revision = event.pk, event.revision
             transaction.on_commit(lambda: notify.event_changed(event_id, revision, moved))
+        if moved or "shifts" in changed:  # the reminders follow the event's and shifts' times
+            event_id = event.pk
             transaction.on_commit(lambda: schedule.event_schedule(event_id))
     return event
 

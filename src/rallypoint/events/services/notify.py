@@ -127,6 +127,17 @@ def rsvp_promoted(rsvp_id: int, stamp: str, shift_id: int | None = None) -> bool
     return _send(rsvp, "events/email/rsvp_promoted", key, ics=True, shift=shift)
 
 
+def rsvp_shifts_changed(rsvp_id: int, stamp: str) -> bool:
+    """Someone changed their shifts: their shifts as they are now, with a calendar file of
+    the ones they are in."""
+    rsvp = _rsvp(rsvp_id)
+    if rsvp is None or rsvp.status not in (RsvpStatus.ACCEPTED, RsvpStatus.WAITLISTED):
+        return False
+    key = f"rsvp-shifts-changed:{rsvp_id}:{stamp}"
+    going = rsvp.status == RsvpStatus.ACCEPTED
+    return _send(rsvp, "events/email/rsvp_shifts_changed", key, ics=going)
+
+
 def rsvp_links_resend(rsvp_id: int, stamp: str) -> bool:
     """Someone RSVP'd again with the address of a person who already has an RSVP: that person
     gets their private links again (at most once an hour), and nobody else sees anything."""

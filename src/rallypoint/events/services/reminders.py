@@ -1,11 +1,13 @@
-"""Reminders before an event and host credit after it, each exactly once.
+"""Reminders before an event (or before each shift, for people in shifts) and host credit
+after it, each exactly once.
 
 A scheduled task per event and reminder does the work on time; a sweep every few minutes
 (a self-renewing task chain, and `rallypoint events_sweep` for cron) catches anything whose
 schedule was lost. Both call the same functions; the ReminderSent unique constraint and the
 email dedupe key make a second run send nothing."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,8 +16,17 @@ from django.utils import timezone
 from rallypoint.ledger.services import activity_record
 
 from ..channels import reminder_channels
-from ..models import Approval, Event, EventStatus, ReminderSent, Rsvp, RsvpStatus, SweepState
-from .notify import signups_prefetch
+from ..models import (
+    Approval,
+    Event,
+    EventStatus,
+    ReminderSent,
+    Rsvp,
+    RsvpStatus,
+    Shift,
+    SweepState,
+)
+from .notify import rsvp_shift_signups, signups_prefetch
 from .schedule import can_defer
 
 SWEEP_NAME = "events"
@@ -26,19 +37,60 @@ def sweep_interval() -> timedelta:
     return timedelta(minutes=int(getattr(settings, "EVENTS_SWEEP_MINUTES", 5)))
 
 
+def _due(starts_at: datetime, offsets: list[int], now: datetime) -> list[int]:
+    """The reminder offsets (minutes before `starts_at`) whose time has come, nearest first;
+    none once it has started."""
+    if starts_at <= now:
+        return []
+    return sorted(m for m in offsets if starts_at - timedelta(minutes=m) <= now)
+
+
+@dataclass(frozen=True)
+class _Reminder:
+    """What one attendee is reminded of: the event (shift None) or one of their shifts."""
+
+    rsvp: Rsvp
+    shift: Shift | None
+    starts_at: datetime
+    joined: datetime  # when they got this place: no reminder whose time was before
+    due: list[int]
+
+
+def _reminders(event: Event, rsvps, now: datetime) -> list[_Reminder]:
+    """Who is reminded of what now: someone in shifts of each shift they have a place in
+    (relative to the shift's start), anyone else of the event."""
+    event_due = _due(event.starts_at, event.offsets, now)
+    found = []
+    for rsvp in rsvps:
+        signups = rsvp_shift_signups(rsvp, event)
+        if not signups:
+            if event_due:
+                found.append(_Reminder(rsvp, None, event.starts_at, rsvp.created_at, event_due))
+            continue
+        for signup in signups:
+            due = _due(signup.shift.starts_at, event.offsets, now)
+            if signup.status == RsvpStatus.ACCEPTED and due:
+                joined = max(signup.created_at, signup.promoted_at or signup.created_at)
+                found.append(_Reminder(rsvp, signup.shift, signup.shift.starts_at, joined, due))
+    return found
+
+
 def reminders_send_due(*, event: Event, now=None) -> int:
     """Send every reminder of `event` that is due and not yet sent; returns how many went out.
 
-    Per attendee only the nearest due reminder is sent (after a long outage nobody gets "in 24
-    hours" and "in 2 hours" at once); the farther ones are recorded as skipped. Someone who
-    RSVP'd after a reminder's time got the confirmation instead and is not reminded for it."""
+    People in shifts are reminded before each shift they have a place in (its own start, the
+    event's offsets), once per shift; anyone else before the event. Per attendee and start only
+    the nearest due reminder is sent (after a long outage nobody gets "in 24 hours" and "in 2
+    hours" at once); the farther ones are recorded as skipped. Someone who RSVP'd (or got
+    their place in the shift) after a reminder's time got the confirmation instead and is not
+    reminded for it."""
     now = now or timezone.now()
     if event.status == EventStatus.CANCELLED or event.approval != Approval.APPROVED:
         return 0
-    if event.starts_at <= now:
-        return 0
-    due = sorted(m for m in event.offsets if event.starts_at - timedelta(minutes=m) <= now)
-    if not due:
+    shifts = list(event.shifts.all())
+    if not _due(event.starts_at, event.offsets, now) and not any(
+        _due(shift.starts_at, event.offsets, now) for shift in shifts
+    ):
         return 0
     channels = reminder_channels()
     rsvps = (
@@ -46,38 +98,47 @@ def reminders_send_due(*, event: Event, now=None) -> int:
         .select_related("person", "event")
         .prefetch_related("person__email_addresses", signups_prefetch())
     )
+    reminders = _reminders(event, rsvps, now)
+    starts = {r.starts_at for r in reminders}
     done = set(
-        ReminderSent.objects.filter(rsvp__event=event, starts_at=event.starts_at).values_list(
-            "rsvp_id", "minutes_before", "channel"
+        ReminderSent.objects.filter(rsvp__event=event, starts_at__in=starts).values_list(
+            "rsvp_id", "shift_id", "minutes_before", "channel", "starts_at"
         )
     )
     sent = 0
-    stamp = int(event.starts_at.timestamp())
-    for rsvp in rsvps:
-        applicable = [m for m in due if rsvp.created_at <= event.starts_at - timedelta(minutes=m)]
+    for reminder in reminders:
+        rsvp, shift, starts_at = reminder.rsvp, reminder.shift, reminder.starts_at
+        applicable = [
+            m for m in reminder.due if reminder.joined <= starts_at - timedelta(minutes=m)
+        ]
         if not applicable:
             continue
         nearest = applicable[0]
+        shift_id = shift.pk if shift is not None else None
+        stamp = int(starts_at.timestamp())
+        what = f"{rsvp.pk}" if shift is None else f"{rsvp.pk}:shift{shift.pk}"
         for channel in channels:
             if not channel.reaches(rsvp.person):
                 continue
             for minutes in applicable:
-                if (rsvp.pk, minutes, channel.name) in done:
+                if (rsvp.pk, shift_id, minutes, channel.name, starts_at) in done:
                     continue
                 try:
                     with transaction.atomic():
                         ReminderSent.objects.create(
                             rsvp=rsvp,
+                            shift=shift,
                             minutes_before=minutes,
                             channel=channel.name,
-                            starts_at=event.starts_at,
+                            starts_at=starts_at,
                             skipped=minutes != nearest,
                         )
                         if minutes == nearest:
                             channel.send(
                                 rsvp=rsvp,
                                 minutes_before=minutes,
-                                dedupe_key=f"event-reminder:{rsvp.pk}:{minutes}:{channel.name}:{stamp}",
+                                shift=shift,
+                                dedupe_key=f"event-reminder:{what}:{minutes}:{channel.name}:{stamp}",
                             )
                             sent += 1
                 except IntegrityError:
@@ -120,15 +181,21 @@ def events_sweep(*, now=None) -> dict[str, int]:
     """Catch up on due reminders and host credit for every event."""
     now = now or timezone.now()
     horizon = now + timedelta(minutes=7 * 24 * 60)
-    upcoming = Event.objects.filter(
-        starts_at__gt=now,
-        starts_at__lte=horizon,
-        approval=Approval.APPROVED,
-        seats_taken__gt=0,
-    ).exclude(status=EventStatus.CANCELLED)
+    # Still to come, or under way with shifts still to start (an event lasts at most 14 days).
+    upcoming = (
+        Event.objects.filter(
+            ends_at__gt=now,
+            starts_at__lte=horizon,
+            approval=Approval.APPROVED,
+            seats_taken__gt=0,
+        )
+        .exclude(status=EventStatus.CANCELLED)
+        .prefetch_related("shifts")
+    )
     reminders = 0
     for event in upcoming.iterator(chunk_size=500):
-        if any(event.starts_at - timedelta(minutes=m) <= now for m in event.offsets):
+        starts = [event.starts_at, *(shift.starts_at for shift in event.shifts.all())]
+        if any(_due(start, event.offsets, now) for start in starts):
             reminders += reminders_send_due(event=event, now=now)
     ended = Event.objects.filter(
         ends_at__lte=now,

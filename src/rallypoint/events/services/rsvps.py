@@ -158,10 +158,9 @@ def rsvp_check(
     )
 
 
-def _shifts_chosen(event: Event, picked: list[Any] | None, *, walk_in: bool) -> list[Shift]:
-    """The event's shifts named by `picked` (ids, as text or numbers, or Shift rows), in time
-    order; ValidationError keyed "shifts" for anything else."""
-    offered = list(event.shifts.all())
+def picked_shift_ids(picked: list[Any] | None) -> set[int]:
+    """The ids of the shifts a form or the API named (ids as text or numbers, or Shift rows);
+    ValidationError keyed "shifts" for anything else."""
     ids: set[int] = set()
     for value in picked or []:
         pk = value.pk if isinstance(value, Shift) else value
@@ -169,6 +168,14 @@ def _shifts_chosen(event: Event, picked: list[Any] | None, *, walk_in: bool) -> 
             ids.add(int(pk))
         except (TypeError, ValueError):
             raise ValidationError({"shifts": ["Pick shifts from the list."]}) from None
+    return ids
+
+
+def _shifts_chosen(event: Event, picked: list[Any] | None, *, walk_in: bool) -> list[Shift]:
+    """The event's shifts named by `picked` (ids, as text or numbers, or Shift rows), in time
+    order; ValidationError keyed "shifts" for anything else."""
+    offered = list(event.shifts.all())
+    ids = picked_shift_ids(picked)
     if not offered:
         if ids:
             raise ValidationError({"shifts": ["This event has no shifts to pick."]})

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from rallypoint.core.audit import log_action
+from rallypoint.core.richtext import rich_text_clean
 
 from ..models import EventTemplate, EventType
 from ..permissions import is_organizer
@@ -58,7 +59,7 @@ def event_template_set(*, campaign: Any, data: TemplateData, actor: Any) -> Even
     values = {
         "title": title,
         "event_type": data.event_type,
-        "description": (data.description or "").strip()[:20000],
+        "description": rich_text_clean((data.description or "")[:20000]),
         "starts_on": data.starts_on,
         "ends_on": data.ends_on,
         "lock_title": data.lock_title,

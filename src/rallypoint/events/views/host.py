@@ -369,21 +369,28 @@ def event_cancel_view(request, uuid):
     return render(request, "events/cancel.html", {"event": event, "form": form})
 
 
-# Blank lines for walk-ins at the end of the printed sheet.
+# Blank lines for walk-ins at the end of the printed sheet (after each shift's list).
 SIGN_IN_BLANK_ROWS = 15
+SIGN_IN_BLANK_ROWS_PER_SHIFT = 5
 
 
 @host_login_required
 def event_sign_in_sheet(request, uuid):
     """A printable sign-in sheet: everyone going, with a box to tick, then blank lines for
-    walk-ins (name, email, phone), for a door without a phone or a signal."""
+    walk-ins (name, email, phone), for a door without a phone or a signal. With shifts, a
+    list per shift with its times (then anyone going in no shift)."""
     event = _managed(request, uuid)
-    going = [r for r in queries.attendees(event) if r.status == RsvpStatus.ACCEPTED]
-    going.sort(key=lambda r: ((r.person.family_name or "").lower(), r.person.given_name.lower()))
+    groups = queries.sign_in_groups(event)
+    per_group = SIGN_IN_BLANK_ROWS_PER_SHIFT if len(groups) > 1 else SIGN_IN_BLANK_ROWS
     return render(
         request,
         "events/sign_in_sheet.html",
-        {"event": event, "going": going, "blank_rows": range(SIGN_IN_BLANK_ROWS)},
+        {
+            "event": event,
+            "groups": groups,
+            "going_count": len({r.pk for group in groups for r in group.going}),
+            "blank_rows": range(per_group),
+        },
     )
 
 

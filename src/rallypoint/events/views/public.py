@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from rallypoint.core.concurrency import write_slot
+from rallypoint.core.forms import errors_to_form
 from rallypoint.core.ratelimit import client_ip, hit
 from rallypoint.mission.models import Campaign
 from rallypoint.people.queries import session_remember, session_remembered, visitor_person
@@ -18,11 +19,17 @@ from rallypoint.people.services import PersonData
 
 from .. import queries
 from ..calendar import calendar_bytes
-from ..forms import RsvpForm, SearchForm
-from ..links import rsvp_cancel_path, rsvp_page_path, rsvp_token, rsvp_token_valid
+from ..forms import RsvpForm, SearchForm, ShiftChangeForm
+from ..links import (
+    rsvp_cancel_path,
+    rsvp_page_path,
+    rsvp_shifts_path,
+    rsvp_token,
+    rsvp_token_valid,
+)
 from ..models import Rsvp, RsvpStatus
 from ..permissions import can_manage, can_view, person_of, visit_actor
-from ..services import rsvp_cancel, rsvp_record_together
+from ..services import rsvp_cancel, rsvp_record_together, rsvp_shifts_change
 from ..services.notify import rsvp_shift_signups, shifts_going
 
 PAGE_SIZE = 20
@@ -154,6 +161,7 @@ def event_detail(request, uuid, form=None):
             # `rsvp` is the logged-in person's own: their private links are theirs to see.
             "rsvp_page": rsvp_page_path(rsvp) if rsvp else "",
             "rsvp_cancel": rsvp_cancel_path(rsvp) if rsvp else "",
+            "rsvp_shifts": rsvp_shifts_path(rsvp) if rsvp else "",
             "rsvp_signups": rsvp_shift_signups(rsvp, event) if rsvp else [],
             "shifts": [s for s in event.shifts.all() if s.ends_at > timezone.now()],
         },
@@ -199,11 +207,7 @@ def rsvp(request, uuid):
             answers=form.answers(),
         )
     except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for name, errors in exc.message_dict.items():
-                form.add_error(name if name in form.fields else None, errors)
-        else:
-            form.add_error(None, exc)
+        errors_to_form(form, exc)
         return event_detail(request, uuid, form=form)
     owner = visitor_person(request)
     if owner is not None and owner.pk == result.person.pk:
@@ -225,7 +229,9 @@ def rsvp_sent(request, uuid):
 
 def _private(response):
     # The page's address carries the RSVP's signature: keep it out of other sites' logs.
-    response["Referrer-Policy"] = "no-referrer"
+    # "same-origin", not "no-referrer": with no referrer at all, browsers send "Origin: null"
+    # with the page's own forms (cancel, change shifts), which the CSRF check refuses.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -233,16 +239,17 @@ def _link_refused(request):
     return _private(render(request, "events/rsvp_link_invalid.html", status=403))
 
 
-def _own_rsvp(request, rsvp_uuid, *, login_is_enough: bool):
+def _own_rsvp(request, rsvp_uuid, *, login_is_enough: bool, dashboard_is_enough: bool = False):
     """The RSVP when the request carries its signed link (or, where allowed, when the RSVP's
-    own person is logged in); None otherwise, whether or not the RSVP exists."""
+    own person is logged in, or proved who they are with their dashboard link); None
+    otherwise, whether or not the RSVP exists."""
     found = queries.rsvp_by_uuid(rsvp_uuid)
     if found is None:
         return None
     token = request.POST.get("t") or request.GET.get("t")
     if rsvp_token_valid(found, token):
         return found
-    owner = person_of(request.user)
+    owner = visitor_person(request) if dashboard_is_enough else person_of(request.user)
     if login_is_enough and owner is not None and owner.pk == found.person_id:
         return found
     return None
@@ -266,7 +273,10 @@ def rsvp_done(request, rsvp_uuid):
                 "person": person,
                 "is_going": found.status == RsvpStatus.ACCEPTED,
                 "rsvp_cancel": rsvp_cancel_path(found),
+                "rsvp_shifts": rsvp_shifts_path(found),
                 "rsvp_signups": rsvp_shift_signups(found),
+                # Shifts still to come, which the person may change to.
+                "has_shifts": event.shifts.filter(ends_at__gt=timezone.now()).exists(),
             },
         )
     )
@@ -288,6 +298,58 @@ def rsvp_cancel_view(request, rsvp_uuid):
             request,
             "events/rsvp_cancel.html",
             {"rsvp": found, "event": found.event, "token": rsvp_token(found)},
+        )
+    )
+
+
+@never_cache
+@write_slot
+def rsvp_shifts_view(request, rsvp_uuid):
+    """Change one's shifts: through the RSVP's signed link (its page and emails link here), or
+    as its person (logged in, or recognised by their dashboard link). Places are given and
+    freed by `rsvp_shifts_change`, under the same locks as RSVPs and cancels."""
+    found = _own_rsvp(request, rsvp_uuid, login_is_enough=True, dashboard_is_enough=True)
+    if found is None:
+        return _link_refused(request)
+    event = queries.event_by_uuid(found.event.uuid)
+    assert event is not None  # the RSVP's own
+    found.event = event
+    signups = rsvp_shift_signups(found, event)
+    form = ShiftChangeForm(request.POST or None, rsvp=found, signups=signups)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                change = rsvp_shifts_change(rsvp=found, shifts=form.shift_ids(), actor=request.user)
+            except ValidationError as exc:
+                errors_to_form(form, exc)
+            else:
+                if not change.changed:
+                    messages.info(request, "Nothing changed: those are your shifts already.")
+                elif change.rsvp.status == RsvpStatus.ACCEPTED:
+                    messages.success(request, "Your shifts are changed. We've emailed you.")
+                else:
+                    messages.success(
+                        request,
+                        "Your shifts are changed. They're full right now, so you're on their "
+                        "waitlists: we'll email you if a spot opens.",
+                    )
+                return _private(redirect(rsvp_page_path(change.rsvp)))
+    return _private(
+        render(
+            request,
+            "events/rsvp_shifts.html",
+            {
+                "rsvp": found,
+                "event": event,
+                "form": form,
+                "token": rsvp_token(found),
+                "rsvp_signups": signups,
+                "rsvp_page": rsvp_page_path(found),
+                "rsvp_cancel": rsvp_cancel_path(found),
+            },
+            status=status,
         )
     )
 

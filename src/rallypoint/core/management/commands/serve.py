@@ -1,5 +1,11 @@
 """`rallypoint serve`: the web server (gunicorn, gthread) and a task worker in one command; the
-worker is restarted when it dies, and both stop with the web server or with this command."""
+worker is restarted when it dies, and both stop with the web server or with this command.
+
+Ctrl+C in a terminal signals the whole foreground process group. The web server and the worker
+run in process groups of their own, so only this command hears it and stops them in order: each
+gets one SIGTERM (gunicorn finishes its requests, the worker its current task), and nothing is
+interrupted in the middle of starting up or of a task (which printed tracebacks, and marked the
+running task failed). Ctrl+C again stops the worker at once."""
 
 import argparse
 import logging
@@ -9,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -19,6 +27,12 @@ logger = logging.getLogger("rallypoint.serve")
 POLL_SECONDS = 0.5
 WORKER_STABLE_SECONDS = 60
 WORKER_RESTART_MAX_SECONDS = 60.0
+# After SIGTERM: how long the web server may take (its --graceful-timeout is 10 s), and how long
+# the worker may take to finish the task it is running before it is told again (which stops
+# the task, marked failed) and then killed.
+WEB_STOP_SECONDS = 15.0
+WORKER_STOP_SECONDS = 30.0
+KILL_WAIT_SECONDS = 5.0
 
 
 class Command(BaseCommand):
@@ -69,12 +83,18 @@ class Command(BaseCommand):
         # The children read their settings afresh: with HOST and PORT as served here, a
         # SITE_URL left unset follows --host/--port too.
         env = {**os.environ, "HOST": str(host), "PORT": str(port)}
-        supervisor = Supervisor(web=web, worker=None if no_worker else worker_command(python))
+        supervisor = Supervisor(
+            web=web, worker=None if no_worker else worker_command(python), say=self.stdout.write
+        )
         signal.signal(signal.SIGTERM, supervisor.stop)
-        signal.signal(signal.SIGINT, supervisor.stop)
+        signal.signal(signal.SIGINT, supervisor.interrupt)
+        signal.signal(signal.SIGHUP, supervisor.stop)  # the terminal was closed
         supervisor.start(env)
         self.stdout.write(f"Rallypoint is serving on http://{host}:{port}/ (Ctrl+C to stop)")
-        if not supervisor.run():
+        clean = supervisor.run()
+        if supervisor.interrupted:
+            self.stdout.write("Stopped.")
+        if not clean:
             sys.exit(1)
 
 
@@ -84,15 +104,21 @@ class Supervisor:
     The task worker is restarted when it dies (after 1 s, then 2, 4… up to
     WORKER_RESTART_MAX_SECONDS while it keeps dying within WORKER_STABLE_SECONDS of its
     start), and the web server is left alone meanwhile: tasks wait in their queue, pages keep
-    being served. When the web server dies, or on SIGTERM/SIGINT, both are stopped. Both
-    children get SIGTERM if this process dies, even by SIGKILL (core.processes)."""
+    being served. When the web server dies, or on SIGTERM/SIGINT/SIGHUP, both are stopped:
+    one SIGTERM each, then a wait (the worker finishes its current task). Both children run
+    in process groups of their own, so a Ctrl+C reaches this process only; they get SIGTERM
+    if this process dies, even by SIGKILL (core.processes)."""
 
-    def __init__(self, *, web: list[str], worker: list[str] | None):
+    def __init__(
+        self, *, web: list[str], worker: list[str] | None, say: Callable[[str], Any] = print
+    ):
         self.web_command = web
         self.worker_command = worker
+        self.say = say
         self.web: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
         self.stopping = False
+        self.interrupted = 0  # how many times Ctrl+C was pressed
         self.restart_delay = 0.0
         self.worker_started = 0.0
         self.restart_at: float | None = None
@@ -105,10 +131,26 @@ class Supervisor:
             self._start_worker()
 
     def stop(self, *_) -> None:
+        """Ask both children to stop (once: a second SIGTERM would stop the worker's task)."""
+        if self.stopping:
+            return
         self.stopping = True
+        self._signal(signal.SIGTERM)
+
+    def interrupt(self, *_) -> None:
+        """Ctrl+C: stop; pressed again, stop the worker's current task at once."""
+        self.interrupted += 1
+        if self.interrupted == 1:
+            self.say("\nStopping Rallypoint… (press Ctrl+C again to stop at once)")
+            self.stop()
+        elif self.interrupted == 2:
+            self.say("Stopping at once: a task still running is stopped and marked failed.")
+            self._signal(signal.SIGTERM)
+
+    def _signal(self, signum: int) -> None:
         for proc in (self.web, self.worker):
             if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+                proc.send_signal(signum)  # a child that has just ended is skipped
 
     def run(self) -> bool:
         """Supervise until the web server stops or we are told to stop. True for a clean
@@ -124,12 +166,14 @@ class Supervisor:
                 )
         finally:
             self.stop()
+            self._wait(self.web, WEB_STOP_SECONDS)
+            if self.worker is not None and self._wait(self.worker, 1.0) is None:
+                self.say("Waiting for the task worker to finish its current task…")
+                if self._wait(self.worker, WORKER_STOP_SECONDS - 1.0) is None:
+                    self.worker.send_signal(signal.SIGTERM)  # the task stops, marked failed
+                    self._wait(self.worker, KILL_WAIT_SECONDS)
             for proc in (self.web, self.worker):
-                if proc is None:
-                    continue
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
+                if proc is not None and proc.poll() is None:
                     proc.kill()
                     proc.wait()
         codes = [self.web.returncode]
@@ -164,11 +208,25 @@ class Supervisor:
         self.worker = self._spawn(self.worker_command)
         self.worker_started = time.monotonic()
 
+    @staticmethod
+    def _wait(proc: subprocess.Popen | None, seconds: float) -> int | None:
+        """Wait up to `seconds` for `proc` to end (signals keep being handled meanwhile);
+        its exit status, or None while it runs."""
+        if proc is None:
+            return 0
+        deadline = time.monotonic() + seconds
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return proc.poll()
+
     def _spawn(self, command: list[str]) -> subprocess.Popen:
         parent = os.getpid()
         return subprocess.Popen(
             command,
             env=self.env,
+            # A process group of its own: the terminal's Ctrl+C (sent to the foreground group)
+            # reaches this process only, which stops the children in order.
+            process_group=0,
             # This process runs no other thread, which is what preexec_fn needs to be safe.
             preexec_fn=lambda: exit_with_parent(parent_pid=parent, watch=False),
         )

@@ -3,6 +3,7 @@ socket, so connections are spread over the processes instead of landing on which
 first."""
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -298,23 +299,8 @@ def test_ctrl_c_with_the_worker_idle_stops_both_cleanly(serve_env, tmp_path):
         served.stop()
 
 
-def _enqueue_slow_task(env: dict[str, str], seconds: float) -> None:
-    code = f"from tests.core.slow_task import slow; slow.enqueue({seconds})"
-    subprocess.run(
-        [sys.executable, "-m", "rallypoint", "shell", "-c", code],
-        env=env,
-        check=True,
-        timeout=120,
-        cwd=HERE.parents[1],
-    )
-
-
-def _task_states(env: dict[str, str]) -> list[str]:
-    code = (
-        "from django_tasks_db.models import DBTaskResult as R; "
-        "print(list(R.objects.filter(task_path='tests.core.slow_task.slow')"
-        ".values_list('status', flat=True)))"
-    )
+def _shell(env: dict[str, str], code: str) -> str:
+    """Run Python code in `rallypoint shell` against the served site; its output."""
     done = subprocess.run(
         [sys.executable, "-m", "rallypoint", "shell", "-c", code],
         env=env,
@@ -324,7 +310,20 @@ def _task_states(env: dict[str, str]) -> list[str]:
         text=True,
         cwd=HERE.parents[1],
     )
-    return eval(done.stdout.strip().splitlines()[-1])  # a list of plain strings, printed above
+    return done.stdout
+
+
+def _enqueue_slow_task(env: dict[str, str], seconds: float) -> None:
+    _shell(env, f"from tests.core.slow_task import slow; slow.enqueue({seconds})")
+
+
+def _task_states(env: dict[str, str]) -> list[str]:
+    code = (
+        "import json; from django_tasks_db.models import DBTaskResult as R; "
+        "print(json.dumps(list(R.objects.filter(task_path='tests.core.slow_task.slow')"
+        ".values_list('status', flat=True))))"
+    )
+    return json.loads(_shell(env, code).strip().splitlines()[-1])
 
 
 @needs_proc

@@ -107,6 +107,7 @@ def test_compose_preview_test_send_and_report(new_context, live_server, settings
         {"name": "notes.png", "mimeType": "image/png", "buffer": b"not a picture"}
     )
     image_panel.get_by_text("This file is not an image we can use.").wait_for()
+    assert image_panel.get_by_label("or the image's address").input_value() == ""
     image_panel.get_by_role("button", name="Cancel").click()
 
     # The audience: find the segment by searching the list; the count follows.

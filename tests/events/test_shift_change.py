@@ -96,6 +96,7 @@ def test_a_full_shift_is_waited_for_and_without_a_waitlist_refused():
     ben = rsvp(event, "ben@example.org", [third.pk])
     change = rsvp_shifts_change(rsvp=ben, shifts=[second.pk, third.pk])
     assert [s.pk for s in change.waiting] == [second.pk]
+    assert change.changed  # a place on a waitlist is a change
     assert places(ben) == [(second.pk, "waitlisted"), (third.pk, "accepted")]
     Shift.objects.filter(pk=second.pk).update(waitlist_enabled=False)
     cho = rsvp(event, "cho@example.org", [third.pk])
@@ -347,3 +348,17 @@ def test_unticking_every_shift_says_to_cancel_instead(client):
     assert response.status_code == 400
     assert "Not coming at all? Cancel your RSVP." in response.content.decode()
     assert Rsvp.objects.get(pk=ana.pk).status == "accepted"
+
+
+def test_joining_only_a_waitlist_by_the_signed_link_says_so(client):
+    event, first, second, third = three_shifts()
+    rsvp(event, "ana@example.org", [second.pk])
+    ben = rsvp(event, "ben@example.org", [third.pk])
+    path = rsvp_shifts_path(ben)
+    response = client.post(
+        path.split("?")[0], {"t": rsvp_token(ben), "shifts": [second.pk, third.pk]}
+    )
+    done = client.get(response["Location"]).content.decode()
+    assert "Nothing changed" not in done
+    assert "Your shifts are changed" in done
+    assert places(ben) == [(second.pk, "waitlisted"), (third.pk, "accepted")]

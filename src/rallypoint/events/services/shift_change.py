@@ -38,7 +38,7 @@ class ShiftsChanged:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.removed)
+        return bool(self.added or self.waiting or self.removed)
 
 
 def rsvp_shifts_change(

@@ -194,6 +194,8 @@
       var file = imageFile.files[0];
       if (!file) return;
       panel("image").querySelector("[data-panel-error]").hidden = true;
+      // The new file replaces whatever address was there (a failed upload leaves none).
+      document.getElementById("image-url").value = "";
       uploadStatus.textContent = "Uploading " + file.name + "…";
       insertImage.disabled = true;
       var body = new FormData();

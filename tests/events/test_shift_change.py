@@ -362,3 +362,15 @@ def test_joining_only_a_waitlist_by_the_signed_link_says_so(client):
     assert "Nothing changed" not in done
     assert "Your shifts are changed" in done
     assert places(ben) == [(second.pk, "waitlisted"), (third.pk, "accepted")]
+
+
+def test_my_events_links_each_rsvp_to_its_page_with_its_shifts(client):
+    event, first, second, third = three_shifts()
+    ana = rsvp(event, "ana@example.org", [first.pk])
+    plain = EventFactory(title="Rally", starts_at=timezone.now() + timedelta(days=3))
+    other = rsvp(plain, "ana@example.org", None)
+    user = UserFactory(person=ana.person)
+    client.force_login(user)
+    html = client.get("/events/mine/").content.decode()
+    assert f'href="{rsvp_page_path(ana)}">Your RSVP and shifts</a>' in html
+    assert f'href="{rsvp_page_path(other)}">Your RSVP</a>' in html

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import zipcodes
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -354,6 +354,7 @@ def rsvps_of_person(person: Person | None) -> QuerySet[Rsvp]:
         Rsvp.objects.filter(person=person)
         .exclude(status=RsvpStatus.CANCELLED)
         .select_related("event")
+        .annotate(event_has_shifts=Exists(Shift.objects.filter(event=OuterRef("event"))))
         .order_by("-event__starts_at")
     )
 

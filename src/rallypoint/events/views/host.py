@@ -19,6 +19,7 @@ from .. import queries
 from ..export import attendee_rows
 from ..forms import CancelForm, DuplicateForm, EventForm, HostForms, MessageForm, WalkInForm
 from ..hooks import event_groups
+from ..links import rsvp_page_path
 from ..models import Approval, Rsvp, RsvpStatus
 from ..permissions import is_organizer, person_for, require_manager, visit_actor
 from ..services import (
@@ -400,5 +401,9 @@ def my_events(request):
     return render(
         request,
         "events/mine.html",
-        {"hosting": queries.events_hosted_by(person), "rsvps": queries.rsvps_of_person(person)},
+        {
+            "hosting": queries.events_hosted_by(person),
+            # Each RSVP's own page: its shifts, changing them, cancelling.
+            "rsvps": [(rsvp, rsvp_page_path(rsvp)) for rsvp in queries.rsvps_of_person(person)],
+        },
     )

@@ -130,3 +130,12 @@ def test_an_uploaded_image_survives_the_body_sanitiser(organizer_client):
     html = body_sanitize(f'<p>Look</p><p><img src="{url}" alt="Our rally"></p>')
     assert f'src="{url}"' in html
     assert 'alt="Our rally"' in html
+
+
+def test_a_body_plainly_over_the_limit_is_refused_before_it_is_read(organizer_client, settings):
+    settings.MAILING_IMAGE_MAX_BYTES = 1024
+    big = picture("PNG", (10, 10)) + b"\0" * (200 * 1024)
+    answer = upload(organizer_client, big)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "This image is too big; the limit is 1.0\xa0KB."
+    assert not MailImage.objects.exists()

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -255,6 +256,16 @@ def campaign_links(request):
 def image_upload(request):
     """An image for the editor (multipart field `image`): 201 with its address, or 400 with
     what is wrong with it, as JSON."""
+    # Refused before the body is read when it is plainly too big (the form's own fields are a
+    # few hundred bytes).
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = settings.MAILING_IMAGE_MAX_BYTES
+    if length > limit + 64 * 1024:
+        error = f"This image is too big; the limit is {filesizeformat(limit)}."
+        return JsonResponse({"error": error}, status=400)
     upload = request.FILES.get("image")
     if upload is None:
         return JsonResponse({"error": "Choose an image to upload."}, status=400)

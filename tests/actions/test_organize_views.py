@@ -252,3 +252,23 @@ def test_organize_detail_shows_daily_counts_and_channels(organizer_client):
     assert response.context["series"][-1]["count"] == 2
     assert response.context["channels"] == [{"channel": "", "label": "On their own", "count": 2}]
     assert response.context["count"] == 2
+
+
+def test_organize_questions_shows_every_reason_the_service_gives(organizer_client, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from rallypoint.actions.views import organize
+
+    def refuse(**kwargs):
+        raise ValidationError(["This action is closed.", "Ask at most 20 questions."])
+
+    monkeypatch.setattr(organize, "questions_set", refuse)
+    action = FormFactory()
+    response = organizer_client.post(
+        reverse("actions:organize_questions", args=[action.pk]),
+        _formset([{"label": "Which day?", "kind": "text"}]),
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<p>This action is closed.</p>" in html
+    assert "<p>Ask at most 20 questions.</p>" in html

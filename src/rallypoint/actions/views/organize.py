@@ -107,19 +107,21 @@ def organize_questions(request, pk: int):
     formset = QuestionFormSet(
         request.POST or None, initial=question_initial(questions), prefix="questions"
     )
+    problems: list[str] = []
     if request.method == "POST" and formset.is_valid():
         try:
             questions_set(
                 action=action, questions=questions_from_formset(formset), actor=request.user
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                formset._non_form_errors = formset.error_class([message])
+            problems = exc.messages
         else:
             messages.success(request, "Questions saved.")
             return redirect("actions:organize_questions", action.pk)
     return render(
-        request, "actions/organize/questions.html", {"action": action, "formset": formset}
+        request,
+        "actions/organize/questions.html",
+        {"action": action, "formset": formset, "problems": problems},
     )
 
 

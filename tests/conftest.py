@@ -16,12 +16,16 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    if CHROMIUM.exists():
-        return
-    skip = pytest.mark.skip(reason="browser tests need Chromium at /usr/bin/chromium")
+    from django.db import connection
+
+    postgres = connection.vendor == "postgresql"
+    no_postgres = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://…")
+    no_browser = pytest.mark.skip(reason="browser tests need Chromium at /usr/bin/chromium")
     for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(skip)
+        if "postgres" in item.keywords and not postgres:
+            item.add_marker(no_postgres)
+        if "browser" in item.keywords and not CHROMIUM.exists():
+            item.add_marker(no_browser)
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from rallypoint.events.models import Rsvp, ShiftSignup
 from rallypoint.events.services import rsvp_create, rsvp_record_together
@@ -73,8 +73,6 @@ def assert_exactly_five(event, results, errors):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_rsvp_capacity_race_postgres_exactly_five_of_fifty():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
     event = last_five_seats()
     results, errors = race(event)
     assert_exactly_five(event, results, errors)
@@ -83,8 +81,6 @@ def test_rsvp_capacity_race_postgres_exactly_five_of_fifty():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_rsvp_capacity_race_postgres_written_together_exactly_five_of_fifty(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
     settings.RSVP_BATCH_MAX = 8
     event = last_five_seats()
     results, errors = race(event, together=True)
@@ -161,8 +157,6 @@ def assert_exactly_five_in_the_shift(event, tight, open_, results, errors, *, bo
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("together", [False, True])
 def test_shift_capacity_race_postgres_exactly_five_of_fifty(settings, together):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
     settings.RSVP_BATCH_MAX = 8
     event, tight, open_ = last_five_places_in_a_shift()
     results, errors = race(event, together=together, shifts=[tight.pk])
@@ -172,8 +166,6 @@ def test_shift_capacity_race_postgres_exactly_five_of_fifty(settings, together):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_shift_capacity_race_postgres_two_shifts_each_locked_once(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
     settings.RSVP_BATCH_MAX = 8
     event, tight, open_ = last_five_places_in_a_shift()
     # Everyone picks both shifts: each group locks the event, then both shifts in id order.

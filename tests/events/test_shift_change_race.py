@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from rallypoint.events.models import ShiftSignup
 from rallypoint.events.services import rsvp_create, rsvp_shifts_change
@@ -99,8 +99,6 @@ EXPECTED = {
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_shift_change_race_postgres_freed_places_go_to_the_longest_waiting():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
     errors, result = the_holders_leave_while_everyone_else_joins()
     assert errors == []
     assert result == EXPECTED
@@ -109,8 +107,6 @@ def test_shift_change_race_postgres_freed_places_go_to_the_longest_waiting():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_shift_change_race_postgres_exactly_the_places_left():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
     event = EventFactory()
     tight = ShiftFactory(event=event, capacity=50)
     open_ = ShiftFactory(event=event, starts_at=tight.ends_at, ends_at=event.ends_at)

@@ -620,6 +620,7 @@ def test_start_task_for_an_older_time_does_nothing(django_capture_on_commit_call
     assert mailing.status == MailingStatus.SCHEDULED
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_claimers_at_the_same_moment_share_the_hour_and_never_exceed_it(settings):
     """Eight workers claim at once with 5 places left in the hour: 5 deliveries are claimed
@@ -627,10 +628,8 @@ def test_claimers_at_the_same_moment_share_the_hour_and_never_exceed_it(settings
     an advisory lock)."""
     import threading
 
-    from django.db import connection, connections
+    from django.db import connections
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
     settings.MAILING_RATE_PER_HOUR = 5
     # Tasks are queued, not run: the claims below are the only sending.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}

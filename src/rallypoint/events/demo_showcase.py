@@ -51,6 +51,18 @@ class Showcase:
     series: Series | None = None
 
 
+def _at(home: dict, street: str) -> dict:
+    """An event's address fields: a street in its host's town."""
+    return {
+        "address_line": street,
+        "locality": home["locality"],
+        "region": home["region"],
+        "postal_code": home["postal_code"],
+        "latitude": home["latitude"],
+        "longitude": home["longitude"],
+    }
+
+
 def _first_weekday_after(day: date, weekdays: tuple[int, ...]) -> date:
     day += timedelta(days=1)
     while day.weekday() not in weekdays:
@@ -89,12 +101,7 @@ def showcase_events(ctx, homes: list[Any], zone_of) -> Showcase:
             description=DESCRIPTION
             + "<p>Pick a shift, or two: we knock on doors in pairs, two hours at a time.</p>",
             venue="Community center",
-            address_line=f"{rng.randint(10, 999)} Main St",
-            locality=home["locality"],
-            region=home["region"],
-            postal_code=home["postal_code"],
-            latitude=home["latitude"],
-            longitude=home["longitude"],
+            **_at(home, f"{rng.randint(10, 999)} Main St"),
             starts_at=start,
             ends_at=start + timedelta(hours=6),
             timezone=zone.key,
@@ -135,12 +142,7 @@ def showcase_events(ctx, homes: list[Any], zone_of) -> Showcase:
                 + "<p>Bring a charged phone and headphones; we bring the call list.</p>",
                 location_mode=LocationMode.HYBRID,
                 venue="Union hall",
-                address_line=f"{rng.randint(10, 999)} Union St",
-                locality=home["locality"],
-                region=home["region"],
-                postal_code=home["postal_code"],
-                latitude=home["latitude"],
-                longitude=home["longitude"],
+                **_at(home, f"{rng.randint(10, 999)} Union St"),
                 join_url="https://meet.example.org/phone-bank-night",
                 starts_at=start,
                 ends_at=start + timedelta(hours=2),

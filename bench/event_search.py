@@ -33,32 +33,16 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import postgres_setup  # noqa: E402
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/rp_bench_events"
 SECTION = "### Event search and RSVP throughput"
 PROBES = ["10001", "80202", "60601", "94110", "59001"]
 
 
 def setup_django(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("RALLYPOINT_VAR_DIR", "/tmp/rp-bench-events-var")
-    os.environ["TASK_BACKEND"] = "dummy"
-    os.environ["EMAIL_URL"] = "dummy://"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rallypoint.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    postgres_setup.setup_django(url, var_dir="/tmp/rp-bench-events-var")
 
 
 def _copy_value(field, value):

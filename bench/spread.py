@@ -36,6 +36,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import postgres_setup  # noqa: E402
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/rp_bench_spread"
 SECTION = "### Spread summary (bench/spread.py)"
 SLUG = "bench-spread"
@@ -48,26 +51,7 @@ CHUNK = 50_000
 
 
 def setup_django(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("RALLYPOINT_VAR_DIR", "/tmp/rp-bench-spread-var")
-    os.environ["TASK_BACKEND"] = "dummy"
-    os.environ["EMAIL_URL"] = "dummy://"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rallypoint.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    postgres_setup.setup_django(url, var_dir="/tmp/rp-bench-spread-var")
 
 
 # --- the synthetic campaign --------------------------------------------------------------------

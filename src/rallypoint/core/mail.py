@@ -15,6 +15,7 @@ produces a copy that receivers deduplicating by Message-ID drop.
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,29 +39,25 @@ logger = logging.getLogger(__name__)
 # mid-send leaves the message to the next run after this.
 CLAIM_LEASE = timedelta(minutes=5)
 
-# Set once at start-up by the app that knows people (accounts): address -> absolute one-click
-# unsubscribe URL, or None for an address that is not a supporter's. core cannot import it.
-unsubscribe_link_maker: Callable[[str], str | None] | None = None
+
+@dataclass(frozen=True)
+class Recipient:
+    """What the app that knows people says about an address (one lookup per message)."""
+
+    unsubscribe_url: str | None = None  # the one-click link, for a supporter's address
+    # Why mail the person did not just ask for must not go to it ("bouncing", "spam
+    # complaint"), or "" when it may.
+    blocked: str = ""
 
 
-def unsubscribe_link_maker_set(maker: Callable[[str], str | None]) -> None:
-    global unsubscribe_link_maker
-    unsubscribe_link_maker = maker
+# Set once at start-up by the app that knows people (accounts): address -> Recipient. core
+# cannot import it; without it every address is an unknown one.
+recipient_lookup: Callable[[str], Recipient] | None = None
 
 
-def _unsubscribe_url(to: str) -> str | None:
-    return unsubscribe_link_maker(to) if unsubscribe_link_maker is not None else None
-
-
-# Set once at start-up by the app that knows people (accounts): address -> why mail the person
-# did not just ask for must not go to it (its mailbox bounces, or its owner reported our mail as
-# spam), or "" when it may.
-address_block_reason: Callable[[str], str] | None = None
-
-
-def address_block_reason_set(reason: Callable[[str], str]) -> None:
-    global address_block_reason
-    address_block_reason = reason
+def recipient_lookup_set(lookup: Callable[[str], Recipient]) -> None:
+    global recipient_lookup
+    recipient_lookup = lookup
 
 
 def email_queue(
@@ -80,10 +77,11 @@ def email_queue(
     spam, as with mailings. Mail the person has just asked for (`requested=True`: a sign-in or
     password link, a link to start campaign mail again) still goes: asking proves the mailbox
     works. Unsubscribing stops campaign mail only, never these."""
-    if not requested and (reason := _block_reason(to)):
-        logger.info("email to a suppressed address not queued (%s): %s", reason, template)
+    recipient = recipient_lookup(to) if recipient_lookup is not None else Recipient()
+    if recipient.blocked and not requested:
+        logger.info("not queued for a suppressed address (%s): %s", recipient.blocked, template)
         return None
-    unsubscribe_url = _unsubscribe_url(to)
+    unsubscribe_url = recipient.unsubscribe_url
     ctx = {
         "brand": settings.RALLYPOINT_BRAND,
         "site_url": settings.SITE_URL,
@@ -118,10 +116,6 @@ def email_queue(
 
     enqueue_on_commit(send_email, message.pk)
     return message
-
-
-def _block_reason(to: str) -> str:
-    return address_block_reason(to) if address_block_reason is not None else ""
 
 
 def _message_insert(message: OutboundEmail) -> bool:

@@ -20,8 +20,9 @@ Every other backend gets the message through its public `send_messages()`.
 The rate limit per second (MAILING_RATE_PER_SECOND) is counted per route in the cache through
 core.ratelimit (windows of one second): shared by every worker on every machine when REDIS_URL
 is set; in the embedded setup (local memory) each worker process counts for itself, and there is
-one worker. The limit per hour (MAILING_RATE_PER_HOUR) is a sliding hour counted in the database
-when a mailing's deliveries are claimed (messaging.services.delivery.hourly_room).
+one worker. A message waits for its turn, never a whole second. The limit per hour
+(MAILING_RATE_PER_HOUR) is a sliding hour counted in the database when a mailing's deliveries
+are claimed (messaging.services.delivery.hourly_room).
 """
 
 import contextlib
@@ -38,10 +39,6 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
 from rallypoint.core.ratelimit import hit
-
-# A wait for the rate limit longer than this ends the run instead of holding the worker (and
-# the batch's lease): the rest is sent by the next run, when the window has passed.
-RATE_WAIT_MAX_SECONDS = 5.0
 
 
 class SendRefused(Exception):
@@ -77,18 +74,15 @@ def route() -> Route:
     )
 
 
-def rate_wait(current: Route, *, sleep=time.sleep) -> bool:
-    """Take one message's turn in the route's limit per second, waiting for it if it is close.
-    Returns False when the next turn is further away than RATE_WAIT_MAX_SECONDS (nothing is
-    sent: the caller stops and comes back later)."""
+def rate_wait(current: Route, *, sleep=time.sleep) -> None:
+    """Take one message's turn in the route's limit per second, waiting (under a second) for
+    the next window when this one is used up."""
     if current.per_second <= 0:
-        return True
+        return
     while True:
         allowed, reset_in = hit(f"mail:{current.name}:1", limit=current.per_second, window=1)
         if allowed:
-            return True
-        if reset_in > RATE_WAIT_MAX_SECONDS:
-            return False
+            return
         sleep(max(reset_in, 0.05))
 
 
@@ -98,9 +92,8 @@ class MailSender:
 
     def __init__(self, *, timeout: float | None = None):
         self.timeout = timeout if timeout is not None else settings.EMAIL_TIMEOUT
-        self.smtp = settings.EMAIL_BACKEND == SMTP_BACKEND and not getattr(
-            settings, "EMAIL_PROVIDER", ""
-        )
+        # EMAIL_PROVIDER sets EMAIL_BACKEND to anymail's, so this is plain SMTP only.
+        self.smtp = settings.EMAIL_BACKEND == SMTP_BACKEND
         self.connection: Any = None  # an smtplib session, or a Django email backend
         self.opened = 0  # how many times a connection was opened (reconnects included)
 

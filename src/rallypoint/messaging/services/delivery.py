@@ -19,8 +19,8 @@ renders and sends each message with no transaction open (EMAIL_TIMEOUT per serve
 marks what was accepted as sent in one UPDATE per group of MARK_EVERY messages (or every
 MARK_SECONDS). A claim older than MAILING_LEASE_SECONDS belongs to a worker that died: any
 worker may take it over. A worker stops a batch early, and gives its unsent claims back, when
-the mailing is paused or cancelled, when its lease is running out, or when the rate limit's
-next turn is far away.
+the mailing is paused or cancelled or when its lease is running out; it claims nothing while
+the route's hour is full (hourly_room).
 
 **The one window.** Between the server accepting a message and the UPDATE that marks it sent,
 a worker that dies (SIGKILL, power loss) leaves the delivery unmarked; once the lease expires it
@@ -677,7 +677,6 @@ def _places(person_ids: list[int]) -> dict[int, tuple[str, str]]:
 class _BatchOutcome:
     skipped: int = 0
     stopped: str = ""  # why the batch ended early ("" when it went through)
-    wait: float = 0.0
 
 
 class _Prepared(NamedTuple):
@@ -745,9 +744,6 @@ def _send_batch(
             outcome.stopped = LEASE_RUNNING_OUT
         if not outcome.stopped and failures_in_a_row >= FAILURES_IN_A_ROW_MAX:
             outcome.stopped = ROUTE_FAILING
-        if not outcome.stopped and not rate_wait(current):
-            outcome.stopped = "rate limit"
-            outcome.wait = 1.0
         if outcome.stopped:
             untried = [d.pk for d in deliveries[index:]]
             break
@@ -755,6 +751,7 @@ def _send_batch(
         if message is None:
             marks.failed.append((delivery.pk, error))
             continue
+        rate_wait(current)
         try:
             provider_id = sender.send(message, raw=message_raw(message))
         except SendRefused as exc:
@@ -809,7 +806,7 @@ def mailing_send_run(
                 totals[key] += count
             totals["skipped"] += outcome.skipped
             if outcome.stopped:
-                stopped, wait = outcome.stopped, outcome.wait
+                stopped = outcome.stopped
                 break
     finished = mailing_finish_if_done(mailing_id)
     # Go on unless the mailing was stopped, the rate limit or a failing route asks to wait (the

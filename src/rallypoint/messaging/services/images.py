@@ -100,7 +100,6 @@ def mail_image_upload(upload, *, by=None) -> UploadedImage:
         original_name=PurePath(upload.name or "").name[:200],
         uploaded_by=by,
     )
-    image.token = uuid.uuid4()
     image.file.save(f"{image.token}.{extension}", ContentFile(data), save=False)
     image.save()
     return UploadedImage(image=image, url=image_url(image))

@@ -73,6 +73,8 @@ def test_compose_preview_test_send_and_report(new_context, live_server, settings
     # Compose: subject, then the body in the editor with a merge field, bold text and a button.
     desk.get_by_label("Subject:", exact=True).fill("Our schools can't wait")
     desk.get_by_label("Campaign:").select_option(label=action.campaign.name)
+    # Until the editor has taken over, "Message" is the plain textarea it hides.
+    desk.locator(".mail-editor[data-ready]").wait_for()
     editor = desk.get_by_role("textbox", name="Message")
     editor.click()
     editor.press_sequentially("Hi ")
@@ -151,6 +153,7 @@ def test_compose_preview_test_send_and_report(new_context, live_server, settings
         phone.locator(".mail-fig-phone").screenshot(path=str(SHOTS / "mailings-preview-390.png"))
     # Editing on the phone: the draft saves itself as the organizer writes.
     phone.goto(f"/mail/{mailing.pk}/edit/")
+    phone.locator(".mail-editor[data-ready]").wait_for()
     body = phone.get_by_role("textbox", name="Message")
     body.get_by_text("The board votes Thursday.").click()
     phone.keyboard.press("End")
